@@ -1,0 +1,177 @@
+//! The ATC code: WHO's Anatomical Therapeutic Chemical classification.
+//!
+//! Every rule that matches a medicine does so by ATC code or ATC group (the § 1b list, the § 4
+//! groups, the specialist groups of B4, the opioid scope of B5). An [`Atc`] is parsed and checked
+//! once, at the edge, so that rule code can compare codes without re-validating them.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A valid ATC or ATCvet code, at any level: a substance (`J01GB06`) or a group (`L01`, `L01EM`).
+///
+/// Levels: 1 (anatomical main group, `A`), 3 (`A10`), 4 (`A10B`), 5 (`A10BJ`) and 7 characters
+/// (`A10BJ06`). ATCvet codes are the same with a leading `Q` (`QJ01CA04`). Input is accepted in
+/// either case and stored in upper case; nothing else (spaces, other lengths, a digit where a
+/// letter belongs, an unknown main group) is accepted.
+///
+/// The code is stored inline, so an `Atc` is `Copy` and comparing two is comparing two integers.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Atc {
+    /// ASCII upper case, left-aligned, zero-padded. Ordering is therefore the code's ordering.
+    bytes: [u8; 8],
+    len: u8,
+}
+
+/// The anatomical main groups of the human ATC system.
+const HUMAN_MAIN_GROUPS: &[u8] = b"ABCDGHJLMNPRSV";
+/// ATCvet adds `I` (immunologicals for veterinary use) to the main groups.
+const VET_MAIN_GROUPS: &[u8] = b"ABCDGHIJLMNPRSV";
+
+/// Why a text is not an ATC code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtcError {
+    input: String,
+    reason: &'static str,
+}
+
+impl fmt::Display for AtcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ugyldig ATC-kode «{}»: {}", self.input, self.reason)
+    }
+}
+
+impl std::error::Error for AtcError {}
+
+impl Atc {
+    /// Parses an ATC or ATCvet code at any level.
+    pub fn parse(text: &str) -> Result<Atc, AtcError> {
+        let fail = |reason| AtcError { input: text.chars().take(40).collect(), reason };
+        let raw = text.as_bytes();
+        if raw.is_empty() {
+            return Err(fail("tom tekst; ventet f.eks. «J01GB06» eller «L01»"));
+        }
+        if raw.len() > 8 || !raw.is_ascii() {
+            return Err(fail("ventet 1, 3, 4, 5 eller 7 tegn (ATCvet: med «Q» foran)"));
+        }
+        let mut bytes = [0u8; 8];
+        for (slot, b) in bytes.iter_mut().zip(raw) {
+            *slot = b.to_ascii_uppercase();
+        }
+        // No human main group is Q, so a leading Q always means ATCvet.
+        let vet = bytes[0] == b'Q';
+        let (body, main_groups) = if vet {
+            (&bytes[1..raw.len()], VET_MAIN_GROUPS)
+        } else {
+            (&bytes[..raw.len()], HUMAN_MAIN_GROUPS)
+        };
+        if !matches!(body.len(), 1 | 3 | 4 | 5 | 7) {
+            return Err(fail(if vet {
+                "ATCvet-koder har 2, 4, 5, 6 eller 8 tegn"
+            } else {
+                "ventet 1, 3, 4, 5 eller 7 tegn"
+            }));
+        }
+        // Position by position: main group letter, two digits, two letters, two digits.
+        for (i, &b) in body.iter().enumerate() {
+            let ok = match i {
+                0 => main_groups.contains(&b),
+                1 | 2 | 5 | 6 => b.is_ascii_digit(),
+                _ => b.is_ascii_uppercase(),
+            };
+            if !ok {
+                return Err(fail(match i {
+                    0 => "ukjent anatomisk hovedgruppe",
+                    1 | 2 | 5 | 6 => "ventet et siffer på denne plassen",
+                    _ => "ventet en bokstav på denne plassen",
+                }));
+            }
+        }
+        Ok(Atc { bytes, len: raw.len() as u8 })
+    }
+
+    /// The code as text, upper case.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever stored.
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+
+    /// Whether this is an ATCvet code (leading `Q`).
+    pub fn is_vet(&self) -> bool {
+        self.bytes[0] == b'Q'
+    }
+
+    /// Whether this code names a chemical substance (the 5th, most detailed level).
+    pub fn is_substance(&self) -> bool {
+        self.level_len() == 7
+    }
+
+    /// Length of the code without the ATCvet `Q`.
+    fn level_len(&self) -> u8 {
+        self.len - u8::from(self.is_vet())
+    }
+
+    /// Whether `self` lies in `group` (or is it). `J01GB06` is in `J`, `J01`, `J01G`, `J01GB` and
+    /// `J01GB06`; it is not in `J02`. Human and veterinary codes are never in each other's groups.
+    pub fn is_in(&self, group: &Atc) -> bool {
+        group.len <= self.len && self.bytes[..group.len as usize] == group.bytes[..group.len as usize]
+    }
+
+    /// Whether `self` lies in any of `groups`.
+    pub fn is_in_any(&self, groups: &[Atc]) -> bool {
+        groups.iter().any(|g| self.is_in(g))
+    }
+}
+
+impl FromStr for Atc {
+    type Err = AtcError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Atc::parse(s)
+    }
+}
+
+impl fmt::Display for Atc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Atc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Atc({})", self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_every_level() {
+        for code in ["A", "A10", "A10B", "A10BJ", "A10BJ06", "L01EM", "QJ01CA04", "QJ", "QJ01", "QI07AA"] {
+            assert_eq!(Atc::parse(code).unwrap().as_str(), code);
+        }
+    }
+
+    #[test]
+    fn normalises_case() {
+        assert_eq!(Atc::parse("j01gb06").unwrap().as_str(), "J01GB06");
+    }
+
+    #[test]
+    fn rejects_malformed_codes() {
+        for code in ["", "J0", "J01GB0", "J01GB066", "X01", "101", "J0AGB06", "J01G106", "J01GB0A", " J01", "J01 ", "Q", "QJ0", "Jø1", "I01"] {
+            assert!(Atc::parse(code).is_err(), "{code:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn group_membership() {
+        let a = Atc::parse("J01GB06").unwrap();
+        assert!(a.is_in(&Atc::parse("J").unwrap()));
+        assert!(a.is_in(&Atc::parse("J01GB").unwrap()));
+        assert!(a.is_in(&a));
+        assert!(!a.is_in(&Atc::parse("J02").unwrap()));
+        assert!(!Atc::parse("J").unwrap().is_in(&a));
+        assert!(!Atc::parse("QJ01CA04").unwrap().is_in(&Atc::parse("J").unwrap()));
+    }
+}

@@ -1,0 +1,253 @@
+//! The words a decision is made of: who pays, under which scheme, on which paper, what must be
+//! done first and what stands in the way. Each has a stable code (the contract's value) and,
+//! where people read it, a Norwegian name.
+
+use std::fmt;
+
+/// Declares a fieldless enum with a stable code per variant, `code()`, `from_code()` and `ALL`.
+macro_rules! coded_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The stable code (as in the decision contract).
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)+
+                }
+            }
+
+            /// The value with this code.
+            pub fn from_code(code: &str) -> Option<$name> {
+                match code {
+                    $($code => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+coded_enum!(
+    /// A rule of `shared/domain.md`, by its id. Explanations, cases and rule data name rules
+    /// this way, so a reviewer can check each step against the text.
+    RuleId {
+        /// Financing follows treatment responsibility.
+        F1 = "F1",
+        /// The § 1b annet ledd criteria.
+        F2 = "F2",
+        /// Listed ⇒ no National Insurance cover, for any use.
+        F3 = "F3",
+        /// How a list entry matches.
+        F4 = "F4",
+        /// The list of 1 November 2024.
+        F5 = "F5",
+        /// Transition for blue prescriptions written before listing.
+        F6 = "F6",
+        /// Out of scope of the off-label framework.
+        F7 = "F7",
+        /// § 2 pre-approved refund.
+        B1 = "B1",
+        /// § 4 infectious diseases.
+        B2 = "B2",
+        /// § 3 individual application.
+        B3 = "B3",
+        /// Who may apply under § 3.
+        B4 = "B4",
+        /// Opioids.
+        B5 = "B5",
+        /// Palliative care at end of life.
+        B6 = "B6",
+        /// Generic / biosimilar substitution.
+        B7 = "B7",
+        /// Off-label decision flow.
+        O1 = "O1",
+        /// Off-label approval chain.
+        O2 = "O2",
+        /// What an off-label application contains.
+        O3 = "O3",
+        /// Oversight of off-label treatment.
+        O4 = "O4",
+        /// How to prescribe HF-financed patient-administered treatment.
+        O5 = "O5",
+        /// Approval exemption (godkjenningsfritak).
+        G1 = "G1",
+        /// Cannabis products over 1 % THC.
+        G2 = "G2",
+        /// 90-day transition when a marketed product replaces unregistered ones.
+        G3 = "G3",
+        /// Exemptions in shortages.
+        G4 = "G4",
+        /// Primary-care emergency stock.
+        E1 = "E1",
+        /// Specialist-care emergency stock.
+        E2 = "E2",
+        /// First expiry, first out.
+        E3 = "E3",
+        /// Rationing.
+        E4 = "E4",
+        /// The general conditions of any blue prescription (§ 1a, § 1b første ledd): membership
+        /// and the long-term condition; `domain.md` §8.
+        General = "GEN",
+        /// Co-payment (egenandel), blåreseptforskriften § 8; `domain.md` §8.
+        Copayment = "EGENANDEL",
+    }
+);
+
+coded_enum!(
+    /// Who pays if the path is followed.
+    Payer {
+        /// The National Insurance (administered by Helfo).
+        Folketrygden = "folketrygden",
+        /// A regional health authority.
+        Rhf = "rhf",
+        /// A hospital trust.
+        Hf = "hf",
+        /// The patient.
+        Patient = "patient",
+        /// Someone else (e.g. the manufacturer, in compassionate use).
+        Other = "other",
+    }
+);
+
+coded_enum!(
+    /// The financing path.
+    Scheme {
+        /// On the § 1b list (F3): the RHF pays.
+        HList = "h_list",
+        /// Blåreseptforskriften § 2: pre-approved refund.
+        S2 = "s2",
+        /// Blåreseptforskriften § 3: individual application.
+        S3 = "s3",
+        /// Blåreseptforskriften § 4: communicable diseases.
+        S4 = "s4",
+        /// Off-label / off-licence use started in specialist care (O1–O5).
+        HfOffLabel = "hf_off_label",
+        /// In hospital, outpatient, LAR, compulsory mental health care (F1).
+        HfTreatment = "hf_treatment",
+        /// An approved clinical trial (F7).
+        ClinicalTrial = "clinical_trial",
+        /// Compassionate use before marketing authorisation (F7).
+        CompassionateUse = "compassionate_use",
+        /// No public cover.
+        None = "none",
+    }
+);
+
+coded_enum!(
+    /// The paper to write.
+    Prescription {
+        /// Blue prescription.
+        Blue = "blue",
+        /// H-prescription.
+        H = "h",
+        /// White prescription.
+        White = "white",
+        /// E-prescription without refund, with a note naming the paying HF (O5).
+        WhiteNote = "white_note",
+        /// Ordered and supplied through FHI (B2).
+        Fhi = "fhi",
+        /// No prescription (given in hospital, trial, compassionate use).
+        None = "none",
+    }
+);
+
+coded_enum!(
+    /// What must be done before the medicine can be given on this path.
+    ActionKind {
+        /// Individual application to Helfo (§ 3).
+        HelfoApplication = "helfo_application",
+        /// Paper application to Helfo, for a patient without fødselsnummer or D-number.
+        HelfoPaperApplication = "helfo_paper_application",
+        /// Approval in the treating HF (O2).
+        HfApproval = "hf_approval",
+        /// Approval in the HF the patient belongs to (O2).
+        SecondHfApproval = "second_hf_approval",
+        /// Approval exemption from DMP (G1).
+        Godkjenningsfritak = "godkjenningsfritak",
+        /// Exception for use during assessment in Nye metoder (O1).
+        NyeMetoder = "nye_metoder",
+        /// Order through FHI (B2).
+        FhiOrder = "fhi_order",
+    }
+);
+
+coded_enum!(
+    /// Who may file a Helfo application (B4, B5).
+    Applicant {
+        /// Any doctor.
+        AnyDoctor = "any_doctor",
+        /// A GP, a doctor at a GP office, or a pain-clinic doctor.
+        GpOrPainClinic = "gp_or_pain_clinic",
+        /// A doctor at an interdisciplinary pain clinic.
+        PainClinic = "pain_clinic",
+        /// A specialist in the disease's field or a doctor at a public hospital.
+        SpecialistOrHospital = "specialist_or_hospital",
+        /// A doctor at a public hospital.
+        PublicHospital = "public_hospital",
+    }
+);
+
+coded_enum!(
+    /// What stops this prescriber or this path.
+    BlockerCode {
+        /// The prescriber's role may not prescribe or apply for this.
+        PrescriberNotQualified = "prescriber_not_qualified",
+        /// The long-term condition is not met.
+        NotLongTerm = "not_long_term",
+        /// The opioid dose is over the limit for blue prescription.
+        OmeqOverLimit = "omeq_over_limit",
+        /// A listed medicine on a blue prescription without transition.
+        ListedNoCover = "listed_no_cover",
+        /// Not a member of the National Insurance.
+        NotMember = "not_member",
+        /// Beslutningsforum decided no.
+        BeslutningsforumNo = "beslutningsforum_no",
+        /// The prescription is no longer valid.
+        PrescriptionExpired = "prescription_expired",
+    }
+);
+
+impl crate::PrescriberRole {
+    /// Whether a doctor in this role may file an application reserved for `applicant`.
+    ///
+    /// Reading: the contract's roles are disjoint. A pain-clinic doctor is not counted as a
+    /// "specialist or hospital doctor", as the contract also keeps pain clinics apart from
+    /// hospital doctors for H-prescriptions.
+    pub fn may_apply_as(self, applicant: Applicant) -> bool {
+        use crate::PrescriberRole::*;
+        match applicant {
+            Applicant::AnyDoctor => true,
+            Applicant::GpOrPainClinic => matches!(self, Gp | PainClinic),
+            Applicant::PainClinic => self == PainClinic,
+            Applicant::SpecialistOrHospital => matches!(self, Specialist | HospitalDoctor),
+            Applicant::PublicHospital => self == HospitalDoctor,
+        }
+    }
+}
+
+impl Applicant {
+    /// Norwegian description of who may apply.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Applicant::AnyDoctor => "enhver lege",
+            Applicant::GpOrPainClinic => "fastlege, lege ved fastlegekontor eller lege ved tverrfaglig smerteklinikk",
+            Applicant::PainClinic => "lege ved tverrfaglig smerteklinikk",
+            Applicant::SpecialistOrHospital => "spesialist i sykdommens fagfelt eller lege ved offentlig sykehus",
+            Applicant::PublicHospital => "lege ved offentlig sykehus",
+        }
+    }
+}

@@ -1,0 +1,81 @@
+use super::*;
+
+fn d(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+/// The embedded files with one replaced (or added) by `path`, `text`.
+fn with(path: &'static str, text: &'static str) -> Result<RuleSet, LoadError> {
+    let mut files: Vec<(&str, &str)> = RuleSet::embedded_files().iter().copied().filter(|(p, _)| *p != path).collect();
+    files.push((path, text));
+    RuleSet::load(files)
+}
+
+#[test]
+fn embedded_rules_load() {
+    let rules = RuleSet::embedded().unwrap();
+    assert_eq!(rules.h_list.entries().len(), 14);
+    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.11.1");
+    assert_eq!(rules.label(d("2024-11-01")), "legemiddel-regler 2026.11.1; § 1b-liste 2024-11-01");
+    assert_eq!(rules.opioids.at(d("2025-01-01")).unwrap().value.gp_max_omeq, 100);
+    assert!(rules.opioids.at(d("2020-01-01")).is_err());
+    assert_eq!(rules.copayment.at(d("2026-01-01")).unwrap().value.share_percent, 60);
+    assert_eq!(rules.copayment.at(d("2025-12-31")).unwrap().value.share_percent, 50);
+}
+
+#[test]
+fn candidates_include_group_level_entries() {
+    let rules = RuleSet::embedded().unwrap();
+    let found: Vec<_> = rules.h_list.candidates(&Atc::parse("L01EM03").unwrap()).map(|e| e.substance.as_str()).collect();
+    assert_eq!(found, ["vimseltinib", "inavolisib"]);
+    let found: Vec<_> = rules.h_list.candidates(&Atc::parse("J01GB06").unwrap()).map(|e| e.substance.as_str()).collect();
+    assert_eq!(found, ["amikacin"]);
+    assert_eq!(rules.h_list.candidates(&Atc::parse("C10AA05").unwrap()).count(), 0);
+}
+
+#[test]
+fn unknown_key_names_file_and_line() {
+    let e = with("general-conditions.toml", "rule = \"GEN\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n\n[[period]]\nfrom = 2024-01-01\nlong_term_min_months = 3\nlong_term_max = 4\n").unwrap_err();
+    assert_eq!(e.file, "general-conditions.toml");
+    assert_eq!(e.line, Some(6), "{e}");
+    assert!(e.message.contains("long_term_max"), "{e}");
+}
+
+#[test]
+fn malformed_atc_names_file_and_line() {
+    let e = with("h-list/2030-01-01.toml", "rule = \"F5\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\neffective = 2030-01-01\n\n[[entry]]\nsubstance = \"x\"\natc = \"J01X0\"\nuse = \"u\"\n").unwrap_err();
+    assert_eq!((e.file.as_str(), e.line), ("h-list/2030-01-01.toml", Some(9)), "{e}");
+    assert!(e.message.contains("ATC"), "{e}");
+}
+
+#[test]
+fn overlapping_periods_are_rejected() {
+    let e = with("copayment-2026b.toml", "rule = \"EGENANDEL\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n\n[[period]]\nfrom = 2026-06-01\nshare_percent = 60\ncap_ore = 1\ncap_per = \"dispensing\"\nyearly_ceiling_ore = 1\nno_copayment_under_age = 16\n").unwrap_err();
+    assert_eq!((e.file.as_str(), e.line), ("copayment-2026b.toml", Some(6)), "{e}");
+    assert!(e.message.contains("overlapper"), "{e}");
+}
+
+#[test]
+fn a_list_entry_twice_in_force_is_rejected() {
+    let e = with("h-list/2025-06-01.toml", "rule = \"F5\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\neffective = 2025-06-01\n\n[[entry]]\nsubstance = \"Deflazacort\"\natc = \"H02AB13\"\nuse = \"u\"\n").unwrap_err();
+    assert_eq!(e.line, Some(7), "{e}");
+    assert!(e.message.contains("allerede"), "{e}");
+}
+
+#[test]
+fn a_later_list_is_data_only() {
+    // A new list file, effective later, needs no code: it is simply another file.
+    let rules = with("h-list/2027-01-01.toml", "rule = \"F5\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\neffective = 2027-01-01\n\n[[entry]]\nsubstance = \"atorvastatin\"\natc = \"C10AA05\"\nuse = \"u\"\n").unwrap();
+    assert_eq!(rules.h_list.entries().len(), 15);
+    assert_eq!(rules.label(d("2027-01-01")), "legemiddel-regler 2026.11.1; § 1b-liste 2027-01-01");
+}
+
+#[test]
+fn bad_dates_and_periods_are_rejected() {
+    let e = with("g2-cannabis.toml", "rule = \"G2\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n[[period]]\nfrom = \"2024-01-01\"\nthc_percent_above = 1\n").unwrap_err();
+    assert!(e.message.contains("dato"), "{e}");
+    let e = with("g2-cannabis.toml", "rule = \"G2\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n[[period]]\nfrom = 2024-01-01\nuntil = 2023-01-01\nthc_percent_above = 1\n").unwrap_err();
+    assert!(e.message.contains("until"), "{e}");
+    let e = with("g2-cannabis.toml", "rule = \"G9\"\n").unwrap_err();
+    assert!(e.message.contains("G9"), "{e}");
+}

@@ -150,6 +150,8 @@ pub struct NamedGroup {
 pub struct OpioidRules {
     /// The refund code -71 scope (N02A, N07BC02, R05DA04).
     pub scope: Vec<Atc>,
+    /// Methadone (N07BC02): always needs a pain clinic, whatever the dose.
+    pub methadone: Vec<Atc>,
     /// Highest total daily dose (mg OMEQ) a GP may apply for, inclusive.
     pub gp_max_omeq: u32,
     /// Highest total daily dose covered on blue prescription for non-cancer pain, inclusive.
@@ -413,7 +415,7 @@ impl Builder {
                 if r.gp_max_omeq > r.blue_max_omeq {
                     return Err("gp_max_omeq kan ikke være større enn blue_max_omeq".into());
                 }
-                Ok(OpioidRules { scope: atcs(r.scope), gp_max_omeq: r.gp_max_omeq, blue_max_omeq: r.blue_max_omeq })
+                Ok(OpioidRules { scope: atcs(r.scope), methadone: atcs(r.methadone), gp_max_omeq: r.gp_max_omeq, blue_max_omeq: r.blue_max_omeq })
             }),
             RuleId::B6 => periods(path, text, rule, &mut self.sources, &mut self.palliative, |r: raw::RawPalliative| {
                 Ok(Palliative { refund_code: r.refund_code.0, opioids: atcs(r.opioids) })

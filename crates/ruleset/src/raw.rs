@@ -214,6 +214,7 @@ pub struct RawNamedGroup {
 #[serde(deny_unknown_fields)]
 pub struct RawOpioids {
     pub scope: Vec<TomlAtc>,
+    pub methadone: Vec<TomlAtc>,
     pub gp_max_omeq: u32,
     pub blue_max_omeq: u32,
 }

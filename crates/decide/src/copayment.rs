@@ -1,0 +1,74 @@
+//! **Co-payment** (egenandel) — blåreseptforskriften § 8; the ceiling from folketrygdloven § 5-3.
+
+use domain::{DecisionRequest, RuleId, Scheme};
+use ruleset::{CapPer, RuleSet};
+
+use crate::outcome::{Path, Trace};
+use crate::DecideError;
+
+/// Whether the patient pays a co-payment (domain.md §8): only on §§ 2–3 blue prescriptions.
+/// None for children under 16, refund code -90, § 4, H-prescriptions and anything the specialist
+/// service finances ("ingen egenandel på legemidler spesialisthelsetjenesten finansierer").
+/// Minimum pensioners and occupational injury are exempt too, but the request does not carry
+/// those facts; an unknown age is taken as an adult's.
+pub fn copayment<'r>(req: &DecisionRequest, rules: &'r RuleSet, path: &Path, t: &mut Trace<'r>) -> Result<bool, DecideError> {
+    let none = match path.scheme {
+        Scheme::S2 | Scheme::S3 => None,
+        Scheme::S4 => Some("§ 4: ingen egenandel."),
+        Scheme::HList => Some("H-resept: ingen egenandel."),
+        Scheme::HfOffLabel | Scheme::HfTreatment | Scheme::ClinicalTrial => {
+            Some("Spesialisthelsetjenesten finansierer legemidlet: ingen egenandel.")
+        }
+        Scheme::CompassionateUse => Some("Legemidlet leveres av produsenten: ingen egenandel."),
+        Scheme::None => Some("Ingen offentlig dekning: pasienten betaler hele prisen, som ikke er egenandel."),
+    };
+    if let Some(text) = none {
+        t.not_applied(RuleId::Copayment, text);
+        return Ok(false);
+    }
+    let c = rules.copayment.at(req.date)?;
+    let palliative = rules.palliative.at(req.date)?;
+    let basis = &c.source.basis;
+    if req.usage.refund_code.as_ref() == Some(&palliative.value.refund_code) {
+        t.not_applied(RuleId::Copayment, format!("Refusjonskode {}: ingen egenandel.", palliative.value.refund_code));
+        return Ok(false);
+    }
+    let under = c.value.no_copayment_under_age;
+    if let Some(age) = req.patient.age.filter(|&a| a < under) {
+        t.not_applied(RuleId::Copayment, format!("Barn under {under} år ({age} år) betaler ikke egenandel."));
+        return Ok(false);
+    }
+    let per = match c.value.cap_per {
+        CapPer::Prescription => "resept",
+        CapPer::Dispensing => "utlevering",
+    };
+    t.applied(RuleId::Copayment, basis, format!(
+        "Pasienten betaler egenandel: {} % av prisen, høyst {} per {per}, til egenandelstaket på {} er nådd (frikort).",
+        c.value.share_percent, kroner(c.value.cap_ore), kroner(c.value.yearly_ceiling_ore)
+    ));
+    Ok(true)
+}
+
+/// Øre as kroner for people: `52000` → `520 kr`, `12345` → `123,45 kr`.
+pub fn kroner(ore: u64) -> String {
+    let (kr, rest) = (ore / 100, ore % 100);
+    let mut digits = kr.to_string();
+    // Thousands separated by a space, as written in Norwegian.
+    let mut i = digits.len();
+    while i > 3 {
+        i -= 3;
+        digits.insert(i, ' ');
+    }
+    if rest == 0 { format!("{digits} kr") } else { format!("{digits},{rest:02} kr") }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kroner_reads_like_norwegian() {
+        assert_eq!(super::kroner(52000), "520 kr");
+        assert_eq!(super::kroner(327800), "3 278 kr");
+        assert_eq!(super::kroner(12345), "123,45 kr");
+        assert_eq!(super::kroner(5), "0,05 kr");
+    }
+}

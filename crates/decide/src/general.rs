@@ -1,0 +1,54 @@
+//! The general conditions of any blue prescription under §§ 2–3 (domain.md §8): membership of
+//! the National Insurance and long-term need. Neither applies to § 4; the long-term condition
+//! does not apply to palliative code -90.
+
+use domain::{BlockerCode, DecisionRequest, RuleId};
+use ruleset::{GeneralConditions, InForce};
+
+use crate::citation;
+use crate::outcome::{Path, Trace};
+
+/// **Long-term need** (blåreseptforskriften § 1b første ledd; seeds/001 «Langvarig behandling»):
+/// "behov for bruk av ett eller flere legemidler i minst tre måneder i løpet av ett år for samme
+/// sykdom. Tremånedersperioden trenger ikke å være sammenhengende." Risk of repeated treatment
+/// over a long period, or keeping the medicine in readiness much of the year, also meets it.
+/// Exactly three months meets it ("minst").
+pub fn long_term<'r>(req: &DecisionRequest, rules: &'r InForce<GeneralConditions>, path: &mut Path, t: &mut Trace<'r>) {
+    let min = rules.value.long_term_min_months;
+    let months = req.treatment.months_per_year.get();
+    let basis = &rules.source.basis;
+    if months >= f64::from(min) {
+        t.applied(RuleId::General, basis, format!(
+            "Langvarig behandling: {months} måneder i løpet av ett år (minst {min})."
+        ));
+    } else if req.treatment.repeated {
+        t.applied(RuleId::General, basis, format!(
+            "Langvarig behandling: bare {months} måneder i året, men risiko for gjentatt behandling over lang tid \
+             (eller legemidlet må være i beredskap)."
+        ));
+    } else {
+        t.applied(RuleId::General, basis, format!(
+            "Ikke langvarig behandling: {months} måneder i løpet av ett år er under {min}, uten risiko for gjentatt behandling."
+        ));
+        path.block(BlockerCode::NotLongTerm, format!(
+            "Vilkåret om langvarig behandling er ikke oppfylt: behovet må være minst {min} måneder i løpet av ett år \
+             (ikke nødvendigvis sammenhengende), eller det må være risiko for gjentatt behandling over lang tid."
+        ));
+    }
+}
+
+/// **Membership** (domain.md §8): stønad under §§ 2–3 needs membership of the National
+/// Insurance; § 4 is for everyone staying in Norway; the RHF and HF paths do not ask.
+pub fn membership<'r>(req: &DecisionRequest, path: &mut Path, t: &mut Trace<'r>) {
+    if !path.is_blue_s2_s3() {
+        return;
+    }
+    if req.patient.member {
+        t.not_applied(RuleId::General, "Pasienten er medlem av folketrygden.");
+    } else {
+        t.applied(RuleId::General, citation::MEMBERSHIP, "Pasienten er ikke medlem av folketrygden.");
+        path.block(BlockerCode::NotMember,
+            "Pasienten er ikke medlem av folketrygden: ingen stønad etter blåreseptforskriften §§ 2–3. \
+             (§ 4 gjelder alle som oppholder seg i Norge.)");
+    }
+}

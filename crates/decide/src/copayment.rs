@@ -1,7 +1,7 @@
 //! **Co-payment** (egenandel) — blåreseptforskriften § 8; the ceiling from folketrygdloven § 5-3.
 
 use domain::{DecisionRequest, RuleId, Scheme};
-use ruleset::{CapPer, RuleSet};
+use ruleset::{kroner_text, CapPer, RuleSet};
 
 use crate::outcome::{Path, Trace};
 use crate::DecideError;
@@ -44,31 +44,7 @@ pub fn copayment<'r>(req: &DecisionRequest, rules: &'r RuleSet, path: &Path, t: 
     };
     t.applied(RuleId::Copayment, basis, format!(
         "Pasienten betaler egenandel: {} % av prisen, høyst {} per {per}, til egenandelstaket på {} er nådd (frikort).",
-        c.value.share_percent, kroner(c.value.cap_ore), kroner(c.value.yearly_ceiling_ore)
+        c.value.share_percent, kroner_text(c.value.cap_ore), kroner_text(c.value.yearly_ceiling_ore)
     ));
     Ok(true)
-}
-
-/// Øre as kroner for people: `52000` → `520 kr`, `12345` → `123,45 kr`.
-pub fn kroner(ore: u64) -> String {
-    let (kr, rest) = (ore / 100, ore % 100);
-    let mut digits = kr.to_string();
-    // Thousands separated by a space, as written in Norwegian.
-    let mut i = digits.len();
-    while i > 3 {
-        i -= 3;
-        digits.insert(i, ' ');
-    }
-    if rest == 0 { format!("{digits} kr") } else { format!("{digits},{rest:02} kr") }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn kroner_reads_like_norwegian() {
-        assert_eq!(super::kroner(52000), "520 kr");
-        assert_eq!(super::kroner(327800), "3 278 kr");
-        assert_eq!(super::kroner(12345), "123,45 kr");
-        assert_eq!(super::kroner(5), "0,05 kr");
-    }
 }

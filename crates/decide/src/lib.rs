@@ -25,7 +25,6 @@ mod palliative;
 mod refund;
 mod setting;
 
-pub use copayment::kroner;
 pub use individual::role_name;
 pub use outcome::{Action, Blocker, Decision, Path, Step, Text, Trace};
 

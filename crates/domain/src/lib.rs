@@ -4,6 +4,8 @@
 //! in the calendar, a dose is a finite number in range, and every choice is an enum. The crate
 //! does no I/O, reads no clock and holds no state; the rule crates build on it.
 
+#[macro_use]
+mod macros;
 mod atc;
 mod date;
 mod request;

@@ -48,65 +48,38 @@ pub struct Drug {
     pub thc_percent: Option<Percent>,
 }
 
-/// Norwegian marketing-authorisation (MT) status of a medicine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Authorisation {
-    /// Has MT and is marketed in Norway.
-    #[default]
-    Marketed,
-    /// Has Norwegian MT but is not marketed.
-    NotMarketed,
-    /// Has no Norwegian MT: needs an approval exemption (godkjenningsfritak, G1).
-    Unauthorised,
-}
-
-/// Reseptgruppe, Volven code list 7421.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PrescriptionGroup {
-    /// Narcotics (group A).
-    A,
-    /// Habit-forming medicines (group B).
-    B,
-    /// Other prescription medicines (group C).
-    C,
-    /// Prescription medicines also sold without prescription in some packs (group CF).
-    CF,
-    /// Non-prescription medicines (group F).
-    F,
-    /// Medicines sold outside pharmacies too (group K).
-    K,
-}
-
-impl PrescriptionGroup {
-    /// Every group, in code-list order.
-    pub const ALL: [PrescriptionGroup; 6] = [Self::A, Self::B, Self::C, Self::CF, Self::F, Self::K];
-
-    /// The code as in Volven 7421.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::A => "A",
-            Self::B => "B",
-            Self::C => "C",
-            Self::CF => "CF",
-            Self::F => "F",
-            Self::K => "K",
-        }
+coded_enum!(
+    /// Norwegian marketing-authorisation (MT) status of a medicine.
+    Authorisation {
+        /// Has MT and is marketed in Norway.
+        Marketed = "marketed",
+        /// Has Norwegian MT but is not marketed.
+        NotMarketed = "not_marketed",
+        /// Has no Norwegian MT: needs an approval exemption (godkjenningsfritak, G1).
+        Unauthorised = "unauthorised",
     }
+);
 
-    /// The group for a Volven code.
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|g| g.code() == code)
+coded_enum!(
+    /// Reseptgruppe, Volven code list 7421.
+    PrescriptionGroup {
+        /// Narcotics (group A).
+        A = "A",
+        /// Habit-forming medicines (group B).
+        B = "B",
+        /// Other prescription medicines (group C).
+        C = "C",
+        /// Prescription medicines also sold without prescription in some packs (group CF).
+        CF = "CF",
+        /// Non-prescription medicines (group F).
+        F = "F",
+        /// Medicines sold outside pharmacies too (group K).
+        K = "K",
     }
-}
-
-impl fmt::Display for PrescriptionGroup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
+);
 
 /// The use a medicine is prescribed for.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Usage {
     /// Within the approved indication (SPC).
     pub on_label: bool,
@@ -154,62 +127,63 @@ impl fmt::Display for RefundCode {
     }
 }
 
-/// Status of a use in the national system for method assessment, Nye metoder (O1 step 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum NyeMetoder {
-    /// Not in Nye metoder.
-    #[default]
-    None,
-    /// Under assessment: use is avoided; the exception procedure applies.
-    UnderAssessment,
-    /// Beslutningsforum said yes.
-    DecidedYes,
-    /// Beslutningsforum said no: the HF does not offer it.
-    DecidedNo,
-}
+coded_enum!(
+    /// Status of a use in the national system for method assessment, Nye metoder (O1 step 3).
+    NyeMetoder {
+        /// Not in Nye metoder.
+        None = "none",
+        /// Under assessment: use is avoided; the exception procedure applies.
+        UnderAssessment = "under_assessment",
+        /// Beslutningsforum said yes.
+        DecidedYes = "decided_yes",
+        /// Beslutningsforum said no: the HF does not offer it.
+        DecidedNo = "decided_no",
+    }
+);
 
-/// Where the medicine is given (F1, F7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Setting {
-    /// The patient takes it outside hospital.
-    #[default]
-    PatientAdministered,
-    /// In hospital, admitted.
-    Inpatient,
-    /// In hospital, outpatient (poliklinisk).
-    Outpatient,
-    /// Drug-assisted rehabilitation (LAR).
-    Lar,
-    /// Compulsory mental health care.
-    CompulsoryMentalHealth,
-    /// An approved clinical trial.
-    ClinicalTrial,
-    /// Compassionate use before marketing authorisation.
-    CompassionateUse,
-}
+coded_enum!(
+    /// Where the medicine is given (F1, F7).
+    Setting {
+        /// The patient takes it outside hospital.
+        PatientAdministered = "patient_administered",
+        /// In hospital, admitted.
+        Inpatient = "inpatient",
+        /// In hospital, outpatient (poliklinisk).
+        Outpatient = "outpatient",
+        /// Drug-assisted rehabilitation (LAR).
+        Lar = "lar",
+        /// Compulsory mental health care.
+        CompulsoryMentalHealth = "compulsory_mental_health",
+        /// An approved clinical trial.
+        ClinicalTrial = "clinical_trial",
+        /// Compassionate use before marketing authorisation.
+        CompassionateUse = "compassionate_use",
+    }
+);
 
-/// Where the treatment is initiated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum StartedIn {
-    /// Primary care.
-    #[default]
-    Primary,
-    /// Specialist care (spesialisthelsetjenesten).
-    Specialist,
-}
+coded_enum!(
+    /// Where the treatment is initiated.
+    StartedIn {
+        /// Primary care.
+        Primary = "primary",
+        /// Specialist care (spesialisthelsetjenesten).
+        Specialist = "specialist",
+    }
+);
 
-/// Who prescribes or applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PrescriberRole {
-    /// GP (fastlege) or a doctor at a GP office.
-    Gp,
-    /// Specialist in the disease's field outside a public hospital (e.g. contract specialist).
-    Specialist,
-    /// Doctor at a public hospital.
-    HospitalDoctor,
-    /// Doctor at an interdisciplinary pain clinic.
-    PainClinic,
-}
+coded_enum!(
+    /// Who prescribes or applies.
+    PrescriberRole {
+        /// GP (fastlege) or a doctor at a GP office.
+        Gp = "gp",
+        /// Specialist in the disease's field outside a public hospital (e.g. contract specialist).
+        Specialist = "specialist",
+        /// Doctor at a public hospital.
+        HospitalDoctor = "hospital_doctor",
+        /// Doctor at an interdisciplinary pain clinic.
+        PainClinic = "pain_clinic",
+    }
+);
 
 /// The patient, as far as the rules need to know: no identity, only its kind.
 #[derive(Clone, Debug, PartialEq)]
@@ -224,23 +198,17 @@ pub struct Patient {
     pub age: Option<u16>,
 }
 
-impl Default for Patient {
-    fn default() -> Self {
-        Patient { id: PatientId::Fnr, member: true, other_hf: false, age: None }
+coded_enum!(
+    /// The kind of identity number a patient has (B3: without one, a paper application).
+    PatientId {
+        /// National identity number (fødselsnummer).
+        Fnr = "fnr",
+        /// D-number.
+        Dnr = "dnr",
+        /// Neither.
+        None = "none",
     }
-}
-
-/// The kind of identity number a patient has (B3: without one, a paper application).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum PatientId {
-    /// National identity number (fødselsnummer).
-    #[default]
-    Fnr,
-    /// D-number.
-    Dnr,
-    /// Neither.
-    None,
-}
+);
 
 /// Expected duration of the treatment (the long-term condition of §§ 2–3).
 #[derive(Clone, Debug, PartialEq)]
@@ -251,14 +219,8 @@ pub struct Treatment {
     pub repeated: bool,
 }
 
-impl Default for Treatment {
-    fn default() -> Self {
-        Treatment { months_per_year: MonthsPerYear::FULL_YEAR, repeated: false }
-    }
-}
-
 /// Opioid facts (B5). Empty for other medicines.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Opioid {
     /// Total daily dose of all opioids, in mg oral morphine equivalents.
     pub omeq: Option<Omeq>,
@@ -268,30 +230,31 @@ pub struct Opioid {
     pub kind: OpioidKind,
 }
 
-/// The pain an opioid treats (B5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pain {
-    /// Long-term non-cancer pain.
-    NonCancer,
-    /// Cancer pain.
-    Cancer,
-    /// An unclarified pain condition.
-    Unclarified,
-}
+coded_enum!(
+    /// The pain an opioid treats (B5).
+    Pain {
+        /// Long-term non-cancer pain.
+        NonCancer = "non_cancer",
+        /// Cancer pain.
+        Cancer = "cancer",
+        /// An unclarified pain condition.
+        Unclarified = "unclarified",
+    }
+);
 
-/// The kind of opioid (B5: some need a pain clinic, and one application each).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum OpioidKind {
-    /// A standard (not fast-acting) marketed opioid.
-    #[default]
-    Standard,
-    /// Methadone.
-    Methadone,
-    /// A fast-acting opioid.
-    FastActing,
-    /// A non-marketed opioid.
-    NotMarketed,
-}
+coded_enum!(
+    /// The kind of opioid (B5: some need a pain clinic, and one application each).
+    OpioidKind {
+        /// A standard (not fast-acting) marketed opioid.
+        Standard = "standard",
+        /// Methadone.
+        Methadone = "methadone",
+        /// A fast-acting opioid.
+        FastActing = "fast_acting",
+        /// A non-marketed opioid.
+        NotMarketed = "not_marketed",
+    }
+);
 
 macro_rules! bounded_number {
     ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr, $expected:literal) => {
@@ -365,13 +328,14 @@ pub struct IssuedPrescription {
     pub valid_until: Date,
 }
 
-/// The forms a prescription can be written on and registered as at the pharmacy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WrittenForm {
-    /// Blue prescription (folketrygden pays).
-    Blue,
-    /// H-prescription (the RHF pays).
-    H,
-    /// White prescription (the patient pays).
-    White,
-}
+coded_enum!(
+    /// The forms a prescription can be written on and registered as at the pharmacy.
+    WrittenForm {
+        /// Blue prescription (folketrygden pays).
+        Blue = "blue",
+        /// H-prescription (the RHF pays).
+        H = "h",
+        /// White prescription (the patient pays).
+        White = "white",
+    }
+);

@@ -2,45 +2,6 @@
 //! done first and what stands in the way. Each has a stable code (the contract's value) and,
 //! where people read it, a Norwegian name.
 
-use std::fmt;
-
-/// Declares a fieldless enum with a stable code per variant, `code()`, `from_code()` and `ALL`.
-macro_rules! coded_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal,)+ }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The stable code (as in the decision contract).
-            pub fn code(self) -> &'static str {
-                match self {
-                    $($name::$variant => $code,)+
-                }
-            }
-
-            /// The value with this code.
-            pub fn from_code(code: &str) -> Option<$name> {
-                match code {
-                    $($code => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-    };
-}
-
 coded_enum!(
     /// A rule of `shared/domain.md`, by its id. Explanations, cases and rule data name rules
     /// this way, so a reviewer can check each step against the text.
@@ -104,6 +65,8 @@ coded_enum!(
         General = "GEN",
         /// Co-payment (egenandel), blåreseptforskriften § 8; `domain.md` §8.
         Copayment = "EGENANDEL",
+        /// A prescription's validity at dispensing (a blue prescription is valid one year).
+        Validity = "GYLDIGHET",
     }
 );
 

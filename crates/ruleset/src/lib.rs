@@ -11,6 +11,7 @@
 //! The crate does no I/O itself: callers hand it file texts.
 
 mod raw;
+mod summary;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -20,6 +21,7 @@ use domain::{Atc, Date, Period, PrescriptionGroup, RefundCode, RuleId};
 use serde::de::DeserializeOwned;
 
 pub use raw::{CapPer, Criterion};
+pub use summary::RuleInForce;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -623,6 +625,19 @@ fn dated<T>(rule: RuleId, mut periods: Vec<(InForce<T>, usize)>) -> Result<Dated
         }
     }
     Ok(Dated { rule, periods: periods.into_iter().map(|(p, _)| p).collect() })
+}
+
+/// Øre as kroner for people: `52000` → `520 kr`, `327800` → `3 278 kr`, `12345` → `123,45 kr`.
+pub fn kroner_text(ore: u64) -> String {
+    let (kr, rest) = (ore / 100, ore % 100);
+    let mut digits = kr.to_string();
+    // Thousands are separated by a space in Norwegian.
+    let mut i = digits.len();
+    while i > 3 {
+        i -= 3;
+        digits.insert(i, ' ');
+    }
+    if rest == 0 { format!("{digits} kr") } else { format!("{digits},{rest:02} kr") }
 }
 
 #[cfg(test)]

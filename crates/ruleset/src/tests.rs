@@ -79,3 +79,21 @@ fn bad_dates_and_periods_are_rejected() {
     let e = with("g2-cannabis.toml", "rule = \"G9\"\n").unwrap_err();
     assert!(e.message.contains("G9"), "{e}");
 }
+
+#[test]
+fn kroner_reads_like_norwegian() {
+    assert_eq!(kroner_text(52000), "520 kr");
+    assert_eq!(kroner_text(327800), "3 278 kr");
+    assert_eq!(kroner_text(12345), "123,45 kr");
+    assert_eq!(kroner_text(5), "0,05 kr");
+}
+
+#[test]
+fn in_force_lists_every_rule_with_data() {
+    let rules = RuleSet::embedded().unwrap();
+    let now = rules.in_force(d("2025-01-01"));
+    let ids: Vec<_> = now.iter().map(|r| r.source.rule.code()).collect();
+    assert_eq!(ids, ["F5", "B2", "GEN", "B4", "B5", "B6", "EGENANDEL", "G2"]);
+    let before = rules.in_force(d("2024-06-01"));
+    assert!(before.iter().all(|r| r.source.rule != RuleId::F5));
+}

@@ -1,0 +1,262 @@
+//! Requests as they arrive: JSON, read into wire structs that mirror the contract's field
+//! names, then converted into the validated domain types with the contract's defaults.
+
+use std::borrow::Cow;
+
+use domain::{
+    Atc, Authorisation, Date, DecisionRequest, DispensingRequest, Drug, IssuedPrescription, MonthsPerYear,
+    NyeMetoder, Omeq, Opioid, OpioidKind, Pain, Patient, PatientId, Percent, PrescriberRole, PrescriptionGroup,
+    RefundCode, Setting, StartedIn, Treatment, Usage, WrittenForm,
+};
+use serde::Deserialize;
+
+use crate::ContractError;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireDecisionRequest<'a> {
+    #[serde(borrow)]
+    date: Cow<'a, str>,
+    #[serde(borrow)]
+    drug: WireDrug<'a>,
+    #[serde(rename = "use", default, borrow)]
+    usage: WireUse<'a>,
+    #[serde(default, borrow)]
+    setting: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    started_in: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    prescriber: WirePrescriber<'a>,
+    #[serde(default, borrow)]
+    patient: WirePatient<'a>,
+    #[serde(default)]
+    treatment: WireTreatment,
+    #[serde(default, borrow)]
+    opioid: WireOpioid<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireDrug<'a> {
+    #[serde(borrow)]
+    atc: Cow<'a, str>,
+    #[serde(borrow)]
+    substance: Cow<'a, str>,
+    #[serde(default, borrow)]
+    brand: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    authorisation: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    prescription_group: Option<Cow<'a, str>>,
+    #[serde(default)]
+    thc_percent: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct WireUse<'a> {
+    #[serde(default)]
+    on_label: Option<bool>,
+    #[serde(default)]
+    refund_listed: bool,
+    #[serde(default, borrow)]
+    refund_code: Option<Cow<'a, str>>,
+    #[serde(default)]
+    generally_dangerous_infection: bool,
+    #[serde(default)]
+    mrsa: bool,
+    #[serde(default)]
+    palliative: bool,
+    #[serde(default)]
+    established: bool,
+    #[serde(default)]
+    helfo_documentation: bool,
+    #[serde(default, borrow)]
+    nye_metoder: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WirePrescriber<'a> {
+    #[serde(borrow)]
+    role: Cow<'a, str>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct WirePatient<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    member: Option<bool>,
+    #[serde(default)]
+    other_hf: bool,
+    #[serde(default)]
+    age: Option<u16>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct WireTreatment {
+    #[serde(default)]
+    months_per_year: Option<f64>,
+    #[serde(default)]
+    repeated: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct WireOpioid<'a> {
+    #[serde(default)]
+    omeq: Option<f64>,
+    #[serde(default, borrow)]
+    pain: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kind: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireDispensingRequest<'a> {
+    #[serde(borrow)]
+    date: Cow<'a, str>,
+    #[serde(borrow)]
+    drug: WireDrug<'a>,
+    #[serde(borrow)]
+    prescription: WirePrescription<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WirePrescription<'a> {
+    #[serde(borrow)]
+    form: Cow<'a, str>,
+    #[serde(borrow)]
+    issued: Cow<'a, str>,
+    #[serde(borrow)]
+    valid_until: Cow<'a, str>,
+}
+
+/// Reads a `decide` request (one JSON object).
+pub fn parse_decision_request(json: &[u8]) -> Result<DecisionRequest, ContractError> {
+    let w: WireDecisionRequest = crate::error::from_json(json)?;
+    Ok(DecisionRequest {
+        date: date("date", &w.date)?,
+        drug: drug(w.drug)?,
+        usage: Usage {
+            on_label: w.usage.on_label.unwrap_or(true),
+            refund_listed: w.usage.refund_listed,
+            refund_code: w
+                .usage
+                .refund_code
+                .map(|c| RefundCode::parse(&c).map_err(|m| ContractError::new("use.refund_code", m)))
+                .transpose()?,
+            generally_dangerous_infection: w.usage.generally_dangerous_infection,
+            mrsa: w.usage.mrsa,
+            palliative: w.usage.palliative,
+            established: w.usage.established,
+            helfo_documentation: w.usage.helfo_documentation,
+            nye_metoder: code("use.nye_metoder", w.usage.nye_metoder, NyeMetoder::None, NyeMetoder::from_code, NyeMetoder::ALL)?,
+        },
+        setting: code("setting", w.setting, Setting::PatientAdministered, Setting::from_code, Setting::ALL)?,
+        started_in: code("started_in", w.started_in, StartedIn::Primary, StartedIn::from_code, StartedIn::ALL)?,
+        prescriber: required_code("prescriber.role", &w.prescriber.role, PrescriberRole::from_code, PrescriberRole::ALL)?,
+        patient: Patient {
+            id: code("patient.id", w.patient.id, PatientId::Fnr, PatientId::from_code, PatientId::ALL)?,
+            member: w.patient.member.unwrap_or(true),
+            other_hf: w.patient.other_hf,
+            age: w.patient.age,
+        },
+        treatment: Treatment {
+            months_per_year: match w.treatment.months_per_year {
+                None => MonthsPerYear::FULL_YEAR,
+                Some(m) => MonthsPerYear::new(m).map_err(|e| ContractError::new("treatment.months_per_year", e))?,
+            },
+            repeated: w.treatment.repeated,
+        },
+        opioid: Opioid {
+            omeq: w.opioid.omeq.map(|o| Omeq::new(o).map_err(|e| ContractError::new("opioid.omeq", e))).transpose()?,
+            pain: w
+                .opioid
+                .pain
+                .map(|p| required_code("opioid.pain", &p, Pain::from_code, Pain::ALL))
+                .transpose()?,
+            kind: code("opioid.kind", w.opioid.kind, OpioidKind::Standard, OpioidKind::from_code, OpioidKind::ALL)?,
+        },
+    })
+}
+
+/// Reads a `dispense` request (one JSON object).
+pub fn parse_dispensing_request(json: &[u8]) -> Result<DispensingRequest, ContractError> {
+    let w: WireDispensingRequest = crate::error::from_json(json)?;
+    Ok(DispensingRequest {
+        date: date("date", &w.date)?,
+        drug: drug(w.drug)?,
+        prescription: IssuedPrescription {
+            form: required_code("prescription.form", &w.prescription.form, WrittenForm::from_code, WrittenForm::ALL)?,
+            issued: date("prescription.issued", &w.prescription.issued)?,
+            valid_until: date("prescription.valid_until", &w.prescription.valid_until)?,
+        },
+    })
+}
+
+fn drug(w: WireDrug) -> Result<Drug, ContractError> {
+    let substance = w.substance.trim();
+    if substance.is_empty() {
+        return Err(ContractError::new("drug.substance", "kan ikke være tom: ventet virkestoffnavnet, f.eks. «deflazacort»"));
+    }
+    let brand = match w.brand {
+        Some(b) if b.trim().is_empty() => {
+            return Err(ContractError::new("drug.brand", "kan ikke være tom: utelat feltet når handelsnavnet ikke er kjent"));
+        }
+        b => b.map(|b| b.trim().to_string()),
+    };
+    Ok(Drug {
+        atc: Atc::parse(&w.atc).map_err(|e| ContractError::new("drug.atc", e.to_string()))?,
+        substance: substance.to_string(),
+        brand,
+        authorisation: code("drug.authorisation", w.authorisation, Authorisation::Marketed, Authorisation::from_code, Authorisation::ALL)?,
+        prescription_group: w
+            .prescription_group
+            .map(|g| required_code("drug.prescription_group", &g, PrescriptionGroup::from_code, PrescriptionGroup::ALL))
+            .transpose()?,
+        thc_percent: w
+            .thc_percent
+            .map(|p| Percent::new(p).map_err(|e| ContractError::new("drug.thc_percent", e)))
+            .transpose()?,
+    })
+}
+
+fn date(field: &'static str, text: &str) -> Result<Date, ContractError> {
+    Date::parse(text).map_err(|e| ContractError::new(field, e.to_string()))
+}
+
+/// An optional enum field: absent means the contract's default.
+fn code<T: Copy + std::fmt::Display>(
+    field: &'static str,
+    text: Option<Cow<str>>,
+    default: T,
+    parse: fn(&str) -> Option<T>,
+    all: &[T],
+) -> Result<T, ContractError> {
+    match text {
+        None => Ok(default),
+        Some(t) => required_code(field, &t, parse, all),
+    }
+}
+
+fn required_code<T: Copy + std::fmt::Display>(
+    field: &'static str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+    all: &[T],
+) -> Result<T, ContractError> {
+    parse(text).ok_or_else(|| {
+        let known: Vec<String> = all.iter().map(|v| v.to_string()).collect();
+        ContractError::new(field, format!(
+            "ukjent verdi «{}»; ventet en av: {}",
+            text.chars().take(40).collect::<String>(),
+            known.join(", ")
+        ))
+    })
+}

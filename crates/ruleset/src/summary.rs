@@ -1,0 +1,122 @@
+//! What is in force on a date, for people: each rule's data with its period and source, as
+//! label–value lines. Used by `legemiddel rules --date` (and the service's `/api/v1/rules`).
+
+use domain::{Atc, Date, Period};
+
+use crate::{kroner_text, InForce, RuleSet, Source};
+
+/// One rule's data in force on a date.
+#[derive(Clone, Debug)]
+pub struct RuleInForce<'r> {
+    /// Where it comes from.
+    pub source: &'r Source,
+    /// The period (for list files: the file's entries in force, each with its own period).
+    pub period: Option<Period>,
+    /// Label and value, in bokmål.
+    pub lines: Vec<(String, String)>,
+}
+
+impl RuleSet {
+    /// Every rule's data in force on `date`, in the order of the law (list, §§ 4, 1b, 3, 2, 8, G).
+    pub fn in_force(&self, date: Date) -> Vec<RuleInForce<'_>> {
+        let mut out = Vec::new();
+        // The § 1b list, one block per list file with entries in force.
+        for source in self.sources.iter().filter(|s| s.rule == domain::RuleId::F5) {
+            let lines: Vec<(String, String)> = self
+                .h_list
+                .entries()
+                .iter()
+                .filter(|e| e.source.file == source.file && e.period.contains(date))
+                .map(|e| {
+                    let mut value = format!("{} — {}", e.substance, e.usage);
+                    if !e.brands.is_empty() {
+                        value.push_str(&format!(" (bare handelsnavn {})", e.brands.join(" / ")));
+                    }
+                    if !e.atc.is_substance() {
+                        value.push_str(" (gruppekode: bare dette virkestoffet)");
+                    }
+                    if let Some(t) = e.transition {
+                        value.push_str(&format!(" [overgang F6: blå resepter utstedt før {}]", t.blue_issued_before));
+                    }
+                    value.push_str(&format!(" [{}]", e.period));
+                    (e.atc.to_string(), value)
+                })
+                .collect();
+            if !lines.is_empty() {
+                out.push(RuleInForce { source, period: None, lines });
+            }
+        }
+        push(&mut out, &self.communicable, date, |v| {
+            vec![
+                ("antiinfektiver (blå resept)".into(), atcs(&v.anti_infectives)),
+                ("immunstimulerende (blå resept)".into(), atcs(&v.immunostimulants)),
+                ("via FHI".into(), atcs(&v.fhi_supplied)),
+                ("forebyggende vaksiner".into(), atcs(&v.preventive_vaccines)),
+            ]
+        });
+        push(&mut out, &self.general, date, |v| {
+            vec![("langvarig behandling, minst måneder per år".into(), v.long_term_min_months.to_string())]
+        });
+        push(&mut out, &self.applicant, date, |v| {
+            let mut lines = vec![
+                ("reseptgrupper med spesialistkrav".into(), v.specialist_prescription_groups.iter().map(|g| g.code()).collect::<Vec<_>>().join(", ")),
+                ("unntatt kravet for gruppe A/B".into(), atcs(&v.group_ab_exempt)),
+            ];
+            for b in &v.public_hospital_only {
+                lines.push(("bare lege ved offentlig sykehus".into(), format!("{} ({}, {})", b.brand, b.substance, b.atc)));
+            }
+            for g in &v.specialist_groups {
+                lines.push(("spesialist eller sykehuslege".into(), format!("{} ({})", g.name, g.atc)));
+            }
+            lines
+        });
+        push(&mut out, &self.opioids, date, |v| {
+            vec![
+                ("omfang (refusjonskode -71)".into(), atcs(&v.scope)),
+                ("metadon".into(), atcs(&v.methadone)),
+                ("fastlege kan søke til og med".into(), format!("{} mg OMEQ per døgn", v.gp_max_omeq)),
+                ("dekkes på blå resept til og med".into(), format!("{} mg OMEQ per døgn (ikke-kreftrelaterte smerter)", v.blue_max_omeq)),
+            ]
+        });
+        push(&mut out, &self.palliative, date, |v| {
+            vec![
+                ("refusjonskode".into(), v.refund_code.to_string()),
+                ("opioider direkte på blå resept".into(), atcs(&v.opioids)),
+            ]
+        });
+        push(&mut out, &self.copayment, date, |v| {
+            let mut lines = vec![
+                ("andel av prisen".into(), format!("{} %", v.share_percent)),
+                ("maksimum".into(), format!("{} per {}", kroner_text(v.cap_ore), match v.cap_per {
+                    crate::CapPer::Prescription => "resept",
+                    crate::CapPer::Dispensing => "utlevering",
+                })),
+                ("egenandelstak".into(), kroner_text(v.yearly_ceiling_ore)),
+                ("ingen egenandel under alder".into(), format!("{} år", v.no_copayment_under_age)),
+            ];
+            if !v.unconfirmed.is_empty() {
+                lines.push(("ikke bekreftet".into(), v.unconfirmed.join(", ")));
+            }
+            lines
+        });
+        push(&mut out, &self.cannabis, date, |v| {
+            vec![("bare sykehusspesialist over".into(), format!("{} % THC", v.thc_percent_above))]
+        });
+        out
+    }
+}
+
+fn push<'r, T>(
+    out: &mut Vec<RuleInForce<'r>>,
+    dated: &'r crate::Dated<T>,
+    date: Date,
+    lines: impl Fn(&T) -> Vec<(String, String)>,
+) {
+    if let Ok(InForce { period, value, source }) = dated.at(date) {
+        out.push(RuleInForce { source, period: Some(*period), lines: lines(value) });
+    }
+}
+
+fn atcs(list: &[Atc]) -> String {
+    list.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+}

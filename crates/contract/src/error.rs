@@ -60,37 +60,56 @@ pub(crate) fn from_json<'de, T: Deserialize<'de>>(json: &'de [u8]) -> Result<T, 
 
 /// Turns a serde error at a path into a field and a Norwegian message.
 fn describe(e: serde_path_to_error::Error<serde_json::Error>) -> ContractError {
-    let path = e.path().to_string();
+    // Segments the tracker could not name (`?`, after a syntax error) say nothing: drop them.
+    let mut field = e.path().to_string().split('.').filter(|s| !s.is_empty() && *s != "?").collect::<Vec<_>>().join(".");
     let inner = e.into_inner();
-    let mut field = if path == "." || path.is_empty() { String::new() } else { path };
     let text = inner.to_string();
-    // serde says "unknown field `x`, expected …" / "missing field `x`" at the parent's path.
+    // serde says "unknown field `x`, expected …" / "missing field `x`".
     let named = |prefix: &str| -> Option<String> {
         let rest = text.strip_prefix(prefix)?;
         let end = rest.find('`')?;
         Some(rest[..end].to_string())
     };
     let message = if let Some(name) = named("unknown field `") {
-        push_segment(&mut field, &name);
-        let known = text.split_once("expected ").map(|(_, k)| k.replace('`', "")).unwrap_or_default();
-        let known = known.split(" at line").next().unwrap_or("").to_string();
-        if known.is_empty() {
-            "ukjent felt".to_string()
-        } else {
-            format!("ukjent felt; kjente felt her: {known}")
+        if field.rsplit('.').next() != Some(name.as_str()) {
+            push_segment(&mut field, &name);
         }
+        let known = strip_position(text.split_once("expected ").map_or("", |(_, k)| k));
+        let known = known.trim_start_matches("one of ").replace('`', "");
+        if known.is_empty() { "ukjent felt".to_string() } else { format!("ukjent felt; kjente felt her: {known}") }
     } else if let Some(name) = named("missing field `") {
         push_segment(&mut field, &name);
         "påkrevd felt mangler".to_string()
     } else if inner.is_syntax() || inner.is_eof() {
         format!("ugyldig JSON (linje {}, kolonne {}): {}", inner.line(), inner.column(), strip_position(&text))
     } else {
-        format!("ugyldig verdi: {}", strip_position(&text))
+        norwegian(strip_position(&text))
     };
     if field.is_empty() {
         field.push('$');
     }
     ContractError { field, message }
+}
+
+/// serde's words for a wrong value, in bokmål, with our internal type names hidden.
+fn norwegian(text: &str) -> String {
+    let (found, expected) = match text.split_once(", expected ") {
+        Some((found, expected)) => (found, expected),
+        None => return format!("ugyldig verdi: {text}"),
+    };
+    let found = found.replace("invalid type: ", "").replace("invalid value: ", "").replace("invalid length ", "lengde ");
+    let expected = if expected.starts_with("struct Wire") {
+        "et JSON-objekt"
+    } else {
+        match expected {
+            "a boolean" => "true eller false",
+            "f64" => "et tall",
+            "u16" => "et helt tall fra 0 til 65535",
+            "a string" | "a borrowed string" => "en tekst",
+            other => other,
+        }
+    };
+    format!("ugyldig verdi ({found}); ventet {expected}")
 }
 
 fn push_segment(path: &mut String, name: &str) {

@@ -44,9 +44,9 @@ pub fn answer(command: Command, request: &[u8], rules: &RuleSet, out: &mut Vec<u
     Ok(())
 }
 
-/// Appends `{"error": …}` to `out`.
-pub fn write_error(error: &ContractError, out: &mut Vec<u8>) {
-    write(out, &ErrorJson(error));
+/// Appends `{"error": …}` to `out`; `line` is the input line in batch mode.
+pub fn write_error(error: &ContractError, line: Option<u64>, out: &mut Vec<u8>) {
+    write(out, &ErrorJson { error, line });
 }
 
 fn write(out: &mut Vec<u8>, value: &impl serde::Serialize) {

@@ -52,22 +52,30 @@ impl Serialize for DispensingJson<'_, '_> {
     }
 }
 
-/// `{"error": {"field": …, "message": …}}`.
-pub struct ErrorJson<'a>(pub &'a ContractError);
+/// `{"error": {"field": …, "message": …}}`, with the input line number in batch mode.
+pub struct ErrorJson<'a> {
+    /// The error.
+    pub error: &'a ContractError,
+    /// 1-based line of the input, in `decide --batch`.
+    pub line: Option<u64>,
+}
 
 impl Serialize for ErrorJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Inner<'a>(&'a ContractError);
+        struct Inner<'a>(&'a ErrorJson<'a>);
         impl Serialize for Inner<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry("field", &self.0.field)?;
-                m.serialize_entry("message", &self.0.message)?;
+                let mut m = s.serialize_map(None)?;
+                m.serialize_entry("field", &self.0.error.field)?;
+                m.serialize_entry("message", &self.0.error.message)?;
+                if let Some(line) = self.0.line {
+                    m.serialize_entry("line", &line)?;
+                }
                 m.end()
             }
         }
         let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry("error", &Inner(self.0))?;
+        m.serialize_entry("error", &Inner(self))?;
         m.end()
     }
 }

@@ -1,0 +1,185 @@
+//! `decide --batch`: JSON Lines in, one answer per line out, in order, on every core.
+//!
+//! A reader thread cuts standard input into blocks of whole lines; each block is decided in
+//! parallel (rayon, in chunks of lines) and written in input order. Memory stays bounded by a
+//! few blocks however long the input is. A bad line yields `{"error": …}` on its own line and
+//! the run goes on.
+
+use std::io::{self, Read, Write};
+use std::sync::mpsc::sync_channel;
+
+use contract::{Command, ContractError};
+use rayon::prelude::*;
+use ruleset::RuleSet;
+
+/// Size of a block of input handed to the workers.
+const BLOCK_BYTES: usize = 4 << 20;
+/// Lines per unit of parallel work.
+const CHUNK_LINES: usize = 256;
+
+/// What a batch run did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BatchStats {
+    /// Lines answered.
+    pub lines: u64,
+    /// Lines answered with an error.
+    pub errors: u64,
+}
+
+/// Answers every line of `input` on `output`.
+pub fn run(command: Command, rules: &RuleSet, input: impl Read + Send, output: impl Write) -> io::Result<BatchStats> {
+    run_with_blocks(command, rules, input, output, BLOCK_BYTES)
+}
+
+fn run_with_blocks(
+    command: Command,
+    rules: &RuleSet,
+    input: impl Read + Send,
+    mut output: impl Write,
+    block_bytes: usize,
+) -> io::Result<BatchStats> {
+    let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_blocks(input, block_bytes, |block| tx.send(block).is_ok()));
+        let mut stats = BatchStats::default();
+        for block in rx {
+            let block = block?;
+            let body = block.strip_suffix(b"\n").unwrap_or(&block);
+            let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+            let first_line = stats.lines;
+            let answered: Vec<(Vec<u8>, u64)> = lines
+                .par_chunks(CHUNK_LINES)
+                .enumerate()
+                .map(|(chunk_no, chunk)| {
+                    let mut out = Vec::with_capacity(chunk.len() * 1024);
+                    let mut errors = 0;
+                    for (i, line) in chunk.iter().enumerate() {
+                        let line_no = first_line + (chunk_no * CHUNK_LINES + i) as u64 + 1;
+                        if let Err(e) = answer_line(command, line, rules, &mut out) {
+                            contract::write_error(&e, Some(line_no), &mut out);
+                            errors += 1;
+                        }
+                        out.push(b'\n');
+                    }
+                    (out, errors)
+                })
+                .collect();
+            for (out, errors) in answered {
+                output.write_all(&out)?;
+                stats.errors += errors;
+            }
+            stats.lines += lines.len() as u64;
+        }
+        output.flush()?;
+        Ok(stats)
+    })
+}
+
+fn answer_line(command: Command, line: &[u8], rules: &RuleSet, out: &mut Vec<u8>) -> Result<(), ContractError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Err(ContractError::new("$", "tom linje: ventet én JSON-forespørsel per linje"));
+    }
+    contract::answer(command, line, rules, out)
+}
+
+/// Reads `input` in blocks that end at a line break (the last one may not), passing each to
+/// `send` until it returns false or the input ends.
+fn read_blocks(mut input: impl Read, block_bytes: usize, mut send: impl FnMut(io::Result<Vec<u8>>) -> bool) {
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let mut block = std::mem::take(&mut carry);
+        block.reserve(block_bytes);
+        // Fill the block to BLOCK_BYTES (or EOF).
+        let mut eof = false;
+        while block.len() < block_bytes {
+            let start = block.len();
+            block.resize(start + (block_bytes - start).clamp(1, 256 * 1024), 0);
+            match input.read(&mut block[start..]) {
+                Ok(0) => {
+                    block.truncate(start);
+                    eof = true;
+                    break;
+                }
+                Ok(n) => block.truncate(start + n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => block.truncate(start),
+                Err(e) => {
+                    send(Err(e));
+                    return;
+                }
+            }
+        }
+        if !eof {
+            // Keep the unfinished last line for the next block.
+            match block.iter().rposition(|&b| b == b'\n') {
+                Some(i) => carry = block.split_off(i + 1),
+                None => {
+                    // A line longer than a block: keep reading it.
+                    carry = block;
+                    continue;
+                }
+            }
+        }
+        if !block.is_empty() && !send(Ok(block)) {
+            return;
+        }
+        if eof {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_on(input: &str) -> (String, BatchStats) {
+        run_blocks(input, BLOCK_BYTES)
+    }
+
+    fn run_blocks(input: &str, block_bytes: usize) -> (String, BatchStats) {
+        let rules = RuleSet::embedded().unwrap();
+        let mut out = Vec::new();
+        let stats = run_with_blocks(Command::Decide, &rules, input.as_bytes(), &mut out, block_bytes).unwrap();
+        (String::from_utf8(out).unwrap(), stats)
+    }
+
+    const GOOD: &str = r#"{"date":"2025-02-10","drug":{"atc":"C10AA05","substance":"atorvastatin"},"prescriber":{"role":"gp"},"use":{"refund_listed":true}}"#;
+
+    #[test]
+    fn one_answer_per_line_in_order_and_errors_do_not_stop_the_run() {
+        let input = format!("{GOOD}\nnot json\n\n{GOOD}\r\n{GOOD}");
+        let (out, stats) = run_on(&input);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 5);
+        assert!(lines[0].starts_with(r#"{"payer":"folketrygden""#));
+        assert!(lines[1].starts_with(r#"{"error":{"field":"$""#) && lines[1].contains(r#""line":2"#), "{}", lines[1]);
+        assert!(lines[2].contains(r#""line":3"#));
+        assert!(lines[3].starts_with(r#"{"payer""#) && lines[4].starts_with(r#"{"payer""#));
+        assert_eq!((stats.lines, stats.errors), (5, 2));
+    }
+
+    #[test]
+    fn empty_input_gives_no_output() {
+        assert_eq!(run_on("").0, "");
+    }
+
+    #[test]
+    fn many_lines_across_blocks_keep_their_order() {
+        let n = 5_000;
+        let input: String = (0..n).map(|i| if i % 97 == 0 { "{}\n".to_string() } else { format!("{GOOD}\n") }).collect();
+        // Blocks smaller than a line, and larger: every line must come out once, in order.
+        for block in [64, 1000, 4096] {
+            let (out, stats) = run_blocks(&input, block);
+            assert_eq!(stats.lines, n);
+            for (i, line) in out.lines().enumerate() {
+                assert_eq!(line.starts_with(r#"{"error""#), i % 97 == 0, "line {}", i + 1);
+            }
+        }
+        let (out, stats) = run_on(&input);
+        assert_eq!(stats.lines, n);
+        for (i, line) in out.lines().enumerate() {
+            assert_eq!(line.starts_with(r#"{"error""#), i % 97 == 0, "line {}", i + 1);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! `legemiddel`: who pays for a medicine in Norway, and why.
+//!
+//! The binary is a thin shell: it reads arguments and standard input, calls the pure core
+//! (`contract` → `decide` / `dispense`, over a `ruleset`), writes standard output, and chooses
+//! the exit status here and nowhere else: 0 done, 1 rule data or I/O failure, 2 bad request or
+//! bad arguments.
+
+mod batch;
+mod bench;
+mod render;
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use contract::{Command, ContractError};
+use domain::Date;
+use ruleset::RuleSet;
+
+/// Hvem betaler for legemidlet? Finansieringsreglene for legemidler i Norge: blå resept
+/// (§§ 2, 3, 4), H-resept (§ 1b-listen), helseforetakenes off-label-bruk og godkjenningsfritak.
+#[derive(Parser)]
+#[command(name = "legemiddel", version, propagate_version = true)]
+struct Cli {
+    /// Mappe med regeldata som brukes i stedet for de innebygde (samme oppbygning som rules/).
+    #[arg(long, global = true, value_name = "MAPPE", env = "LEGEMIDDEL_RULES")]
+    rules: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Avgjør hvem som betaler: én JSON-forespørsel på standard inn, én beslutning ut.
+    Decide {
+        /// Les JSON Lines (én forespørsel per linje) og skriv én beslutning per linje.
+        #[arg(long)]
+        batch: bool,
+        /// Utdataformat (for én forespørsel).
+        #[arg(long, value_enum, default_value_t = Format::Json, conflicts_with = "batch")]
+        format: Format,
+    },
+    /// Apotekets mottak av en resept: godtas den, og hva registreres den som (F6).
+    Dispense {
+        /// Les JSON Lines (én forespørsel per linje) og skriv ett svar per linje.
+        #[arg(long)]
+        batch: bool,
+    },
+    /// Vis regeldataene som gjelder på en dato, med kilder.
+    Rules {
+        /// Datoen (ÅÅÅÅ-MM-DD); standard er i dag.
+        #[arg(long)]
+        date: Option<String>,
+        /// Skriv JSON i stedet for tekst.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mål hastigheten.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Mål kjernen i prosessen på én tråd (beslutninger per sekund, med forklaring).
+    Decide {
+        /// Antall genererte forespørsler per runde.
+        #[arg(long, default_value_t = 200_000)]
+        count: usize,
+        /// Antall runder; den raskeste rapporteres.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Frø for generatoren.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Skriv genererte forespørsler som JSON Lines (til `decide --batch`).
+    Requests {
+        /// Antall forespørsler.
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Frø for generatoren.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Kontraktens JSON-objekt.
+    Json,
+    /// Kontraktens JSON-objekt, med innrykk.
+    Pretty,
+    /// En lesbar rapport på norsk.
+    Text,
+}
+
+/// How a run failed, and so which exit status it gets.
+enum Failure {
+    /// Bad request: exit 2, nothing on stdout.
+    BadInput(ContractError),
+    /// Anything else: exit 1.
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(e)) => {
+            eprintln!("feil: {}: {}", e.field, e.message);
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
+            // A closed pipe (`legemiddel … | head`) is not an error.
+            if e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("feil: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let rules = load_rules(cli.rules.as_deref())?;
+    match cli.command {
+        Cmd::Decide { batch: true, .. } => run_batch(Command::Decide, &rules),
+        Cmd::Dispense { batch: true } => run_batch(Command::Dispense, &rules),
+        Cmd::Decide { batch: false, format } => answer_one(Command::Decide, &rules, format),
+        Cmd::Dispense { batch: false } => answer_one(Command::Dispense, &rules, Format::Json),
+        Cmd::Rules { date, json } => {
+            let date = match date {
+                Some(text) => Date::parse(&text).map_err(|e| Failure::BadInput(ContractError::new("--date", e.to_string())))?,
+                None => today(),
+            };
+            let text = if json {
+                serde_json::to_string_pretty(&render::rules_json(&rules, date)).context("JSON")? + "\n"
+            } else {
+                render::rules(&rules, date)
+            };
+            io::stdout().lock().write_all(text.as_bytes()).context("skriver til standard ut")?;
+            Ok(())
+        }
+        Cmd::Bench { what: BenchCmd::Decide { count, rounds, seed } } => {
+            bench::run(&rules, count, rounds, seed, io::stdout().lock())?;
+            Ok(())
+        }
+        Cmd::Bench { what: BenchCmd::Requests { count, seed } } => {
+            let out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+            bench::write_requests(count, seed, out).context("skriver til standard ut")?;
+            Ok(())
+        }
+    }
+}
+
+fn answer_one(command: Command, rules: &RuleSet, format: Format) -> Result<(), Failure> {
+    let mut input = Vec::new();
+    io::stdin().lock().read_to_end(&mut input).context("leser standard inn")?;
+    if input.iter().all(u8::is_ascii_whitespace) {
+        return Err(Failure::BadInput(ContractError::new("$", "ingen forespørsel på standard inn: ventet ett JSON-objekt")));
+    }
+    let mut out = Vec::with_capacity(4096);
+    match (command, format) {
+        (Command::Decide, Format::Text) => {
+            let req = contract::parse_decision_request(&input).map_err(Failure::BadInput)?;
+            let decision = decide::decide(&req, rules).map_err(|e| Failure::BadInput(e.into()))?;
+            out.extend_from_slice(render::decision(&decision).as_bytes());
+        }
+        (_, Format::Pretty) => {
+            contract::answer(command, &input, rules, &mut out).map_err(Failure::BadInput)?;
+            let value: serde_json::Value = serde_json::from_slice(&out).context("JSON")?;
+            out = serde_json::to_vec_pretty(&value).context("JSON")?;
+            out.push(b'\n');
+        }
+        _ => {
+            contract::answer(command, &input, rules, &mut out).map_err(Failure::BadInput)?;
+            out.push(b'\n');
+        }
+    }
+    io::stdout().lock().write_all(&out).context("skriver til standard ut")?;
+    Ok(())
+}
+
+fn run_batch(command: Command, rules: &RuleSet) -> Result<(), Failure> {
+    let stdin = io::stdin();
+    let stdout = io::stdout();
+    batch::run(command, rules, stdin, stdout.lock()).context("decide --batch")?;
+    Ok(())
+}
+
+/// The built-in rule data, or the folder given with `--rules`.
+fn load_rules(dir: Option<&Path>) -> anyhow::Result<RuleSet> {
+    let Some(dir) = dir else {
+        return RuleSet::embedded().context("de innebygde regeldataene er ugyldige");
+    };
+    let mut files = Vec::new();
+    read_toml_files(dir, dir, &mut files).with_context(|| format!("leser regeldata fra {}", dir.display()))?;
+    files.sort();
+    RuleSet::load(files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
+        .with_context(|| format!("ugyldige regeldata i {}", dir.display()))
+}
+
+fn read_toml_files(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            read_toml_files(root, &path, files)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            let relative = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let text = std::fs::read_to_string(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            files.push((relative, text));
+        }
+    }
+    Ok(())
+}
+
+/// Today's date, in Norway's calendar (Europe/Oslo is UTC+1 or +2; the date differs from UTC
+/// only around midnight, and the local clock of the machine is what an operator expects).
+fn today() -> Date {
+    use chrono::Datelike;
+    let now = chrono::Local::now().date_naive();
+    Date::from_ymd(now.year(), now.month(), now.day()).unwrap_or_else(|| unreachable!("chrono gives real dates"))
+}

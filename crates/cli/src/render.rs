@@ -1,0 +1,136 @@
+//! Decisions and rule data as text for people at a terminal (bokmål).
+
+use std::fmt::Write as _;
+
+use decide::{Decision, Step};
+use domain::{ActionKind, Date, Payer, Prescription, Scheme};
+use ruleset::RuleSet;
+
+/// A decision as a short report.
+pub fn decision(d: &Decision) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Betaler:     {}", payer(d.payer));
+    let _ = writeln!(s, "Ordning:     {}", scheme(d.scheme));
+    let _ = writeln!(s, "Resept:      {}", prescription(d.prescription));
+    let _ = writeln!(s, "Egenandel:   {}", if d.copayment { "ja" } else { "nei" });
+    if !d.actions.is_empty() {
+        let _ = writeln!(s, "\nMå gjøres først:");
+        for a in &d.actions {
+            let who = a.applicant.map(|ap| format!(" (søker: {})", ap.describe())).unwrap_or_default();
+            let _ = writeln!(s, "  • {}{who}", action(a.kind));
+        }
+    }
+    if !d.blockers.is_empty() {
+        let _ = writeln!(s, "\nHindrer:");
+        for b in &d.blockers {
+            let _ = writeln!(s, "  • {} [{}]", b.message, b.code);
+        }
+    }
+    steps(&mut s, &d.explanation);
+    let _ = writeln!(s, "\nHjemler:     {}", d.citations.join("\n             "));
+    let _ = writeln!(s, "Regeldata:   {}", d.rule_set);
+    s
+}
+
+fn steps(s: &mut String, steps: &[Step]) {
+    let _ = writeln!(s, "\nBegrunnelse (reglene i rekkefølge):");
+    for step in steps {
+        let mark = if step.applied { "✓" } else { "·" };
+        let _ = writeln!(s, "  {mark} {:<9} {}", step.rule.code(), step.text);
+    }
+}
+
+/// The rule data in force on a date, with sources.
+pub fn rules(rules: &RuleSet, date: Date) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Regeldata i kraft {date}: {}\n", rules.label(date));
+    let in_force = rules.in_force(date);
+    if in_force.is_empty() {
+        let _ = writeln!(s, "Ingen regeldata er i kraft på denne datoen.");
+    }
+    for r in in_force {
+        let period = r.period.map(|p| format!(", {p}")).unwrap_or_default();
+        let _ = writeln!(s, "[{}] {} — {}", r.source.rule.code(), r.source.title, r.source.basis);
+        let _ = writeln!(s, "    kilde: {}", r.source.source);
+        let _ = writeln!(s, "    fil:   {}{period}", r.source.file);
+        if let Some(note) = &r.source.note {
+            let _ = writeln!(s, "    merknad: {note}");
+        }
+        let width = r.lines.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+        for (label, value) in &r.lines {
+            let pad = width - label.chars().count();
+            let _ = writeln!(s, "    {label}{}  {value}", " ".repeat(pad));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The rule data in force on a date, as JSON.
+pub fn rules_json(rules: &RuleSet, date: Date) -> serde_json::Value {
+    let items: Vec<serde_json::Value> = rules
+        .in_force(date)
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "rule": r.source.rule.code(),
+                "title": r.source.title,
+                "basis": r.source.basis,
+                "source": r.source.source,
+                "file": r.source.file,
+                "note": r.source.note,
+                "from": r.period.map(|p| p.from.to_string()),
+                "until": r.period.and_then(|p| p.until).map(|d| d.to_string()),
+                "values": r.lines.iter().map(|(k, v)| serde_json::json!({"label": k, "value": v})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "date": date.to_string(), "rule_set": rules.label(date), "rules": items })
+}
+
+fn payer(p: Payer) -> &'static str {
+    match p {
+        Payer::Folketrygden => "folketrygden (Helfo)",
+        Payer::Rhf => "regionalt helseforetak (RHF)",
+        Payer::Hf => "helseforetaket (HF)",
+        Payer::Patient => "pasienten selv",
+        Payer::Other => "andre (produsenten)",
+    }
+}
+
+fn scheme(s: Scheme) -> &'static str {
+    match s {
+        Scheme::HList => "H-reseptlegemiddel, blåreseptforskriften § 1b annet ledd [h_list]",
+        Scheme::S2 => "forhåndsgodkjent refusjon, blåreseptforskriften § 2 [s2]",
+        Scheme::S3 => "individuell stønad etter søknad, blåreseptforskriften § 3 [s3]",
+        Scheme::S4 => "smittsomme sykdommer, blåreseptforskriften § 4 [s4]",
+        Scheme::HfOffLabel => "helseforetaksfinansiert bruk utenfor godkjent indikasjon [hf_off_label]",
+        Scheme::HfTreatment => "del av behandlingen i spesialisthelsetjenesten [hf_treatment]",
+        Scheme::ClinicalTrial => "klinisk studie [clinical_trial]",
+        Scheme::CompassionateUse => "compassionate use [compassionate_use]",
+        Scheme::None => "ingen offentlig dekning [none]",
+    }
+}
+
+fn prescription(p: Prescription) -> &'static str {
+    match p {
+        Prescription::Blue => "blå resept",
+        Prescription::H => "H-resept",
+        Prescription::White => "hvit resept",
+        Prescription::WhiteNote => "e-resept uten refusjon, med merknad om betalende helseforetak",
+        Prescription::Fhi => "rekvireres fra Folkehelseinstituttet",
+        Prescription::None => "ingen resept",
+    }
+}
+
+fn action(a: ActionKind) -> &'static str {
+    match a {
+        ActionKind::HelfoApplication => "søknad til Helfo om individuell stønad",
+        ActionKind::HelfoPaperApplication => "papirsøknad til Helfo (pasienten har verken fødselsnummer eller D-nummer)",
+        ActionKind::HfApproval => "godkjenning i helseforetaket (klinikkleder anbefaler, fagdirektør godkjenner)",
+        ActionKind::SecondHfApproval => "godkjenning også i helseforetaket pasienten tilhører",
+        ActionKind::Godkjenningsfritak => "godkjenningsfritak fra DMP",
+        ActionKind::NyeMetoder => "søknad om unntak for bruk mens metoden vurderes i Nye metoder",
+        ActionKind::FhiOrder => "bestilling fra Folkehelseinstituttet",
+    }
+}

@@ -6,14 +6,19 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let rules = manifest.join("../../rules").canonicalize().expect("the workspace has a rules/ folder");
+    let rules = manifest
+        .join("../../rules")
+        .canonicalize()
+        .expect("the workspace has a rules/ folder");
     println!("cargo:rerun-if-changed={}", rules.display());
 
     let mut files = Vec::new();
     collect(&rules, &rules, &mut files);
     files.sort();
 
-    let mut out = String::from("/// The rule data files under `rules/`, as (path relative to `rules/`, text).\n");
+    let mut out = String::from(
+        "/// The rule data files under `rules/`, as (path relative to `rules/`, text).\n",
+    );
     out.push_str("pub static FILES: &[(&str, &str)] = &[\n");
     for (relative, absolute) in &files {
         writeln!(out, "    ({relative:?}, include_str!({absolute:?})),").unwrap();
@@ -29,7 +34,11 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
         if path.is_dir() {
             collect(root, &path, files);
         } else if path.extension().is_some_and(|e| e == "toml") {
-            let relative = path.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
+            let relative = path
+                .strip_prefix(root)
+                .expect("under root")
+                .to_string_lossy()
+                .replace('\\', "/");
             files.push((relative, path.to_string_lossy().into_owned()));
         }
     }

@@ -27,7 +27,12 @@ pub struct BatchStats {
 }
 
 /// Answers every line of `input` on `output`.
-pub fn run(command: Command, rules: &RuleSet, input: impl Read + Send, output: impl Write) -> io::Result<BatchStats> {
+pub fn run(
+    command: Command,
+    rules: &RuleSet,
+    input: impl Read + Send,
+    output: impl Write,
+) -> io::Result<BatchStats> {
     run_with_blocks(command, rules, input, output, BLOCK_BYTES)
 }
 
@@ -75,17 +80,29 @@ fn run_with_blocks(
     })
 }
 
-fn answer_line(command: Command, line: &[u8], rules: &RuleSet, out: &mut Vec<u8>) -> Result<(), ContractError> {
+fn answer_line(
+    command: Command,
+    line: &[u8],
+    rules: &RuleSet,
+    out: &mut Vec<u8>,
+) -> Result<(), ContractError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.iter().all(u8::is_ascii_whitespace) {
-        return Err(ContractError::new("$", "tom linje: ventet én JSON-forespørsel per linje"));
+        return Err(ContractError::new(
+            "$",
+            "tom linje: ventet én JSON-forespørsel per linje",
+        ));
     }
     contract::answer(command, line, rules, out)
 }
 
 /// Reads `input` in blocks that end at a line break (the last one may not), passing each to
 /// `send` until it returns false or the input ends.
-fn read_blocks(mut input: impl Read, block_bytes: usize, mut send: impl FnMut(io::Result<Vec<u8>>) -> bool) {
+fn read_blocks(
+    mut input: impl Read,
+    block_bytes: usize,
+    mut send: impl FnMut(io::Result<Vec<u8>>) -> bool,
+) {
     let mut carry: Vec<u8> = Vec::new();
     loop {
         let mut block = std::mem::take(&mut carry);
@@ -140,7 +157,14 @@ mod tests {
     fn run_blocks(input: &str, block_bytes: usize) -> (String, BatchStats) {
         let rules = RuleSet::embedded().unwrap();
         let mut out = Vec::new();
-        let stats = run_with_blocks(Command::Decide, &rules, input.as_bytes(), &mut out, block_bytes).unwrap();
+        let stats = run_with_blocks(
+            Command::Decide,
+            &rules,
+            input.as_bytes(),
+            &mut out,
+            block_bytes,
+        )
+        .unwrap();
         (String::from_utf8(out).unwrap(), stats)
     }
 
@@ -153,7 +177,11 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 5);
         assert!(lines[0].starts_with(r#"{"payer":"folketrygden""#));
-        assert!(lines[1].starts_with(r#"{"error":{"field":"$""#) && lines[1].contains(r#""line":2"#), "{}", lines[1]);
+        assert!(
+            lines[1].starts_with(r#"{"error":{"field":"$""#) && lines[1].contains(r#""line":2"#),
+            "{}",
+            lines[1]
+        );
         assert!(lines[2].contains(r#""line":3"#));
         assert!(lines[3].starts_with(r#"{"payer""#) && lines[4].starts_with(r#"{"payer""#));
         assert_eq!((stats.lines, stats.errors), (5, 2));
@@ -167,19 +195,37 @@ mod tests {
     #[test]
     fn many_lines_across_blocks_keep_their_order() {
         let n = 5_000;
-        let input: String = (0..n).map(|i| if i % 97 == 0 { "{}\n".to_string() } else { format!("{GOOD}\n") }).collect();
+        let input: String = (0..n)
+            .map(|i| {
+                if i % 97 == 0 {
+                    "{}\n".to_string()
+                } else {
+                    format!("{GOOD}\n")
+                }
+            })
+            .collect();
         // Blocks smaller than a line, and larger: every line must come out once, in order.
         for block in [64, 1000, 4096] {
             let (out, stats) = run_blocks(&input, block);
             assert_eq!(stats.lines, n);
             for (i, line) in out.lines().enumerate() {
-                assert_eq!(line.starts_with(r#"{"error""#), i % 97 == 0, "line {}", i + 1);
+                assert_eq!(
+                    line.starts_with(r#"{"error""#),
+                    i % 97 == 0,
+                    "line {}",
+                    i + 1
+                );
             }
         }
         let (out, stats) = run_on(&input);
         assert_eq!(stats.lines, n);
         for (i, line) in out.lines().enumerate() {
-            assert_eq!(line.starts_with(r#"{"error""#), i % 97 == 0, "line {}", i + 1);
+            assert_eq!(
+                line.starts_with(r#"{"error""#),
+                i % 97 == 0,
+                "line {}",
+                i + 1
+            );
         }
     }
 }

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use ruleset::RuleSet;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// A small, fast, deterministic generator (SplitMix64): the same seed gives the same requests.
 pub struct Rng(u64);
@@ -47,38 +47,63 @@ const ROLES: [&str; 4] = ["gp", "specialist", "hospital_doctor", "pain_clinic"];
 /// § 4, the § 1b list with its brand-only and group-level entries, opioids, off-label use,
 /// hospital settings, palliative care, unregistered cannabis), on dates from 2024 to 2026.
 pub fn request(rng: &mut Rng) -> Value {
-    let date = format!("{}-{:02}-{:02}", 2024 + rng.below(3), 1 + rng.below(12), 1 + rng.below(28));
-    let date = if date.as_str() < "2024-02-01" { "2024-02-01".to_string() } else { date };
+    let date = format!(
+        "{}-{:02}-{:02}",
+        2024 + rng.below(3),
+        1 + rng.below(12),
+        1 + rng.below(28)
+    );
+    let date = if date.as_str() < "2024-02-01" {
+        "2024-02-01".to_string()
+    } else {
+        date
+    };
     let role = *rng.pick(&ROLES);
     let mut r = match rng.below(14) {
-        0 => json!({"drug": {"atc": "C10AA05", "substance": "atorvastatin", "prescription_group": "C"},
-                    "use": {"refund_listed": true, "refund_code": "T93"}}),
+        0 => {
+            json!({"drug": {"atc": "C10AA05", "substance": "atorvastatin", "prescription_group": "C"},
+                    "use": {"refund_listed": true, "refund_code": "T93"}})
+        }
         1 => json!({"drug": {"atc": "H02AB13", "substance": "deflazacort"}}),
-        2 => json!({"drug": {"atc": "J01GB06", "substance": "amikacin", "brand": *rng.pick(&["Arikayce", "Amikacin B. Braun"])},
-                    "started_in": "specialist"}),
+        2 => {
+            json!({"drug": {"atc": "J01GB06", "substance": "amikacin", "brand": *rng.pick(&["Arikayce", "Amikacin B. Braun"])},
+                    "started_in": "specialist"})
+        }
         3 => json!({"drug": {"atc": "J01CA04", "substance": "amoksicillin"},
                     "use": {"generally_dangerous_infection": rng.chance(70)}, "patient": {"member": rng.chance(80)}}),
         4 => json!({"drug": {"atc": "J07BB02", "substance": "influensavaksine"},
                     "use": {"generally_dangerous_infection": rng.chance(30)}}),
         5 => json!({"drug": {"atc": "A10BJ06", "substance": "semaglutid", "brand": "Wegovy"}}),
-        6 => json!({"drug": {"atc": "N02AA05", "substance": "oksykodon", "prescription_group": "A"},
+        6 => {
+            json!({"drug": {"atc": "N02AA05", "substance": "oksykodon", "prescription_group": "A"},
                     "opioid": {"omeq": 10 * (1 + rng.below(40)), "pain": *rng.pick(&["non_cancer", "cancer", "unclarified"]),
-                               "kind": *rng.pick(&["standard", "standard", "fast_acting"])}}),
-        7 => json!({"drug": {"atc": "L04AX01", "substance": "azatioprin"}, "started_in": "specialist",
+                               "kind": *rng.pick(&["standard", "standard", "fast_acting"])}})
+        }
+        7 => {
+            json!({"drug": {"atc": "L04AX01", "substance": "azatioprin"}, "started_in": "specialist",
                     "use": {"on_label": false, "established": rng.chance(50), "helfo_documentation": rng.chance(50),
                             "nye_metoder": *rng.pick(&["none", "under_assessment", "decided_yes", "decided_no"])},
-                    "patient": {"other_hf": rng.chance(30)}}),
+                    "patient": {"other_hf": rng.chance(30)}})
+        }
         8 => json!({"drug": {"atc": "L01FA01", "substance": "rituksimab"},
                     "setting": *rng.pick(&["inpatient", "outpatient", "lar", "clinical_trial"]), "started_in": "specialist"}),
         9 => json!({"drug": {"atc": "N02AA01", "substance": "morfin"},
                     "use": {"palliative": true, "refund_code": "-90"}, "treatment": {"months_per_year": 1 + rng.below(3)}}),
-        10 => json!({"drug": {"atc": "N02BG10", "substance": "cannabis", "authorisation": "unauthorised",
-                              "thc_percent": rng.below(25)}}),
-        11 => json!({"drug": {"atc": "L01EM03", "substance": *rng.pick(&["inavolisib", "alpelisib"])}, "started_in": "specialist"}),
-        12 => json!({"drug": {"atc": "C10AX13", "substance": "evolokumab"}, "patient": {"age": rng.below(90)}}),
-        _ => json!({"drug": {"atc": "R03DX05", "substance": "omalizumab", "prescription_group": "C"},
+        10 => {
+            json!({"drug": {"atc": "N02BG10", "substance": "cannabis", "authorisation": "unauthorised",
+                              "thc_percent": rng.below(25)}})
+        }
+        11 => {
+            json!({"drug": {"atc": "L01EM03", "substance": *rng.pick(&["inavolisib", "alpelisib"])}, "started_in": "specialist"})
+        }
+        12 => {
+            json!({"drug": {"atc": "C10AX13", "substance": "evolokumab"}, "patient": {"age": rng.below(90)}})
+        }
+        _ => {
+            json!({"drug": {"atc": "R03DX05", "substance": "omalizumab", "prescription_group": "C"},
                     "treatment": {"months_per_year": rng.below(13), "repeated": rng.chance(20)},
-                    "patient": {"id": *rng.pick(&["fnr", "fnr", "dnr", "none"])}}),
+                    "patient": {"id": *rng.pick(&["fnr", "fnr", "dnr", "none"])}})
+        }
     };
     r["date"] = json!(date);
     r["prescriber"] = json!({ "role": role });
@@ -99,11 +124,26 @@ pub fn write_requests(count: u64, seed: u64, mut out: impl Write) -> io::Result<
 }
 
 /// Times the core in-process on this thread and prints decisions per second.
-pub fn run(rules: &RuleSet, count: usize, rounds: usize, seed: u64, mut out: impl Write) -> anyhow::Result<()> {
+pub fn run(
+    rules: &RuleSet,
+    count: usize,
+    rounds: usize,
+    seed: u64,
+    mut out: impl Write,
+) -> anyhow::Result<()> {
     let mut rng = Rng::new(seed);
-    let lines: Vec<Vec<u8>> = (0..count).map(|_| serde_json::to_vec(&request(&mut rng)).expect("JSON in memory")).collect();
-    let requests: Vec<_> = lines.iter().map(|l| contract::parse_decision_request(l)).collect::<Result<_, _>>()?;
-    writeln!(out, "{} genererte forespørsler (frø {seed}), {rounds} runder, én tråd", requests.len())?;
+    let lines: Vec<Vec<u8>> = (0..count)
+        .map(|_| serde_json::to_vec(&request(&mut rng)).expect("JSON in memory"))
+        .collect();
+    let requests: Vec<_> = lines
+        .iter()
+        .map(|l| contract::parse_decision_request(l))
+        .collect::<Result<_, _>>()?;
+    writeln!(
+        out,
+        "{} genererte forespørsler (frø {seed}), {rounds} runder, én tråd",
+        requests.len()
+    )?;
 
     let core = best_of(rounds, || {
         let mut steps = 0usize;
@@ -114,19 +154,28 @@ pub fn run(rules: &RuleSet, count: usize, rounds: usize, seed: u64, mut out: imp
         }
         steps
     });
-    writeln!(out, "kjerne (decide, med forklaring):           {:>12.0} beslutninger/s", rate(requests.len(), core))?;
+    writeln!(
+        out,
+        "kjerne (decide, med forklaring):           {:>12.0} beslutninger/s",
+        rate(requests.len(), core)
+    )?;
 
     let mut buf = Vec::with_capacity(4 << 20);
     let json = best_of(rounds, || {
         let mut bytes = 0;
         for l in &lines {
             buf.clear();
-            contract::answer(contract::Command::Decide, black_box(l), rules, &mut buf).expect("generated requests decide");
+            contract::answer(contract::Command::Decide, black_box(l), rules, &mut buf)
+                .expect("generated requests decide");
             bytes += buf.len();
         }
         bytes
     });
-    writeln!(out, "JSON inn → beslutning → JSON ut:           {:>12.0} forespørsler/s", rate(lines.len(), json))?;
+    writeln!(
+        out,
+        "JSON inn → beslutning → JSON ut:           {:>12.0} forespørsler/s",
+        rate(lines.len(), json)
+    )?;
     Ok(())
 }
 
@@ -161,7 +210,8 @@ mod tests {
             assert_eq!(r, request(&mut b));
             let bytes = serde_json::to_vec(&r).unwrap();
             let mut out = Vec::new();
-            contract::answer(contract::Command::Decide, &bytes, &rules, &mut out).unwrap_or_else(|e| panic!("{r}: {e}"));
+            contract::answer(contract::Command::Decide, &bytes, &rules, &mut out)
+                .unwrap_or_else(|e| panic!("{r}: {e}"));
         }
     }
 }

@@ -123,7 +123,9 @@ fn main() -> ExitCode {
         }
         Err(Failure::Other(e)) => {
             // A closed pipe (`legemiddel … | head`) is not an error.
-            if e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe) {
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            {
                 return ExitCode::SUCCESS;
             }
             eprintln!("feil: {e:#}");
@@ -137,26 +139,43 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Cmd::Decide { batch: true, .. } => run_batch(Command::Decide, &rules),
         Cmd::Dispense { batch: true } => run_batch(Command::Dispense, &rules),
-        Cmd::Decide { batch: false, format } => answer_one(Command::Decide, &rules, format),
+        Cmd::Decide {
+            batch: false,
+            format,
+        } => answer_one(Command::Decide, &rules, format),
         Cmd::Dispense { batch: false } => answer_one(Command::Dispense, &rules, Format::Json),
         Cmd::Rules { date, json } => {
             let date = match date {
-                Some(text) => Date::parse(&text).map_err(|e| Failure::BadInput(ContractError::new("--date", e.to_string())))?,
+                Some(text) => Date::parse(&text)
+                    .map_err(|e| Failure::BadInput(ContractError::new("--date", e.to_string())))?,
                 None => today(),
             };
             let text = if json {
-                serde_json::to_string_pretty(&render::rules_json(&rules, date)).context("JSON")? + "\n"
+                serde_json::to_string_pretty(&render::rules_json(&rules, date)).context("JSON")?
+                    + "\n"
             } else {
                 render::rules(&rules, date)
             };
-            io::stdout().lock().write_all(text.as_bytes()).context("skriver til standard ut")?;
+            io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .context("skriver til standard ut")?;
             Ok(())
         }
-        Cmd::Bench { what: BenchCmd::Decide { count, rounds, seed } } => {
+        Cmd::Bench {
+            what:
+                BenchCmd::Decide {
+                    count,
+                    rounds,
+                    seed,
+                },
+        } => {
             bench::run(&rules, count, rounds, seed, io::stdout().lock())?;
             Ok(())
         }
-        Cmd::Bench { what: BenchCmd::Requests { count, seed } } => {
+        Cmd::Bench {
+            what: BenchCmd::Requests { count, seed },
+        } => {
             let out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
             bench::write_requests(count, seed, out).context("skriver til standard ut")?;
             Ok(())
@@ -166,9 +185,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
 fn answer_one(command: Command, rules: &RuleSet, format: Format) -> Result<(), Failure> {
     let mut input = Vec::new();
-    io::stdin().lock().read_to_end(&mut input).context("leser standard inn")?;
+    io::stdin()
+        .lock()
+        .read_to_end(&mut input)
+        .context("leser standard inn")?;
     if input.iter().all(u8::is_ascii_whitespace) {
-        return Err(Failure::BadInput(ContractError::new("$", "ingen forespørsel på standard inn: ventet ett JSON-objekt")));
+        return Err(Failure::BadInput(ContractError::new(
+            "$",
+            "ingen forespørsel på standard inn: ventet ett JSON-objekt",
+        )));
     }
     let mut out = Vec::with_capacity(4096);
     match (command, format) {
@@ -188,7 +213,10 @@ fn answer_one(command: Command, rules: &RuleSet, format: Format) -> Result<(), F
             out.push(b'\n');
         }
     }
-    io::stdout().lock().write_all(&out).context("skriver til standard ut")?;
+    io::stdout()
+        .lock()
+        .write_all(&out)
+        .context("skriver til standard ut")?;
     Ok(())
 }
 
@@ -205,7 +233,8 @@ fn load_rules(dir: Option<&Path>) -> anyhow::Result<RuleSet> {
         return RuleSet::embedded().context("de innebygde regeldataene er ugyldige");
     };
     let mut files = Vec::new();
-    read_toml_files(dir, dir, &mut files).with_context(|| format!("leser regeldata fra {}", dir.display()))?;
+    read_toml_files(dir, dir, &mut files)
+        .with_context(|| format!("leser regeldata fra {}", dir.display()))?;
     files.sort();
     RuleSet::load(files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
         .with_context(|| format!("ugyldige regeldata i {}", dir.display()))
@@ -217,8 +246,13 @@ fn read_toml_files(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) -
         if path.is_dir() {
             read_toml_files(root, &path, files)?;
         } else if path.extension().is_some_and(|e| e == "toml") {
-            let relative = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            let text = std::fs::read_to_string(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
             files.push((relative, text));
         }
     }
@@ -230,5 +264,6 @@ fn read_toml_files(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) -
 fn today() -> Date {
     use chrono::Datelike;
     let now = chrono::Local::now().date_naive();
-    Date::from_ymd(now.year(), now.month(), now.day()).unwrap_or_else(|| unreachable!("chrono gives real dates"))
+    Date::from_ymd(now.year(), now.month(), now.day())
+        .unwrap_or_else(|| unreachable!("chrono gives real dates"))
 }

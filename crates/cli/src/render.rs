@@ -16,7 +16,10 @@ pub fn decision(d: &Decision) -> String {
     if !d.actions.is_empty() {
         let _ = writeln!(s, "\nMå gjøres først:");
         for a in &d.actions {
-            let who = a.applicant.map(|ap| format!(" (søker: {})", ap.describe())).unwrap_or_default();
+            let who = a
+                .applicant
+                .map(|ap| format!(" (søker: {})", ap.describe()))
+                .unwrap_or_default();
             let _ = writeln!(s, "  • {}{who}", action(a.kind));
         }
     }
@@ -50,13 +53,24 @@ pub fn rules(rules: &RuleSet, date: Date) -> String {
     }
     for r in in_force {
         let period = r.period.map(|p| format!(", {p}")).unwrap_or_default();
-        let _ = writeln!(s, "[{}] {} — {}", r.source.rule.code(), r.source.title, r.source.basis);
+        let _ = writeln!(
+            s,
+            "[{}] {} — {}",
+            r.source.rule.code(),
+            r.source.title,
+            r.source.basis
+        );
         let _ = writeln!(s, "    kilde: {}", r.source.source);
         let _ = writeln!(s, "    fil:   {}{period}", r.source.file);
         if let Some(note) = &r.source.note {
             let _ = writeln!(s, "    merknad: {note}");
         }
-        let width = r.lines.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+        let width = r
+            .lines
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
         for (label, value) in &r.lines {
             let pad = width - label.chars().count();
             let _ = writeln!(s, "    {label}{}  {value}", " ".repeat(pad));
@@ -104,7 +118,9 @@ fn scheme(s: Scheme) -> &'static str {
         Scheme::S2 => "forhåndsgodkjent refusjon, blåreseptforskriften § 2 [s2]",
         Scheme::S3 => "individuell stønad etter søknad, blåreseptforskriften § 3 [s3]",
         Scheme::S4 => "smittsomme sykdommer, blåreseptforskriften § 4 [s4]",
-        Scheme::HfOffLabel => "helseforetaksfinansiert bruk utenfor godkjent indikasjon [hf_off_label]",
+        Scheme::HfOffLabel => {
+            "helseforetaksfinansiert bruk utenfor godkjent indikasjon [hf_off_label]"
+        }
         Scheme::HfTreatment => "del av behandlingen i spesialisthelsetjenesten [hf_treatment]",
         Scheme::ClinicalTrial => "klinisk studie [clinical_trial]",
         Scheme::CompassionateUse => "compassionate use [compassionate_use]",
@@ -126,8 +142,12 @@ fn prescription(p: Prescription) -> &'static str {
 fn action(a: ActionKind) -> &'static str {
     match a {
         ActionKind::HelfoApplication => "søknad til Helfo om individuell stønad",
-        ActionKind::HelfoPaperApplication => "papirsøknad til Helfo (pasienten har verken fødselsnummer eller D-nummer)",
-        ActionKind::HfApproval => "godkjenning i helseforetaket (klinikkleder anbefaler, fagdirektør godkjenner)",
+        ActionKind::HelfoPaperApplication => {
+            "papirsøknad til Helfo (pasienten har verken fødselsnummer eller D-nummer)"
+        }
+        ActionKind::HfApproval => {
+            "godkjenning i helseforetaket (klinikkleder anbefaler, fagdirektør godkjenner)"
+        }
         ActionKind::SecondHfApproval => "godkjenning også i helseforetaket pasienten tilhører",
         ActionKind::Godkjenningsfritak => "godkjenningsfritak fra DMP",
         ActionKind::NyeMetoder => "søknad om unntak for bruk mens metoden vurderes i Nye metoder",

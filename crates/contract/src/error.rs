@@ -17,7 +17,10 @@ pub struct ContractError {
 impl ContractError {
     /// An error for `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> ContractError {
-        ContractError { field: field.into(), message: message.into() }
+        ContractError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -47,10 +50,14 @@ pub(crate) fn from_json<'de, T: Deserialize<'de>>(json: &'de [u8]) -> Result<T, 
                 Err(e) => Err(describe(e)),
                 // It reads as far as the object goes; then only trailing characters are left.
                 Ok(_) => Err(match de.end() {
-                    Err(e) => ContractError::new("$", format!(
-                        "ugyldig JSON (linje {}, kolonne {}): tegn etter slutten av objektet",
-                        e.line(), e.column()
-                    )),
+                    Err(e) => ContractError::new(
+                        "$",
+                        format!(
+                            "ugyldig JSON (linje {}, kolonne {}): tegn etter slutten av objektet",
+                            e.line(),
+                            e.column()
+                        ),
+                    ),
                     Ok(()) => ContractError::new("$", "kunne ikke lese forespørselen"),
                 }),
             }
@@ -61,7 +68,13 @@ pub(crate) fn from_json<'de, T: Deserialize<'de>>(json: &'de [u8]) -> Result<T, 
 /// Turns a serde error at a path into a field and a Norwegian message.
 fn describe(e: serde_path_to_error::Error<serde_json::Error>) -> ContractError {
     // Segments the tracker could not name (`?`, after a syntax error) say nothing: drop them.
-    let mut field = e.path().to_string().split('.').filter(|s| !s.is_empty() && *s != "?").collect::<Vec<_>>().join(".");
+    let mut field = e
+        .path()
+        .to_string()
+        .split('.')
+        .filter(|s| !s.is_empty() && *s != "?")
+        .collect::<Vec<_>>()
+        .join(".");
     let inner = e.into_inner();
     let text = inner.to_string();
     // serde says "unknown field `x`, expected …" / "missing field `x`".
@@ -76,12 +89,21 @@ fn describe(e: serde_path_to_error::Error<serde_json::Error>) -> ContractError {
         }
         let known = strip_position(text.split_once("expected ").map_or("", |(_, k)| k));
         let known = known.trim_start_matches("one of ").replace('`', "");
-        if known.is_empty() { "ukjent felt".to_string() } else { format!("ukjent felt; kjente felt her: {known}") }
+        if known.is_empty() {
+            "ukjent felt".to_string()
+        } else {
+            format!("ukjent felt; kjente felt her: {known}")
+        }
     } else if let Some(name) = named("missing field `") {
         push_segment(&mut field, &name);
         "påkrevd felt mangler".to_string()
     } else if inner.is_syntax() || inner.is_eof() {
-        format!("ugyldig JSON (linje {}, kolonne {}): {}", inner.line(), inner.column(), strip_position(&text))
+        format!(
+            "ugyldig JSON (linje {}, kolonne {}): {}",
+            inner.line(),
+            inner.column(),
+            strip_position(&text)
+        )
     } else {
         norwegian(strip_position(&text))
     };
@@ -97,7 +119,10 @@ fn norwegian(text: &str) -> String {
         Some((found, expected)) => (found, expected),
         None => return format!("ugyldig verdi: {text}"),
     };
-    let found = found.replace("invalid type: ", "").replace("invalid value: ", "").replace("invalid length ", "lengde ");
+    let found = found
+        .replace("invalid type: ", "")
+        .replace("invalid value: ", "")
+        .replace("invalid length ", "lengde ");
     let expected = if expected.starts_with("struct Wire") {
         "et JSON-objekt"
     } else {

@@ -28,7 +28,12 @@ pub enum Command {
 
 /// Reads one request, decides it, and appends the JSON answer to `out`. On error nothing is
 /// appended.
-pub fn answer(command: Command, request: &[u8], rules: &RuleSet, out: &mut Vec<u8>) -> Result<(), ContractError> {
+pub fn answer(
+    command: Command,
+    request: &[u8],
+    rules: &RuleSet,
+    out: &mut Vec<u8>,
+) -> Result<(), ContractError> {
     match command {
         Command::Decide => {
             let req = parse_decision_request(request)?;
@@ -51,5 +56,6 @@ pub fn write_error(error: &ContractError, line: Option<u64>, out: &mut Vec<u8>) 
 
 fn write(out: &mut Vec<u8>, value: &impl serde::Serialize) {
     // Writing to a Vec cannot fail, and our Serialize impls never return errors.
-    serde_json::to_writer(&mut *out, value).unwrap_or_else(|e| unreachable!("serializing to memory: {e}"));
+    serde_json::to_writer(&mut *out, value)
+        .unwrap_or_else(|e| unreachable!("serializing to memory: {e}"));
 }

@@ -4,11 +4,14 @@
 use std::borrow::Cow;
 
 use domain::{
-    Atc, Authorisation, Date, DecisionRequest, DispensingRequest, Drug, IssuedPrescription, MonthsPerYear,
-    NyeMetoder, Omeq, Opioid, OpioidKind, Pain, Patient, PatientId, Percent, PrescriberRole, PrescriptionGroup,
-    RefundCode, Setting, StartedIn, Treatment, Usage, WrittenForm,
+    Atc, Authorisation, Date, DecisionRequest, DispensingRequest, Drug, IssuedPrescription,
+    MonthsPerYear, NyeMetoder, Omeq, Opioid, OpioidKind, Pain, Patient, PatientId, Percent,
+    PrescriberRole, PrescriptionGroup, RefundCode, Setting, StartedIn, Treatment, Usage,
+    WrittenForm,
 };
-use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use crate::ContractError;
 
@@ -17,21 +20,21 @@ use crate::ContractError;
 struct WireDecisionRequest<'a> {
     #[serde(borrow)]
     date: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "object")]
     drug: WireDrug<'a>,
-    #[serde(rename = "use", default, borrow)]
+    #[serde(rename = "use", default, borrow, deserialize_with = "object")]
     usage: WireUse<'a>,
     #[serde(default, borrow)]
     setting: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     started_in: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "object")]
     prescriber: WirePrescriber<'a>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "object")]
     patient: WirePatient<'a>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     treatment: WireTreatment,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "object")]
     opioid: WireOpioid<'a>,
 }
 
@@ -120,9 +123,9 @@ struct WireOpioid<'a> {
 struct WireDispensingRequest<'a> {
     #[serde(borrow)]
     date: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "object")]
     drug: WireDrug<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "object")]
     prescription: WirePrescription<'a>,
 }
 
@@ -137,9 +140,31 @@ struct WirePrescription<'a> {
     valid_until: Cow<'a, str>,
 }
 
+/// Reads a struct only from a JSON object. serde would also read a struct from an array, by
+/// position; for a request that would turn `["C10AA05", "atorvastatin"]` into a drug by
+/// guessing the order of fields, so arrays are refused.
+fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    struct ObjectOnly<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("et JSON-objekt")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(ObjectOnly(std::marker::PhantomData))
+}
+
+/// The whole request must be an object too.
+#[derive(Deserialize)]
+#[serde(transparent, bound = "T: Deserialize<'de>")]
+struct Object<T>(#[serde(deserialize_with = "object")] T);
+
 /// Reads a `decide` request (one JSON object).
 pub fn parse_decision_request(json: &[u8]) -> Result<DecisionRequest, ContractError> {
-    let w: WireDecisionRequest = crate::error::from_json(json)?;
+    let Object::<WireDecisionRequest>(w) = crate::error::from_json(json)?;
     Ok(DecisionRequest {
         date: date("date", &w.date)?,
         drug: drug(w.drug)?,
@@ -149,20 +174,51 @@ pub fn parse_decision_request(json: &[u8]) -> Result<DecisionRequest, ContractEr
             refund_code: w
                 .usage
                 .refund_code
-                .map(|c| RefundCode::parse(&c).map_err(|m| ContractError::new("use.refund_code", m)))
+                .map(|c| {
+                    RefundCode::parse(&c).map_err(|m| ContractError::new("use.refund_code", m))
+                })
                 .transpose()?,
             generally_dangerous_infection: w.usage.generally_dangerous_infection,
             mrsa: w.usage.mrsa,
             palliative: w.usage.palliative,
             established: w.usage.established,
             helfo_documentation: w.usage.helfo_documentation,
-            nye_metoder: code("use.nye_metoder", w.usage.nye_metoder, NyeMetoder::None, NyeMetoder::from_code, NyeMetoder::ALL)?,
+            nye_metoder: code(
+                "use.nye_metoder",
+                w.usage.nye_metoder,
+                NyeMetoder::None,
+                NyeMetoder::from_code,
+                NyeMetoder::ALL,
+            )?,
         },
-        setting: code("setting", w.setting, Setting::PatientAdministered, Setting::from_code, Setting::ALL)?,
-        started_in: code("started_in", w.started_in, StartedIn::Primary, StartedIn::from_code, StartedIn::ALL)?,
-        prescriber: required_code("prescriber.role", &w.prescriber.role, PrescriberRole::from_code, PrescriberRole::ALL)?,
+        setting: code(
+            "setting",
+            w.setting,
+            Setting::PatientAdministered,
+            Setting::from_code,
+            Setting::ALL,
+        )?,
+        started_in: code(
+            "started_in",
+            w.started_in,
+            StartedIn::Primary,
+            StartedIn::from_code,
+            StartedIn::ALL,
+        )?,
+        prescriber: required_code(
+            "prescriber.role",
+            &w.prescriber.role,
+            PrescriberRole::from_code,
+            PrescriberRole::ALL,
+        )?,
         patient: Patient {
-            id: code("patient.id", w.patient.id, PatientId::Fnr, PatientId::from_code, PatientId::ALL)?,
+            id: code(
+                "patient.id",
+                w.patient.id,
+                PatientId::Fnr,
+                PatientId::from_code,
+                PatientId::ALL,
+            )?,
             member: w.patient.member.unwrap_or(true),
             other_hf: w.patient.other_hf,
             age: w.patient.age,
@@ -170,30 +226,46 @@ pub fn parse_decision_request(json: &[u8]) -> Result<DecisionRequest, ContractEr
         treatment: Treatment {
             months_per_year: match w.treatment.months_per_year {
                 None => MonthsPerYear::FULL_YEAR,
-                Some(m) => MonthsPerYear::new(m).map_err(|e| ContractError::new("treatment.months_per_year", e))?,
+                Some(m) => MonthsPerYear::new(m)
+                    .map_err(|e| ContractError::new("treatment.months_per_year", e))?,
             },
             repeated: w.treatment.repeated,
         },
         opioid: Opioid {
-            omeq: w.opioid.omeq.map(|o| Omeq::new(o).map_err(|e| ContractError::new("opioid.omeq", e))).transpose()?,
+            omeq: w
+                .opioid
+                .omeq
+                .map(|o| Omeq::new(o).map_err(|e| ContractError::new("opioid.omeq", e)))
+                .transpose()?,
             pain: w
                 .opioid
                 .pain
                 .map(|p| required_code("opioid.pain", &p, Pain::from_code, Pain::ALL))
                 .transpose()?,
-            kind: code("opioid.kind", w.opioid.kind, OpioidKind::Standard, OpioidKind::from_code, OpioidKind::ALL)?,
+            kind: code(
+                "opioid.kind",
+                w.opioid.kind,
+                OpioidKind::Standard,
+                OpioidKind::from_code,
+                OpioidKind::ALL,
+            )?,
         },
     })
 }
 
 /// Reads a `dispense` request (one JSON object).
 pub fn parse_dispensing_request(json: &[u8]) -> Result<DispensingRequest, ContractError> {
-    let w: WireDispensingRequest = crate::error::from_json(json)?;
+    let Object::<WireDispensingRequest>(w) = crate::error::from_json(json)?;
     Ok(DispensingRequest {
         date: date("date", &w.date)?,
         drug: drug(w.drug)?,
         prescription: IssuedPrescription {
-            form: required_code("prescription.form", &w.prescription.form, WrittenForm::from_code, WrittenForm::ALL)?,
+            form: required_code(
+                "prescription.form",
+                &w.prescription.form,
+                WrittenForm::from_code,
+                WrittenForm::ALL,
+            )?,
             issued: date("prescription.issued", &w.prescription.issued)?,
             valid_until: date("prescription.valid_until", &w.prescription.valid_until)?,
         },
@@ -203,11 +275,17 @@ pub fn parse_dispensing_request(json: &[u8]) -> Result<DispensingRequest, Contra
 fn drug(w: WireDrug) -> Result<Drug, ContractError> {
     let substance = w.substance.trim();
     if substance.is_empty() {
-        return Err(ContractError::new("drug.substance", "kan ikke være tom: ventet virkestoffnavnet, f.eks. «deflazacort»"));
+        return Err(ContractError::new(
+            "drug.substance",
+            "kan ikke være tom: ventet virkestoffnavnet, f.eks. «deflazacort»",
+        ));
     }
     let brand = match w.brand {
         Some(b) if b.trim().is_empty() => {
-            return Err(ContractError::new("drug.brand", "kan ikke være tom: utelat feltet når handelsnavnet ikke er kjent"));
+            return Err(ContractError::new(
+                "drug.brand",
+                "kan ikke være tom: utelat feltet når handelsnavnet ikke er kjent",
+            ));
         }
         b => b.map(|b| b.trim().to_string()),
     };
@@ -215,10 +293,23 @@ fn drug(w: WireDrug) -> Result<Drug, ContractError> {
         atc: Atc::parse(&w.atc).map_err(|e| ContractError::new("drug.atc", e.to_string()))?,
         substance: substance.to_string(),
         brand,
-        authorisation: code("drug.authorisation", w.authorisation, Authorisation::Marketed, Authorisation::from_code, Authorisation::ALL)?,
+        authorisation: code(
+            "drug.authorisation",
+            w.authorisation,
+            Authorisation::Marketed,
+            Authorisation::from_code,
+            Authorisation::ALL,
+        )?,
         prescription_group: w
             .prescription_group
-            .map(|g| required_code("drug.prescription_group", &g, PrescriptionGroup::from_code, PrescriptionGroup::ALL))
+            .map(|g| {
+                required_code(
+                    "drug.prescription_group",
+                    &g,
+                    PrescriptionGroup::from_code,
+                    PrescriptionGroup::ALL,
+                )
+            })
             .transpose()?,
         thc_percent: w
             .thc_percent
@@ -253,10 +344,13 @@ fn required_code<T: Copy + std::fmt::Display>(
 ) -> Result<T, ContractError> {
     parse(text).ok_or_else(|| {
         let known: Vec<String> = all.iter().map(|v| v.to_string()).collect();
-        ContractError::new(field, format!(
-            "ukjent verdi «{}»; ventet en av: {}",
-            text.chars().take(40).collect::<String>(),
-            known.join(", ")
-        ))
+        ContractError::new(
+            field,
+            format!(
+                "ukjent verdi «{}»; ventet en av: {}",
+                text.chars().take(40).collect::<String>(),
+                known.join(", ")
+            ),
+        )
     })
 }

@@ -4,8 +4,8 @@
 
 use decide::{Action, Blocker, Decision, Step};
 use dispense::DispensingDecision;
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::ContractError;
 

@@ -4,7 +4,8 @@
 /// F1: financing follows treatment responsibility; hospital use is the HF's.
 pub const F1: &str = "blåreseptforskriften § 1a; Nasjonalt rammeverk for bruk av legemidler utenfor godkjent indikasjon (2022) punkt 3.1";
 /// F7: clinical trials and compassionate use are outside the framework.
-pub const F7: &str = "Nasjonalt rammeverk for bruk av legemidler utenfor godkjent indikasjon (2022) punkt 2";
+pub const F7: &str =
+    "Nasjonalt rammeverk for bruk av legemidler utenfor godkjent indikasjon (2022) punkt 2";
 /// B1: pre-approved refund.
 pub const S2: &str = "blåreseptforskriften § 2";
 /// B3: individual application.
@@ -12,15 +13,19 @@ pub const S3: &str = "blåreseptforskriften § 3";
 /// B7: generic substitution at the pharmacy.
 pub const B7: &str = "apotekloven § 6-6 (bytteordningen)";
 /// O1: the off-label decision flow.
-pub const O1: &str = "Nasjonalt rammeverk for bruk av legemidler utenfor godkjent indikasjon (2022) punkt 5";
+pub const O1: &str =
+    "Nasjonalt rammeverk for bruk av legemidler utenfor godkjent indikasjon (2022) punkt 5";
 /// O2: the approval chain.
-pub const O2: &str = "Nasjonalt rammeverk for bruk av legemidler utenfor godkjent indikasjon (2022) punkt 5.1–5.3";
+pub const O2: &str =
+    "Nasjonalt rammeverk for bruk av legemidler utenfor godkjent indikasjon (2022) punkt 5.1–5.3";
 /// O3: what an application contains.
 pub const O3: &str = "Nasjonalt rammeverk for bruk av legemidler utenfor godkjent indikasjon (2022) punkt 5.3 og vedlegg 1";
 /// O5: how to prescribe HF-financed treatment.
-pub const O5: &str = "Nasjonalt rammeverk for bruk av legemidler utenfor godkjent indikasjon (2022) punkt 6";
+pub const O5: &str =
+    "Nasjonalt rammeverk for bruk av legemidler utenfor godkjent indikasjon (2022) punkt 6";
 /// H-prescriptions: who may write them and how they are settled.
-pub const H_PRESCRIPTION: &str = "forskrift om helseforetaksfinansierte reseptlegemidler til bruk utenfor sykehus";
+pub const H_PRESCRIPTION: &str =
+    "forskrift om helseforetaksfinansierte reseptlegemidler til bruk utenfor sykehus";
 /// Membership of the National Insurance.
 pub const MEMBERSHIP: &str = "blåreseptforskriften § 1a; folketrygdloven kapittel 2 (medlemskap)";
 /// G1: approval exemption.

@@ -20,7 +20,11 @@ use crate::outcome::{Action, Path, Trace};
 /// MRSA, whatever its ATC group. A `J06`/`J07` product with the MRSA fact is still supplied
 /// through FHI, never on blue. A `J06` product (an immunoglobulin) without either fact is not a
 /// preventive vaccine: it goes on to §§ 2–3 like any other medicine.
-pub fn b2<'r>(req: &DecisionRequest, rules: &'r InForce<Communicable>, t: &mut Trace<'r>) -> Option<Path> {
+pub fn b2<'r>(
+    req: &DecisionRequest,
+    rules: &'r InForce<Communicable>,
+    t: &mut Trace<'r>,
+) -> Option<Path> {
     let g = &rules.value;
     let basis = rules.source.basis.as_str();
     let atc = &req.drug.atc;
@@ -57,13 +61,25 @@ pub fn b2<'r>(req: &DecisionRequest, rules: &'r InForce<Communicable>, t: &mut T
             t.applied(RuleId::B2, basis, format!(
                 "{group} mot allmennfarlig smittsom sykdom: direkte på blå resept etter § 4, markedsført eller ikke. {everyone}"
             ));
-            Some(Path::new(Scheme::S4, Payer::Folketrygden, Prescription::Blue))
+            Some(Path::new(
+                Scheme::S4,
+                Payer::Folketrygden,
+                Prescription::Blue,
+            ))
         }
         _ if mrsa => {
-            t.applied(RuleId::B2, basis, format!(
-                "Behandling eller sanering av MRSA: direkte på blå resept etter § 4. {everyone}"
-            ));
-            Some(Path::new(Scheme::S4, Payer::Folketrygden, Prescription::Blue))
+            t.applied(
+                RuleId::B2,
+                basis,
+                format!(
+                    "Behandling eller sanering av MRSA: direkte på blå resept etter § 4. {everyone}"
+                ),
+            );
+            Some(Path::new(
+                Scheme::S4,
+                Payer::Folketrygden,
+                Prescription::Blue,
+            ))
         }
         Some(group) => {
             t.not_applied(RuleId::B2, format!(

@@ -1,17 +1,22 @@
 //! **Co-payment** (egenandel) — blåreseptforskriften § 8; the ceiling from folketrygdloven § 5-3.
 
 use domain::{DecisionRequest, RuleId, Scheme};
-use ruleset::{kroner_text, CapPer, RuleSet};
+use ruleset::{CapPer, RuleSet, kroner_text};
 
-use crate::outcome::{Path, Trace};
 use crate::DecideError;
+use crate::outcome::{Path, Trace};
 
 /// Whether the patient pays a co-payment (domain.md §8): only on §§ 2–3 blue prescriptions.
 /// None for children under 16, refund code -90, § 4, H-prescriptions and anything the specialist
 /// service finances ("ingen egenandel på legemidler spesialisthelsetjenesten finansierer").
 /// Minimum pensioners and occupational injury are exempt too, but the request does not carry
 /// those facts; an unknown age is taken as an adult's.
-pub fn copayment<'r>(req: &DecisionRequest, rules: &'r RuleSet, path: &Path, t: &mut Trace<'r>) -> Result<bool, DecideError> {
+pub fn copayment<'r>(
+    req: &DecisionRequest,
+    rules: &'r RuleSet,
+    path: &Path,
+    t: &mut Trace<'r>,
+) -> Result<bool, DecideError> {
     let none = match path.scheme {
         Scheme::S2 | Scheme::S3 => None,
         Scheme::S4 => Some("§ 4: ingen egenandel."),
@@ -20,7 +25,9 @@ pub fn copayment<'r>(req: &DecisionRequest, rules: &'r RuleSet, path: &Path, t: 
             Some("Spesialisthelsetjenesten finansierer legemidlet: ingen egenandel.")
         }
         Scheme::CompassionateUse => Some("Legemidlet leveres av produsenten: ingen egenandel."),
-        Scheme::None => Some("Ingen offentlig dekning: pasienten betaler hele prisen, som ikke er egenandel."),
+        Scheme::None => {
+            Some("Ingen offentlig dekning: pasienten betaler hele prisen, som ikke er egenandel.")
+        }
     };
     if let Some(text) = none {
         t.not_applied(RuleId::Copayment, text);
@@ -30,12 +37,21 @@ pub fn copayment<'r>(req: &DecisionRequest, rules: &'r RuleSet, path: &Path, t: 
     let palliative = rules.palliative.at(req.date)?;
     let basis = &c.source.basis;
     if req.usage.refund_code.as_ref() == Some(&palliative.value.refund_code) {
-        t.not_applied(RuleId::Copayment, format!("Refusjonskode {}: ingen egenandel.", palliative.value.refund_code));
+        t.not_applied(
+            RuleId::Copayment,
+            format!(
+                "Refusjonskode {}: ingen egenandel.",
+                palliative.value.refund_code
+            ),
+        );
         return Ok(false);
     }
     let under = c.value.no_copayment_under_age;
     if let Some(age) = req.patient.age.filter(|&a| a < under) {
-        t.not_applied(RuleId::Copayment, format!("Barn under {under} år ({age} år) betaler ikke egenandel."));
+        t.not_applied(
+            RuleId::Copayment,
+            format!("Barn under {under} år ({age} år) betaler ikke egenandel."),
+        );
         return Ok(false);
     }
     let per = match c.value.cap_per {

@@ -3,9 +3,9 @@
 use domain::{ActionKind, Authorisation, BlockerCode, DecisionRequest, PrescriberRole, RuleId};
 use ruleset::RuleSet;
 
+use crate::DecideError;
 use crate::citation;
 use crate::outcome::{Action, Path, Trace};
-use crate::DecideError;
 
 /// **G1** Approval exemption (legemiddelforskriften § 2-5; seeds/003): a medicine without
 /// Norwegian MT may only be used with a godkjenningsfritak, whoever pays. The doctor applies to
@@ -16,7 +16,12 @@ use crate::DecideError;
 /// **G2** "Only hospital specialists may apply for unregistered cannabis products with more than
 /// 1 % THC": strictly above the threshold; exactly 1 % is not more than 1 %. Contract reading:
 /// the hospital specialist is the `hospital_doctor` role.
-pub fn g1_g2<'r>(req: &DecisionRequest, rules: &'r RuleSet, path: &mut Path, t: &mut Trace<'r>) -> Result<(), DecideError> {
+pub fn g1_g2<'r>(
+    req: &DecisionRequest,
+    rules: &'r RuleSet,
+    path: &mut Path,
+    t: &mut Trace<'r>,
+) -> Result<(), DecideError> {
     if req.drug.authorisation != Authorisation::Unauthorised {
         if req.drug.thc_percent.is_some() {
             t.not_applied(RuleId::G2, "Produktet har norsk markedsføringstillatelse: kravet for uregistrerte cannabisprodukter gjelder ikke.");
@@ -34,7 +39,10 @@ pub fn g1_g2<'r>(req: &DecisionRequest, rules: &'r RuleSet, path: &mut Path, t: 
     let limit = cannabis.value.thc_percent_above;
     let basis = &cannabis.source.basis;
     if thc.get() <= limit {
-        t.not_applied(RuleId::G2, format!("THC-innhold {thc} % er ikke over {limit} %: ingen særskilt krav til søkeren."));
+        t.not_applied(
+            RuleId::G2,
+            format!("THC-innhold {thc} % er ikke over {limit} %: ingen særskilt krav til søkeren."),
+        );
     } else if req.prescriber == PrescriberRole::HospitalDoctor {
         t.applied(RuleId::G2, basis, format!(
             "Uregistrert cannabisprodukt med {thc} % THC (over {limit} %): bare sykehusspesialister kan søke, og forskriveren er sykehuslege."

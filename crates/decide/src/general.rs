@@ -13,14 +13,21 @@ use crate::outcome::{Path, Trace};
 /// sykdom. Tremånedersperioden trenger ikke å være sammenhengende." Risk of repeated treatment
 /// over a long period, or keeping the medicine in readiness much of the year, also meets it.
 /// Exactly three months meets it ("minst").
-pub fn long_term<'r>(req: &DecisionRequest, rules: &'r InForce<GeneralConditions>, path: &mut Path, t: &mut Trace<'r>) {
+pub fn long_term<'r>(
+    req: &DecisionRequest,
+    rules: &'r InForce<GeneralConditions>,
+    path: &mut Path,
+    t: &mut Trace<'r>,
+) {
     let min = rules.value.long_term_min_months;
     let months = req.treatment.months_per_year.get();
     let basis = &rules.source.basis;
     if months >= f64::from(min) {
-        t.applied(RuleId::General, basis, format!(
-            "Langvarig behandling: {months} måneder i løpet av ett år (minst {min})."
-        ));
+        t.applied(
+            RuleId::General,
+            basis,
+            format!("Langvarig behandling: {months} måneder i løpet av ett år (minst {min})."),
+        );
     } else if req.treatment.repeated {
         t.applied(RuleId::General, basis, format!(
             "Langvarig behandling: bare {months} måneder i året, men risiko for gjentatt behandling over lang tid \
@@ -46,7 +53,11 @@ pub fn membership<'r>(req: &DecisionRequest, path: &mut Path, t: &mut Trace<'r>)
     if req.patient.member {
         t.not_applied(RuleId::General, "Pasienten er medlem av folketrygden.");
     } else {
-        t.applied(RuleId::General, citation::MEMBERSHIP, "Pasienten er ikke medlem av folketrygden.");
+        t.applied(
+            RuleId::General,
+            citation::MEMBERSHIP,
+            "Pasienten er ikke medlem av folketrygden.",
+        );
         path.block(BlockerCode::NotMember,
             "Pasienten er ikke medlem av folketrygden: ingen stønad etter blåreseptforskriften §§ 2–3. \
              (§ 4 gjelder alle som oppholder seg i Norge.)");

@@ -1,6 +1,8 @@
 //! **F2–F5** — the § 1b annet ledd list: a listed medicine is the RHF's, for every use.
 
-use domain::{BlockerCode, Date, DecisionRequest, Drug, Payer, PrescriberRole, Prescription, RuleId, Scheme};
+use domain::{
+    BlockerCode, Date, DecisionRequest, Drug, Payer, PrescriberRole, Prescription, RuleId, Scheme,
+};
 use ruleset::{HList, ListEntry};
 
 use crate::citation;
@@ -42,9 +44,12 @@ pub enum Miss {
 pub fn f4_match<'r>(drug: &Drug, list: &'r HList, date: Date) -> ListMatch<'r> {
     let mut closest = None;
     for entry in list.candidates(&drug.atc) {
-        let miss = if !entry.brands_folded.is_empty() && !drug.brand.as_deref().is_some_and(|b| names_equal(b, entry)) {
+        let miss = if !entry.brands_folded.is_empty()
+            && !drug.brand.as_deref().is_some_and(|b| names_equal(b, entry))
+        {
             Some(Miss::OtherBrand)
-        } else if !entry.atc.is_substance() && !folded_eq(&drug.substance, &entry.substance_folded) {
+        } else if !entry.atc.is_substance() && !folded_eq(&drug.substance, &entry.substance_folded)
+        {
             Some(Miss::OtherSubstance)
         } else if date < entry.period.from {
             Some(Miss::NotYet)
@@ -67,7 +72,10 @@ fn names_equal(brand: &str, entry: &ListEntry) -> bool {
 
 /// Case-insensitive equality against an already lower-cased text, without allocating.
 fn folded_eq(text: &str, folded: &str) -> bool {
-    text.trim().chars().flat_map(char::to_lowercase).eq(folded.chars())
+    text.trim()
+        .chars()
+        .flat_map(char::to_lowercase)
+        .eq(folded.chars())
 }
 
 /// **F3** Listed ⇒ no National Insurance cover, for any use (seeds/000): "Fra 1. november 2024
@@ -77,19 +85,29 @@ fn folded_eq(text: &str, folded: &str) -> bool {
 ///
 /// Used off-label and started in specialist care, a listed medicine stays `h_list` and gains the
 /// approval chain of O2 and the H-prescription of O5.1 (domain.md O5).
-pub fn f3<'r>(req: &DecisionRequest, rules: &'r ruleset::RuleSet, t: &mut Trace<'r>) -> Option<Path> {
+pub fn f3<'r>(
+    req: &DecisionRequest,
+    rules: &'r ruleset::RuleSet,
+    t: &mut Trace<'r>,
+) -> Option<Path> {
     let entry = match f4_match(&req.drug, &rules.h_list, req.date) {
         ListMatch::Listed(entry) => entry,
         ListMatch::NotListed(closest) => {
-            t.not_applied(RuleId::F4, not_listed_text(&req.drug, closest));
+            let (rule, text) = not_listed(&req.drug, closest);
+            t.not_applied(rule, text);
             return None;
         }
     };
     let source = &entry.source;
     t.applied(RuleId::F4, &source.basis, match_text(entry));
-    t.applied(RuleId::F5, &source.basis, format!(
-        "Oppført i «{}» fra {} for bruksområdet: {}.", source.title, entry.period.from, entry.usage
-    ));
+    t.applied(
+        RuleId::F5,
+        &source.basis,
+        format!(
+            "Oppført i «{}» fra {} for bruksområdet: {}.",
+            source.title, entry.period.from, entry.usage
+        ),
+    );
     t.applied(RuleId::F2, &source.basis, criteria_text(entry));
     let mut text = String::from(
         "Folketrygden yter ikke stønad til legemidlet, for noen bruk (også utenfor angitt bruksområde): \
@@ -102,7 +120,10 @@ pub fn f3<'r>(req: &DecisionRequest, rules: &'r ruleset::RuleSet, t: &mut Trace<
 
     let mut path = Path::new(Scheme::HList, Payer::Rhf, Prescription::H);
     t.cite(citation::H_PRESCRIPTION);
-    if matches!(req.prescriber, PrescriberRole::Gp | PrescriberRole::PainClinic) {
+    if matches!(
+        req.prescriber,
+        PrescriberRole::Gp | PrescriberRole::PainClinic
+    ) {
         path.block(
             BlockerCode::PrescriberNotQualified,
             "Bare sykehusleger og enkelte avtalespesialister kan forskrive H-resept; fastleger og smerteklinikker kan ikke.",
@@ -121,7 +142,9 @@ fn match_text(entry: &ListEntry) -> String {
     if !entry.brands.is_empty() {
         format!(
             "{} ({}) står på § 1b-listen bare med handelsnavnet {}, og forskrivningen gjelder dette handelsnavnet.",
-            entry.substance, entry.atc, entry.brands.join(" / ")
+            entry.substance,
+            entry.atc,
+            entry.brands.join(" / ")
         )
     } else if !entry.atc.is_substance() {
         format!(
@@ -129,21 +152,40 @@ fn match_text(entry: &ListEntry) -> String {
             entry.substance, entry.atc
         )
     } else {
-        format!("{} ({}) står på § 1b-listen, for alle handelsnavn.", entry.substance, entry.atc)
+        format!(
+            "{} ({}) står på § 1b-listen, for alle handelsnavn.",
+            entry.substance, entry.atc
+        )
     }
 }
 
-fn not_listed_text(drug: &Drug, closest: Option<(&ListEntry, Miss)>) -> String {
-    match closest {
-        None => format!("{} ({}) står ikke på § 1b-listen.", drug.substance.trim(), drug.atc),
+/// Why a medicine is not on the list, naming the entry that came closest: F4 when the entry
+/// does not cover this brand or substance, F5 when the entry is not in force on the date.
+pub fn not_listed(drug: &Drug, closest: Option<(&ListEntry, Miss)>) -> (RuleId, String) {
+    let rule = match closest {
+        Some((_, Miss::NotYet | Miss::Ended)) => RuleId::F5,
+        _ => RuleId::F4,
+    };
+    let text = match closest {
+        None => format!(
+            "{} ({}) står ikke på § 1b-listen.",
+            drug.substance.trim(),
+            drug.atc
+        ),
         Some((e, Miss::OtherBrand)) => format!(
             "{} står på § 1b-listen bare med handelsnavnet {}; andre handelsnavn{} omfattes ikke.",
-            e.atc, e.brands.join(" / "),
-            drug.brand.as_deref().map(|b| format!(" (her: {})", b.trim())).unwrap_or_default()
+            e.atc,
+            e.brands.join(" / "),
+            drug.brand
+                .as_deref()
+                .map(|b| format!(" (her: {})", b.trim()))
+                .unwrap_or_default()
         ),
         Some((e, Miss::OtherSubstance)) => format!(
             "Gruppekoden {} på § 1b-listen gjelder bare {}, ikke {}; resten av gruppen omfattes ikke.",
-            e.atc, e.substance, drug.substance.trim()
+            e.atc,
+            e.substance,
+            drug.substance.trim()
         ),
         Some((e, Miss::NotYet)) => format!(
             "{} ({}) kommer på § 1b-listen først {}; på forskrivningsdatoen gjelder de vanlige reglene.",
@@ -153,7 +195,8 @@ fn not_listed_text(drug: &Drug, closest: Option<(&ListEntry, Miss)>) -> String {
             "{} ({}) stod på § 1b-listen i perioden {}; oppføringen gjelder ikke lenger.",
             e.substance, e.atc, e.period
         ),
-    }
+    };
+    (rule, text)
 }
 
 fn criteria_text(entry: &ListEntry) -> String {
@@ -171,7 +214,10 @@ fn criteria_text(entry: &ListEntry) -> String {
                 ruleset::Criterion::C => "c (spesialistutstyr)",
             })
             .collect();
-        format!("Helsedirektoratet har besluttet at kriteriene i § 1b annet ledd bokstav {} er oppfylt.", letters.join(", "))
+        format!(
+            "Helsedirektoratet har besluttet at kriteriene i § 1b annet ledd bokstav {} er oppfylt.",
+            letters.join(", ")
+        )
     }
 }
 

@@ -3,15 +3,15 @@
 use std::borrow::Cow;
 
 use domain::{
-    ActionKind, Applicant, Authorisation, BlockerCode, DecisionRequest, OpioidKind, Pain, PatientId, Payer,
-    PrescriberRole, Prescription, RuleId, Scheme,
+    ActionKind, Applicant, Authorisation, BlockerCode, DecisionRequest, OpioidKind, Pain,
+    PatientId, Payer, PrescriberRole, Prescription, RuleId, Scheme,
 };
 use ruleset::{ApplicantRules, InForce, OpioidRules, RuleSet};
 
+use crate::DecideError;
 use crate::citation;
 use crate::general;
 use crate::outcome::{Action, Path, Trace};
-use crate::DecideError;
 
 /// **B3** § 3 individual application (seeds/001, «Søknad om individuell stønad»): a medicine
 /// that cannot be written directly on blue prescription may be applied for. Conditions, which
@@ -20,7 +20,11 @@ use crate::DecideError;
 /// scientific documentation: B4); weighty reasons why the relevant medicines cannot be used.
 /// If granted, the doctor must write it on blue prescription. Without a fødselsnummer or
 /// D-number, a paper application.
-pub fn b3<'r>(req: &DecisionRequest, rules: &'r RuleSet, t: &mut Trace<'r>) -> Result<Path, DecideError> {
+pub fn b3<'r>(
+    req: &DecisionRequest,
+    rules: &'r RuleSet,
+    t: &mut Trace<'r>,
+) -> Result<Path, DecideError> {
     t.applied(RuleId::B3, citation::S3,
         "Kan ikke forskrives direkte på blå resept: legen kan søke Helfo om individuell stønad. Vilkår: alvorlig sykdom \
          (eller risikofaktorer som med høy sannsynlighet gir alvorlig sykdom), langvarig behov, godkjent bruksområde i EØS \
@@ -31,18 +35,28 @@ pub fn b3<'r>(req: &DecisionRequest, rules: &'r RuleSet, t: &mut Trace<'r>) -> R
 
     let applicant = applicant(req, rules, &mut path, t)?;
     let kind = if req.patient.id == PatientId::None {
-        t.applied(RuleId::B3, citation::S3,
-            "Pasienten har verken fødselsnummer eller D-nummer: søknaden må sendes på papir.");
+        t.applied(
+            RuleId::B3,
+            citation::S3,
+            "Pasienten har verken fødselsnummer eller D-nummer: søknaden må sendes på papir.",
+        );
         ActionKind::HelfoPaperApplication
     } else {
         ActionKind::HelfoApplication
     };
-    path.act(Action { kind, applicant: Some(applicant) });
+    path.act(Action {
+        kind,
+        applicant: Some(applicant),
+    });
     if !req.prescriber.may_apply_as(applicant) {
-        path.block(BlockerCode::PrescriberNotQualified, format!(
-            "Søknaden må komme fra {}; en søknad fra {} blir avslått.",
-            applicant.describe(), role_name(req.prescriber)
-        ));
+        path.block(
+            BlockerCode::PrescriberNotQualified,
+            format!(
+                "Søknaden må komme fra {}; en søknad fra {} blir avslått.",
+                applicant.describe(),
+                role_name(req.prescriber)
+            ),
+        );
     }
     general::long_term(req, rules.general.at(req.date)?, &mut path, t);
     Ok(path)
@@ -50,14 +64,29 @@ pub fn b3<'r>(req: &DecisionRequest, rules: &'r RuleSet, t: &mut Trace<'r>) -> R
 
 /// Who must apply: the public-hospital brands first (B4), then B5 for opioids used for pain,
 /// then the specialist requirements of B4.
-fn applicant<'r>(req: &DecisionRequest, rules: &'r RuleSet, path: &mut Path, t: &mut Trace<'r>) -> Result<Applicant, DecideError> {
+fn applicant<'r>(
+    req: &DecisionRequest,
+    rules: &'r RuleSet,
+    path: &mut Path,
+    t: &mut Trace<'r>,
+) -> Result<Applicant, DecideError> {
     let b4 = rules.applicant.at(req.date)?;
     if let Some(brand) = b4.value.public_hospital_only.iter().find(|b| {
-        b.atc == req.drug.atc && req.drug.brand.as_deref().is_some_and(|n| n.trim().eq_ignore_ascii_case(&b.brand))
+        b.atc == req.drug.atc
+            && req
+                .drug
+                .brand
+                .as_deref()
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case(&b.brand))
     }) {
-        t.applied(RuleId::B4, &b4.source.basis, format!(
-            "{} ({}): søknaden skal komme fra lege ved offentlig sykehus.", brand.brand, brand.substance
-        ));
+        t.applied(
+            RuleId::B4,
+            &b4.source.basis,
+            format!(
+                "{} ({}): søknaden skal komme fra lege ved offentlig sykehus.",
+                brand.brand, brand.substance
+            ),
+        );
         return Ok(Applicant::PublicHospital);
     }
     let opioids = rules.opioids.at(req.date)?;
@@ -87,20 +116,33 @@ fn applicant<'r>(req: &DecisionRequest, rules: &'r RuleSet, path: &mut Path, t: 
 /// spesialist søke") as well as a medicine that is not marketed or has no MT. DMP's specialist
 /// conditions per disease are not known to the engine without a drug catalogue; the explanation
 /// says so when no other requirement applies.
-fn b4_specialist<'r>(req: &DecisionRequest, b4: &'r InForce<ApplicantRules>, t: &mut Trace<'r>) -> Applicant {
+fn b4_specialist<'r>(
+    req: &DecisionRequest,
+    b4: &'r InForce<ApplicantRules>,
+    t: &mut Trace<'r>,
+) -> Applicant {
     let r = &b4.value;
     let atc = &req.drug.atc;
     let mut reasons: Vec<Cow<'static, str>> = Vec::new();
     if !req.usage.on_label {
-        reasons.push("bruk utenfor godkjent bruksområde (legg ved vitenskapelig dokumentasjon for effekt)".into());
+        reasons.push(
+            "bruk utenfor godkjent bruksområde (legg ved vitenskapelig dokumentasjon for effekt)"
+                .into(),
+        );
     }
     match req.drug.authorisation {
         Authorisation::Marketed => {}
         Authorisation::NotMarketed => reasons.push("legemidlet er ikke markedsført i Norge".into()),
-        Authorisation::Unauthorised => reasons.push("legemidlet har ikke norsk markedsføringstillatelse".into()),
+        Authorisation::Unauthorised => {
+            reasons.push("legemidlet har ikke norsk markedsføringstillatelse".into())
+        }
     }
     let mut exempt = None;
-    if let Some(group) = req.drug.prescription_group.filter(|g| r.specialist_prescription_groups.contains(g)) {
+    if let Some(group) = req
+        .drug
+        .prescription_group
+        .filter(|g| r.specialist_prescription_groups.contains(g))
+    {
         if atc.is_in_any(&r.group_ab_exempt) {
             exempt = Some(group);
         } else {
@@ -140,7 +182,13 @@ fn b4_specialist<'r>(req: &DecisionRequest, b4: &'r InForce<ApplicantRules>, t: 
 /// Reading: an unclarified pain condition is non-cancer pain (it stands in Helfo's section on
 /// non-cancer pain), so the 300 mg cap applies to it too. The dose is required for non-cancer
 /// and unclarified pain, since it decides who may apply.
-fn b5<'r>(req: &DecisionRequest, pain: Pain, o: &'r InForce<OpioidRules>, path: &mut Path, t: &mut Trace<'r>) -> Result<Applicant, DecideError> {
+fn b5<'r>(
+    req: &DecisionRequest,
+    pain: Pain,
+    o: &'r InForce<OpioidRules>,
+    path: &mut Path,
+    t: &mut Trace<'r>,
+) -> Result<Applicant, DecideError> {
     let r = &o.value;
     let basis = &o.source.basis;
     if pain == Pain::Cancer {
@@ -157,10 +205,17 @@ fn b5<'r>(req: &DecisionRequest, pain: Pain, o: &'r InForce<OpioidRules>, path: 
             "påkrevd når opioid.pain er non_cancer eller unclarified: samlet døgndose i mg OMEQ avgjør hvem som kan søke (B5)",
         ))?
         .get();
-    let methadone = req.opioid.kind == OpioidKind::Methadone || req.drug.atc.is_in_any(&r.methadone);
+    let methadone =
+        req.opioid.kind == OpioidKind::Methadone || req.drug.atc.is_in_any(&r.methadone);
     let mut reasons: Vec<Cow<'static, str>> = Vec::new();
     if dose > f64::from(r.gp_max_omeq) {
-        reasons.push(format!("samlet døgndose {dose} mg OMEQ er over {} mg", r.gp_max_omeq).into());
+        reasons.push(
+            format!(
+                "samlet døgndose {dose} mg OMEQ er over {} mg",
+                r.gp_max_omeq
+            )
+            .into(),
+        );
     }
     if methadone {
         reasons.push("metadon".into());
@@ -168,13 +223,17 @@ fn b5<'r>(req: &DecisionRequest, pain: Pain, o: &'r InForce<OpioidRules>, path: 
     if req.opioid.kind == OpioidKind::FastActing {
         reasons.push("hurtigvirkende opioid".into());
     }
-    if req.opioid.kind == OpioidKind::NotMarketed || req.drug.authorisation != Authorisation::Marketed {
+    if req.opioid.kind == OpioidKind::NotMarketed
+        || req.drug.authorisation != Authorisation::Marketed
+    {
         reasons.push("ikke-markedsført opioid".into());
     }
     if pain == Pain::Unclarified {
         reasons.push("uavklart smertetilstand".into());
     }
-    let per_product = methadone || req.opioid.kind != OpioidKind::Standard || req.drug.authorisation != Authorisation::Marketed;
+    let per_product = methadone
+        || req.opioid.kind != OpioidKind::Standard
+        || req.drug.authorisation != Authorisation::Marketed;
     let how = if per_product {
         "Send én søknad per preparat."
     } else {

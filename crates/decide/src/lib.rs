@@ -47,7 +47,10 @@ pub enum DecideError {
 
 impl DecideError {
     pub(crate) fn input(field: &'static str, message: impl Into<String>) -> DecideError {
-        DecideError::Input { field, message: message.into() }
+        DecideError::Input {
+            field,
+            message: message.into(),
+        }
     }
 
     /// The request field to blame.
@@ -88,7 +91,10 @@ pub fn decide<'r>(req: &DecisionRequest, rules: &'r RuleSet) -> Result<Decision<
 
     // Rules that cut across every path, except trials and compassionate use, which carry
     // their own permissions and financing.
-    if !matches!(path.scheme, Scheme::ClinicalTrial | Scheme::CompassionateUse) {
+    if !matches!(
+        path.scheme,
+        Scheme::ClinicalTrial | Scheme::CompassionateUse
+    ) {
         exemption::g1_g2(req, rules, &mut path, &mut t)?;
     }
     general::membership(req, &mut path, &mut t);
@@ -115,7 +121,11 @@ pub fn decide<'r>(req: &DecisionRequest, rules: &'r RuleSet) -> Result<Decision<
 
 /// The financing path, in the order of precedence the law gives (and the contract fixes):
 /// each rule either decides the path or says why it did not, and the next one is tried.
-fn financing_path<'r>(req: &DecisionRequest, rules: &'r RuleSet, t: &mut Trace<'r>) -> Result<Path, DecideError> {
+fn financing_path<'r>(
+    req: &DecisionRequest,
+    rules: &'r RuleSet,
+    t: &mut Trace<'r>,
+) -> Result<Path, DecideError> {
     let date = req.date;
     // F1, F7: where the medicine is given decides first.
     if let Some(path) = setting::f1_f7(req, t) {

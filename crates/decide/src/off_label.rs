@@ -1,15 +1,15 @@
 //! **O1–O5** — off-label and off-licence use started in specialist care (seeds/002).
 
 use domain::{
-    ActionKind, Authorisation, BlockerCode, DecisionRequest, NyeMetoder, Payer, Prescription, RuleId, Scheme,
-    StartedIn,
+    ActionKind, Authorisation, BlockerCode, DecisionRequest, NyeMetoder, Payer, Prescription,
+    RuleId, Scheme, StartedIn,
 };
 use ruleset::RuleSet;
 
+use crate::DecideError;
 use crate::citation;
 use crate::individual;
 use crate::outcome::{Action, Path, Trace};
-use crate::DecideError;
 
 /// Whether the framework applies: use outside the approved indication (off-label) or of a
 /// medicine without Norwegian MT (off-licence), started in specialist care (seeds/002 §3.1:
@@ -32,7 +32,11 @@ pub fn is_off_label_in_specialist_care(req: &DecisionRequest) -> bool {
 /// Reading: the contract places this before `use.refund_listed`; a use on the § 2 list is by
 /// definition within the approved indication, so the two facts together are contradictory and
 /// the framework's path is taken.
-pub fn o1<'r>(req: &DecisionRequest, rules: &'r RuleSet, t: &mut Trace<'r>) -> Result<Option<Path>, DecideError> {
+pub fn o1<'r>(
+    req: &DecisionRequest,
+    rules: &'r RuleSet,
+    t: &mut Trace<'r>,
+) -> Result<Option<Path>, DecideError> {
     if !is_off_label_in_specialist_care(req) {
         let outside = !req.usage.on_label || req.drug.authorisation == Authorisation::Unauthorised;
         t.not_applied(RuleId::O1, if outside {
@@ -119,7 +123,9 @@ pub fn o2_approvals<'r>(req: &DecisionRequest, path: &mut Path, t: &mut Trace<'r
     );
     if req.patient.other_hf {
         path.act(Action::new(ActionKind::SecondHfApproval));
-        text.push_str(" Pasienten tilhører et annet helseforetak: det må også godkjenne før oppstart.");
+        text.push_str(
+            " Pasienten tilhører et annet helseforetak: det må også godkjenne før oppstart.",
+        );
     }
     t.applied(RuleId::O2, citation::O2, text);
 }

@@ -43,7 +43,10 @@ pub struct Action {
 impl Action {
     /// An action without an applicant.
     pub fn new(kind: ActionKind) -> Action {
-        Action { kind, applicant: None }
+        Action {
+            kind,
+            applicant: None,
+        }
     }
 }
 
@@ -77,18 +80,29 @@ pub struct Trace<'r> {
 impl<'r> Trace<'r> {
     /// An empty trace.
     pub fn new() -> Self {
-        Trace { steps: Vec::with_capacity(12), citations: Vec::with_capacity(6) }
+        Trace {
+            steps: Vec::with_capacity(12),
+            citations: Vec::with_capacity(6),
+        }
     }
 
     /// Records that `rule` applied, and cites its source.
     pub fn applied(&mut self, rule: RuleId, citation: &'r str, text: impl Into<Text>) {
-        self.steps.push(Step { rule, applied: true, text: text.into() });
+        self.steps.push(Step {
+            rule,
+            applied: true,
+            text: text.into(),
+        });
         self.cite(citation);
     }
 
     /// Records that `rule` was tried and did not apply.
     pub fn not_applied(&mut self, rule: RuleId, text: impl Into<Text>) {
-        self.steps.push(Step { rule, applied: false, text: text.into() });
+        self.steps.push(Step {
+            rule,
+            applied: false,
+            text: text.into(),
+        });
     }
 
     /// Adds a legal source, once.
@@ -128,7 +142,13 @@ pub struct Path {
 impl Path {
     /// A path with nothing to do and nothing in the way (yet).
     pub fn new(scheme: Scheme, payer: Payer, prescription: Prescription) -> Path {
-        Path { scheme, payer, prescription, actions: Vec::new(), blockers: Vec::new() }
+        Path {
+            scheme,
+            payer,
+            prescription,
+            actions: Vec::new(),
+            blockers: Vec::new(),
+        }
     }
 
     /// Adds an action, once.

@@ -14,7 +14,11 @@ use crate::outcome::{Path, Trace};
 /// For the engine (domain.md B6): palliative + refund code -90 + an opioid in `N02A` /
 /// `N07BC02` is § 2, with no long-term condition, no application and no co-payment. All three
 /// facts are required; other medicines under -90 need `use.refund_listed` (B1).
-pub fn b6<'r>(req: &DecisionRequest, rules: &'r InForce<Palliative>, t: &mut Trace<'r>) -> Option<Path> {
+pub fn b6<'r>(
+    req: &DecisionRequest,
+    rules: &'r InForce<Palliative>,
+    t: &mut Trace<'r>,
+) -> Option<Path> {
     let p = &rules.value;
     let code_90 = req.usage.refund_code.as_ref() == Some(&p.refund_code);
     let opioid = req.drug.atc.is_in_any(&p.opioids);
@@ -24,17 +28,32 @@ pub fn b6<'r>(req: &DecisionRequest, rules: &'r InForce<Palliative>, t: &mut Tra
              (forhåndsgodkjent refusjon) uten krav om langvarig behandling, uten søknad og uten egenandel.",
             req.drug.atc, p.refund_code
         ));
-        return Some(Path::new(Scheme::S2, Payer::Folketrygden, Prescription::Blue));
+        return Some(Path::new(
+            Scheme::S2,
+            Payer::Folketrygden,
+            Prescription::Blue,
+        ));
     }
     if req.usage.palliative || code_90 {
         let missing = match (req.usage.palliative, code_90, opioid) {
-            (false, _, _) => "pasienten er ikke oppgitt å få palliativ behandling i livets sluttfase".to_string(),
+            (false, _, _) => {
+                "pasienten er ikke oppgitt å få palliativ behandling i livets sluttfase".to_string()
+            }
             (true, false, _) => format!("refusjonskode {} er ikke oppgitt", p.refund_code),
             _ => format!("{} er ikke et opioid i N02A eller N07BC02", req.drug.atc),
         };
-        t.not_applied(RuleId::B6, format!("Ikke forhåndsgodkjent etter B6: {missing}."));
+        t.not_applied(
+            RuleId::B6,
+            format!("Ikke forhåndsgodkjent etter B6: {missing}."),
+        );
     } else {
-        t.not_applied(RuleId::B6, format!("Ikke palliativ behandling med refusjonskode {}.", p.refund_code));
+        t.not_applied(
+            RuleId::B6,
+            format!(
+                "Ikke palliativ behandling med refusjonskode {}.",
+                p.refund_code
+            ),
+        );
     }
     None
 }

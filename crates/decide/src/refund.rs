@@ -3,10 +3,10 @@
 use domain::{DecisionRequest, Payer, Prescription, RuleId, Scheme};
 use ruleset::RuleSet;
 
+use crate::DecideError;
 use crate::citation;
 use crate::general;
 use crate::outcome::{Path, Trace};
-use crate::DecideError;
 
 /// **B1** § 2 pre-approved refund (seeds/001): where the medicine, the use (refund code) and any
 /// refund conditions are on DMP's refund list, the doctor prescribes directly on blue
@@ -16,7 +16,11 @@ use crate::DecideError;
 ///
 /// `use.refund_listed` states the first three; the fourth is checked here. Refund code -90
 /// (palliative, refund condition 136: "refusjon selv om bruken er under tre måneder") is exempt.
-pub fn b1<'r>(req: &DecisionRequest, rules: &'r RuleSet, t: &mut Trace<'r>) -> Result<Option<Path>, DecideError> {
+pub fn b1<'r>(
+    req: &DecisionRequest,
+    rules: &'r RuleSet,
+    t: &mut Trace<'r>,
+) -> Result<Option<Path>, DecideError> {
     if !req.usage.refund_listed {
         t.not_applied(RuleId::B1, "Bruken er ikke oppgitt å stå på refusjonslisten (§ 2) med refusjonskode og oppfylte vilkår.");
         return Ok(None);

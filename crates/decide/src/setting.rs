@@ -18,20 +18,54 @@ pub fn f1_f7<'r>(req: &DecisionRequest, t: &mut Trace<'r>) -> Option<Path> {
             t.not_applied(RuleId::F1, "Pasientadministrert behandling utenfor sykehus: finansieringen avgjøres av reglene nedenfor.");
             return None;
         }
-        Setting::Inpatient => (Scheme::HfTreatment, Payer::Hf, Prescription::None, RuleId::F1,
-            "Legemidler brukt under innleggelse i sykehus finansieres av helseforetaket, som del av behandlingen; ingen resept."),
-        Setting::Outpatient => (Scheme::HfTreatment, Payer::Hf, Prescription::None, RuleId::F1,
-            "Legemidler brukt i poliklinisk behandling finansieres av helseforetaket; ingen resept."),
-        Setting::CompulsoryMentalHealth => (Scheme::HfTreatment, Payer::Hf, Prescription::None, RuleId::F1,
-            "Legemidler i tvungent psykisk helsevern finansieres av helseforetaket; ingen resept."),
-        Setting::Lar => (Scheme::HfTreatment, Payer::Hf, Prescription::H, RuleId::F1,
-            "Legemidler i legemiddelassistert rehabilitering (LAR) finansieres av helseforetaket og forskrives på H-resept."),
-        Setting::ClinicalTrial => (Scheme::ClinicalTrial, Payer::Hf, Prescription::None, RuleId::F7,
-            "Godkjent klinisk studie: utenfor rammeverket for off-label-bruk; utprøvende behandling finansieres av helseforetaket (F1)."),
-        Setting::CompassionateUse => (Scheme::CompassionateUse, Payer::Other, Prescription::None, RuleId::F7,
-            "Compassionate use før markedsføringstillatelse: utenfor rammeverket; legemidlet leveres av produsenten."),
+        Setting::Inpatient => (
+            Scheme::HfTreatment,
+            Payer::Hf,
+            Prescription::None,
+            RuleId::F1,
+            "Legemidler brukt under innleggelse i sykehus finansieres av helseforetaket, som del av behandlingen; ingen resept.",
+        ),
+        Setting::Outpatient => (
+            Scheme::HfTreatment,
+            Payer::Hf,
+            Prescription::None,
+            RuleId::F1,
+            "Legemidler brukt i poliklinisk behandling finansieres av helseforetaket; ingen resept.",
+        ),
+        Setting::CompulsoryMentalHealth => (
+            Scheme::HfTreatment,
+            Payer::Hf,
+            Prescription::None,
+            RuleId::F1,
+            "Legemidler i tvungent psykisk helsevern finansieres av helseforetaket; ingen resept.",
+        ),
+        Setting::Lar => (
+            Scheme::HfTreatment,
+            Payer::Hf,
+            Prescription::H,
+            RuleId::F1,
+            "Legemidler i legemiddelassistert rehabilitering (LAR) finansieres av helseforetaket og forskrives på H-resept.",
+        ),
+        Setting::ClinicalTrial => (
+            Scheme::ClinicalTrial,
+            Payer::Hf,
+            Prescription::None,
+            RuleId::F7,
+            "Godkjent klinisk studie: utenfor rammeverket for off-label-bruk; utprøvende behandling finansieres av helseforetaket (F1).",
+        ),
+        Setting::CompassionateUse => (
+            Scheme::CompassionateUse,
+            Payer::Other,
+            Prescription::None,
+            RuleId::F7,
+            "Compassionate use før markedsføringstillatelse: utenfor rammeverket; legemidlet leveres av produsenten.",
+        ),
     };
-    let citation = if rule == RuleId::F1 { citation::F1 } else { citation::F7 };
+    let citation = if rule == RuleId::F1 {
+        citation::F1
+    } else {
+        citation::F7
+    };
     t.applied(rule, citation, text);
     Some(Path::new(scheme, payer, prescription))
 }

@@ -5,9 +5,9 @@
 //! settlement with the right payer will live here too. Like `decide`, this crate is pure: the
 //! dispensing date is input, and the rule data is passed in.
 
-use domain::{BlockerCode, DispensingRequest, Payer, RuleId, WrittenForm};
-use decide::h_list::{f4_match, ListMatch};
+use decide::h_list::{ListMatch, f4_match, not_listed};
 use decide::{Blocker, DecideError, Step, Trace};
+use domain::{BlockerCode, DispensingRequest, Payer, RuleId, WrittenForm};
 use ruleset::RuleSet;
 
 /// The answer to a dispensing request (contract `dispense`).
@@ -30,7 +30,8 @@ pub struct DispensingDecision<'r> {
 }
 
 /// Legal source of a prescription's validity period.
-const VALIDITY: &str = "forskrift om rekvirering og utlevering av legemidler fra apotek (reseptens gyldighet)";
+const VALIDITY: &str =
+    "forskrift om rekvirering og utlevering av legemidler fra apotek (reseptens gyldighet)";
 
 /// Accepts or refuses a prescription at the pharmacy and says what to register it as.
 ///
@@ -46,18 +47,27 @@ const VALIDITY: &str = "forskrift om rekvirering og utlevering av legemidler fra
 /// A valid prescription for a medicine not on the list on the dispensing date is registered as
 /// written. Reading: a white prescription for a listed medicine is accepted as white (the
 /// patient pays); nothing forbids buying a listed medicine oneself.
-pub fn dispense<'r>(req: &DispensingRequest, rules: &'r RuleSet) -> Result<DispensingDecision<'r>, DecideError> {
+pub fn dispense<'r>(
+    req: &DispensingRequest,
+    rules: &'r RuleSet,
+) -> Result<DispensingDecision<'r>, DecideError> {
     let p = &req.prescription;
     if p.valid_until < p.issued {
         return Err(DecideError::Input {
             field: "prescription.valid_until",
-            message: format!("siste gyldighetsdag {} er før utstedelsesdatoen {}", p.valid_until, p.issued),
+            message: format!(
+                "siste gyldighetsdag {} er før utstedelsesdatoen {}",
+                p.valid_until, p.issued
+            ),
         });
     }
     if p.issued > req.date {
         return Err(DecideError::Input {
             field: "prescription.issued",
-            message: format!("resepten er utstedt {} , etter utleveringsdatoen {}", p.issued, req.date),
+            message: format!(
+                "resepten er utstedt {} , etter utleveringsdatoen {}",
+                p.issued, req.date
+            ),
         });
     }
     let mut t = Trace::new();
@@ -67,7 +77,10 @@ pub fn dispense<'r>(req: &DispensingRequest, rules: &'r RuleSet) -> Result<Dispe
             accepted: false,
             register_as: None,
             payer: None,
-            blockers: vec![Blocker { code, message: message.into() }],
+            blockers: vec![Blocker {
+                code,
+                message: message.into(),
+            }],
             rule_set: rules.label(req.date),
             citations,
             explanation,
@@ -75,16 +88,30 @@ pub fn dispense<'r>(req: &DispensingRequest, rules: &'r RuleSet) -> Result<Dispe
     };
 
     if req.date > p.valid_until {
-        t.applied(RuleId::Validity, VALIDITY, format!("Resepten var gyldig til og med {}.", p.valid_until));
-        return Ok(refuse(t, BlockerCode::PrescriptionExpired, format!(
-            "Resepten er utløpt: siste gyldighetsdag var {}.", p.valid_until
-        )));
+        t.applied(
+            RuleId::Validity,
+            VALIDITY,
+            format!("Resepten var gyldig til og med {}.", p.valid_until),
+        );
+        return Ok(refuse(
+            t,
+            BlockerCode::PrescriptionExpired,
+            format!(
+                "Resepten er utløpt: siste gyldighetsdag var {}.",
+                p.valid_until
+            ),
+        ));
     }
-    t.not_applied(RuleId::Validity, format!("Resepten er gyldig til og med {}.", p.valid_until));
+    t.not_applied(
+        RuleId::Validity,
+        format!("Resepten er gyldig til og med {}.", p.valid_until),
+    );
     t.cite(VALIDITY);
 
     let (register_as, payer) = match f4_match(&req.drug, &rules.h_list, req.date) {
-        ListMatch::NotListed(_) => {
+        ListMatch::NotListed(closest) => {
+            let (rule, text) = not_listed(&req.drug, closest);
+            t.not_applied(rule, text);
             t.not_applied(RuleId::F3, "Legemidlet står ikke på § 1b-listen på utleveringsdatoen: registreres slik resepten er skrevet.");
             (p.form, written_payer(p.form))
         }
@@ -92,7 +119,11 @@ pub fn dispense<'r>(req: &DispensingRequest, rules: &'r RuleSet) -> Result<Dispe
             let basis = &entry.source.basis;
             match p.form {
                 WrittenForm::H => {
-                    t.applied(RuleId::F3, basis, "Legemidlet står på § 1b-listen, og resepten er en H-resept: RHF betaler.");
+                    t.applied(
+                        RuleId::F3,
+                        basis,
+                        "Legemidlet står på § 1b-listen, og resepten er en H-resept: RHF betaler.",
+                    );
                     (WrittenForm::H, Payer::Rhf)
                 }
                 WrittenForm::White => {
@@ -114,20 +145,28 @@ pub fn dispense<'r>(req: &DispensingRequest, rules: &'r RuleSet) -> Result<Dispe
                             "Overgangsordningen gjelder bare blå resepter utstedt før {}; denne er utstedt {}.",
                             tr.blue_issued_before, p.issued
                         ));
-                        return Ok(refuse(t, BlockerCode::ListedNoCover, format!(
-                            "{} står på § 1b-listen: en blå resept utstedt {} gir ingen stønad. Forskriveren må skrive H-resept.",
-                            entry.substance, p.issued
-                        )));
+                        return Ok(refuse(
+                            t,
+                            BlockerCode::ListedNoCover,
+                            format!(
+                                "{} står på § 1b-listen: en blå resept utstedt {} gir ingen stønad. Forskriveren må skrive H-resept.",
+                                entry.substance, p.issued
+                            ),
+                        ));
                     }
                     None => {
                         t.applied(RuleId::F3, basis, format!(
                             "{} står på § 1b-listen fra {} uten overgangsordning: ingen stønad fra folketrygden.",
                             entry.substance, entry.period.from
                         ));
-                        return Ok(refuse(t, BlockerCode::ListedNoCover, format!(
-                            "{} står på § 1b-listen uten overgangsordning: en blå resept gir ingen stønad. Forskriveren må skrive H-resept.",
-                            entry.substance
-                        )));
+                        return Ok(refuse(
+                            t,
+                            BlockerCode::ListedNoCover,
+                            format!(
+                                "{} står på § 1b-listen uten overgangsordning: en blå resept gir ingen stønad. Forskriveren må skrive H-resept.",
+                                entry.substance
+                            ),
+                        ));
                     }
                 },
             }

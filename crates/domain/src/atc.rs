@@ -45,13 +45,18 @@ impl std::error::Error for AtcError {}
 impl Atc {
     /// Parses an ATC or ATCvet code at any level.
     pub fn parse(text: &str) -> Result<Atc, AtcError> {
-        let fail = |reason| AtcError { input: text.chars().take(40).collect(), reason };
+        let fail = |reason| AtcError {
+            input: text.chars().take(40).collect(),
+            reason,
+        };
         let raw = text.as_bytes();
         if raw.is_empty() {
             return Err(fail("tom tekst; ventet f.eks. «J01GB06» eller «L01»"));
         }
         if raw.len() > 8 || !raw.is_ascii() {
-            return Err(fail("ventet 1, 3, 4, 5 eller 7 tegn (ATCvet: med «Q» foran)"));
+            return Err(fail(
+                "ventet 1, 3, 4, 5 eller 7 tegn (ATCvet: med «Q» foran)",
+            ));
         }
         let mut bytes = [0u8; 8];
         for (slot, b) in bytes.iter_mut().zip(raw) {
@@ -86,7 +91,10 @@ impl Atc {
                 }));
             }
         }
-        Ok(Atc { bytes, len: raw.len() as u8 })
+        Ok(Atc {
+            bytes,
+            len: raw.len() as u8,
+        })
     }
 
     /// The code as text, upper case.
@@ -113,7 +121,8 @@ impl Atc {
     /// Whether `self` lies in `group` (or is it). `J01GB06` is in `J`, `J01`, `J01G`, `J01GB` and
     /// `J01GB06`; it is not in `J02`. Human and veterinary codes are never in each other's groups.
     pub fn is_in(&self, group: &Atc) -> bool {
-        group.len <= self.len && self.bytes[..group.len as usize] == group.bytes[..group.len as usize]
+        group.len <= self.len
+            && self.bytes[..group.len as usize] == group.bytes[..group.len as usize]
     }
 
     /// Whether `self` lies in any of `groups`.
@@ -147,7 +156,9 @@ mod tests {
 
     #[test]
     fn accepts_every_level() {
-        for code in ["A", "A10", "A10B", "A10BJ", "A10BJ06", "L01EM", "QJ01CA04", "QJ", "QJ01", "QI07AA"] {
+        for code in [
+            "A", "A10", "A10B", "A10BJ", "A10BJ06", "L01EM", "QJ01CA04", "QJ", "QJ01", "QI07AA",
+        ] {
             assert_eq!(Atc::parse(code).unwrap().as_str(), code);
         }
     }
@@ -159,7 +170,10 @@ mod tests {
 
     #[test]
     fn rejects_malformed_codes() {
-        for code in ["", "J0", "J01GB0", "J01GB066", "X01", "101", "J0AGB06", "J01G106", "J01GB0A", " J01", "J01 ", "Q", "QJ0", "Jø1", "I01"] {
+        for code in [
+            "", "J0", "J01GB0", "J01GB066", "X01", "101", "J0AGB06", "J01G106", "J01GB0A", " J01",
+            "J01 ", "Q", "QJ0", "Jø1", "I01",
+        ] {
             assert!(Atc::parse(code).is_err(), "{code:?} should be rejected");
         }
     }
@@ -172,6 +186,10 @@ mod tests {
         assert!(a.is_in(&a));
         assert!(!a.is_in(&Atc::parse("J02").unwrap()));
         assert!(!Atc::parse("J").unwrap().is_in(&a));
-        assert!(!Atc::parse("QJ01CA04").unwrap().is_in(&Atc::parse("J").unwrap()));
+        assert!(
+            !Atc::parse("QJ01CA04")
+                .unwrap()
+                .is_in(&Atc::parse("J").unwrap())
+        );
     }
 }

@@ -18,7 +18,11 @@ pub struct DateError {
 
 impl fmt::Display for DateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ugyldig dato «{}»: ventet ÅÅÅÅ-MM-DD, f.eks. 2025-01-31", self.input)
+        write!(
+            f,
+            "ugyldig dato «{}»: ventet ÅÅÅÅ-MM-DD, f.eks. 2025-01-31",
+            self.input
+        )
     }
 }
 
@@ -34,13 +38,17 @@ impl Date {
     /// no time, no zone, no surrounding space. Stricter than `chrono`'s own parser on purpose,
     /// so that `2025-1-5` or `2025-01-05T00:00` is an error rather than a guess.
     pub fn parse(text: &str) -> Result<Date, DateError> {
-        let fail = || DateError { input: text.chars().take(40).collect() };
+        let fail = || DateError {
+            input: text.chars().take(40).collect(),
+        };
         let b = text.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return Err(fail());
         }
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+            b[r].iter().try_fold(0u32, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
         };
         let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
             return Err(fail());
@@ -60,7 +68,9 @@ impl Date {
 
     /// The date `months` calendar months later (end of month clamps: 31 Jan + 1 = 28/29 Feb).
     pub fn plus_months(self, months: u32) -> Option<Date> {
-        self.0.checked_add_months(chrono::Months::new(months)).map(Date)
+        self.0
+            .checked_add_months(chrono::Months::new(months))
+            .map(Date)
     }
 }
 
@@ -73,7 +83,13 @@ impl FromStr for Date {
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.0.year(), self.0.month(), self.0.day())
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            self.0.month(),
+            self.0.day()
+        )
     }
 }
 
@@ -123,7 +139,16 @@ mod tests {
     #[test]
     fn parses_strictly() {
         assert_eq!(Date::parse("2024-11-01").unwrap().to_string(), "2024-11-01");
-        for bad in ["2024-11-1", "2024-13-01", "2024-02-30", "20241101", "2024-11-01T00:00", " 2024-11-01", "2024-1a-01", ""] {
+        for bad in [
+            "2024-11-1",
+            "2024-13-01",
+            "2024-02-30",
+            "20241101",
+            "2024-11-01T00:00",
+            " 2024-11-01",
+            "2024-1a-01",
+            "",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Date::parse("2024-02-29").is_ok());
@@ -132,13 +157,22 @@ mod tests {
     #[test]
     fn periods_are_inclusive_at_start_exclusive_at_end() {
         let d = |s| Date::parse(s).unwrap();
-        let p = Period { from: d("2024-11-01"), until: Some(d("2025-01-01")) };
+        let p = Period {
+            from: d("2024-11-01"),
+            until: Some(d("2025-01-01")),
+        };
         assert!(!p.contains(d("2024-10-31")));
         assert!(p.contains(d("2024-11-01")));
         assert!(p.contains(d("2024-12-31")));
         assert!(!p.contains(d("2025-01-01")));
-        let open = Period { from: d("2025-01-01"), until: None };
+        let open = Period {
+            from: d("2025-01-01"),
+            until: None,
+        };
         assert!(!p.overlaps(&open));
-        assert!(open.overlaps(&Period { from: d("2030-01-01"), until: None }));
+        assert!(open.overlaps(&Period {
+            from: d("2030-01-01"),
+            until: None
+        }));
     }
 }

@@ -110,7 +110,9 @@ impl RefundCode {
     pub fn parse(text: &str) -> Result<RefundCode, &'static str> {
         let ok_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
         if text.is_empty() || text.len() > 10 || !text.chars().all(ok_char) {
-            return Err("ventet en refusjonskode som «-90», «-71» eller «T90» (1–10 tegn: bokstaver, sifre, «-», «.»)");
+            return Err(
+                "ventet en refusjonskode som «-90», «-71» eller «T90» (1–10 tegn: bokstaver, sifre, «-», «.»)",
+            );
         }
         Ok(RefundCode(text.to_ascii_uppercase()))
     }

@@ -207,9 +207,13 @@ impl Applicant {
     pub fn describe(self) -> &'static str {
         match self {
             Applicant::AnyDoctor => "enhver lege",
-            Applicant::GpOrPainClinic => "fastlege, lege ved fastlegekontor eller lege ved tverrfaglig smerteklinikk",
+            Applicant::GpOrPainClinic => {
+                "fastlege, lege ved fastlegekontor eller lege ved tverrfaglig smerteklinikk"
+            }
             Applicant::PainClinic => "lege ved tverrfaglig smerteklinikk",
-            Applicant::SpecialistOrHospital => "spesialist i sykdommens fagfelt eller lege ved offentlig sykehus",
+            Applicant::SpecialistOrHospital => {
+                "spesialist i sykdommens fagfelt eller lege ved offentlig sykehus"
+            }
             Applicant::PublicHospital => "lege ved offentlig sykehus",
         }
     }

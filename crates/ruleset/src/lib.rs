@@ -77,15 +77,22 @@ pub struct NotInForce {
 impl<T> Dated<T> {
     /// The value in force on `date`.
     pub fn at(&self, date: Date) -> Result<&InForce<T>, NotInForce> {
-        self.periods.iter().find(|p| p.period.contains(date)).ok_or_else(|| NotInForce {
-            rule: self.rule,
-            date,
-            covered: if self.periods.is_empty() {
-                "ingen perioder".into()
-            } else {
-                self.periods.iter().map(|p| p.period.to_string()).collect::<Vec<_>>().join(", ")
-            },
-        })
+        self.periods
+            .iter()
+            .find(|p| p.period.contains(date))
+            .ok_or_else(|| NotInForce {
+                rule: self.rule,
+                date,
+                covered: if self.periods.is_empty() {
+                    "ingen perioder".into()
+                } else {
+                    self.periods
+                        .iter()
+                        .map(|p| p.period.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            })
     }
 
     /// Every period, in date order.
@@ -249,7 +256,9 @@ impl HList {
             .filter_map(move |n| Atc::parse(&code[..n]).ok());
         prefixes.flat_map(move |group| {
             let start = self.entries.partition_point(|e| e.atc < group);
-            self.entries[start..].iter().take_while(move |e| e.atc == group)
+            self.entries[start..]
+                .iter()
+                .take_while(move |e| e.atc == group)
         })
     }
 
@@ -318,7 +327,9 @@ impl RuleSet {
 
     /// Loads rule data from `(path, text)` pairs; paths are relative to the rules folder.
     /// `ruleset.toml` names the data set; every other file says in its `rule` key what it is.
-    pub fn load<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<RuleSet, LoadError> {
+    pub fn load<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<RuleSet, LoadError> {
         let mut b = Builder::default();
         for (path, text) in files {
             b.file(path, text)?;
@@ -335,7 +346,11 @@ impl RuleSet {
     /// § 1b list version in force.
     pub fn label(&self, date: Date) -> &str {
         let i = self.labels.partition_point(|(d, _)| *d <= date);
-        if i == 0 { &self.base_label } else { &self.labels[i - 1].1 }
+        if i == 0 {
+            &self.base_label
+        } else {
+            &self.labels[i - 1].1
+        }
     }
 
     /// Every loaded file's source, in path order.
@@ -361,7 +376,11 @@ struct Builder {
 
 /// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn toml_error(path: &str, text: &str, e: toml::de::Error) -> LoadError {
@@ -374,79 +393,173 @@ fn toml_error(path: &str, text: &str, e: toml::de::Error) -> LoadError {
 
 impl Builder {
     fn file(&mut self, path: &str, text: &str) -> Result<(), LoadError> {
-        let err = |line, message: String| LoadError { file: path.to_string(), line, message };
+        let err = |line, message: String| LoadError {
+            file: path.to_string(),
+            line,
+            message,
+        };
         if path == "ruleset.toml" || path.ends_with("/ruleset.toml") {
-            let f: raw::RulesetFile = toml::from_str(text).map_err(|e| toml_error(path, text, e))?;
+            let f: raw::RulesetFile =
+                toml::from_str(text).map_err(|e| toml_error(path, text, e))?;
             self.ruleset = Some((f.name, f.version));
             return Ok(());
         }
         let header: raw::Header = toml::from_str(text).map_err(|e| toml_error(path, text, e))?;
         let Some(rule) = header.rule else {
-            return Err(err(Some(1), "mangler nøkkelen `rule` (regel-id, f.eks. \"B2\")".into()));
+            return Err(err(
+                Some(1),
+                "mangler nøkkelen `rule` (regel-id, f.eks. \"B2\")".into(),
+            ));
         };
-        let rule = RuleId::from_code(&rule).ok_or_else(|| err(None, format!("ukjent regel-id «{rule}»")))?;
+        let rule = RuleId::from_code(&rule)
+            .ok_or_else(|| err(None, format!("ukjent regel-id «{rule}»")))?;
         match rule {
             RuleId::F5 => self.list_file(path, text),
-            RuleId::B2 => periods(path, text, rule, &mut self.sources, &mut self.communicable, |r: raw::RawCommunicable| {
-                Ok(Communicable {
-                    anti_infectives: atcs(r.anti_infectives),
-                    immunostimulants: atcs(r.immunostimulants),
-                    fhi_supplied: atcs(r.fhi_supplied),
-                    preventive_vaccines: atcs(r.preventive_vaccines),
-                })
-            }),
-            RuleId::General => periods(path, text, rule, &mut self.sources, &mut self.general, |r: raw::RawGeneral| {
-                if r.long_term_min_months > 12 {
-                    return Err("long_term_min_months: ventet 0–12".into());
-                }
-                Ok(GeneralConditions { long_term_min_months: r.long_term_min_months })
-            }),
-            RuleId::B4 => periods(path, text, rule, &mut self.sources, &mut self.applicant, |r: raw::RawApplicant| {
-                Ok(ApplicantRules {
-                    specialist_prescription_groups: r.specialist_prescription_groups.into_iter().map(|g| g.0).collect(),
-                    group_ab_exempt: atcs(r.group_ab_exempt),
-                    public_hospital_only: r
-                        .public_hospital_only
-                        .into_iter()
-                        .map(|b| BrandRule { brand: b.brand, substance: b.substance, atc: b.atc.0 })
-                        .collect(),
-                    specialist_groups: r.specialist_groups.into_iter().map(|g| NamedGroup { atc: g.atc.0, name: g.name }).collect(),
-                })
-            }),
-            RuleId::B5 => periods(path, text, rule, &mut self.sources, &mut self.opioids, |r: raw::RawOpioids| {
-                if r.gp_max_omeq > r.blue_max_omeq {
-                    return Err("gp_max_omeq kan ikke være større enn blue_max_omeq".into());
-                }
-                Ok(OpioidRules { scope: atcs(r.scope), methadone: atcs(r.methadone), gp_max_omeq: r.gp_max_omeq, blue_max_omeq: r.blue_max_omeq })
-            }),
-            RuleId::B6 => periods(path, text, rule, &mut self.sources, &mut self.palliative, |r: raw::RawPalliative| {
-                Ok(Palliative { refund_code: r.refund_code.0, opioids: atcs(r.opioids) })
-            }),
-            RuleId::Copayment => periods(path, text, rule, &mut self.sources, &mut self.copayment, |r: raw::RawCopayment| {
-                if r.share_percent > 100 {
-                    return Err("share_percent: ventet 0–100".into());
-                }
-                Ok(Copayment {
-                    share_percent: r.share_percent,
-                    cap_ore: r.cap_ore,
-                    cap_per: r.cap_per,
-                    yearly_ceiling_ore: r.yearly_ceiling_ore,
-                    unconfirmed: r.unconfirmed,
-                    no_copayment_under_age: r.no_copayment_under_age,
-                })
-            }),
-            RuleId::G2 => periods(path, text, rule, &mut self.sources, &mut self.cannabis, |r: raw::RawCannabis| {
-                if !(0.0..=100.0).contains(&r.thc_percent_above) {
-                    return Err("thc_percent_above: ventet 0–100".into());
-                }
-                Ok(Cannabis { thc_percent_above: r.thc_percent_above })
-            }),
-            other => Err(err(None, format!("regel {other} har ingen regeldata-filer (kjente: F5, B2, B4, B5, B6, G2, GEN, EGENANDEL)"))),
+            RuleId::B2 => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.communicable,
+                |r: raw::RawCommunicable| {
+                    Ok(Communicable {
+                        anti_infectives: atcs(r.anti_infectives),
+                        immunostimulants: atcs(r.immunostimulants),
+                        fhi_supplied: atcs(r.fhi_supplied),
+                        preventive_vaccines: atcs(r.preventive_vaccines),
+                    })
+                },
+            ),
+            RuleId::General => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.general,
+                |r: raw::RawGeneral| {
+                    if r.long_term_min_months > 12 {
+                        return Err("long_term_min_months: ventet 0–12".into());
+                    }
+                    Ok(GeneralConditions {
+                        long_term_min_months: r.long_term_min_months,
+                    })
+                },
+            ),
+            RuleId::B4 => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.applicant,
+                |r: raw::RawApplicant| {
+                    Ok(ApplicantRules {
+                        specialist_prescription_groups: r
+                            .specialist_prescription_groups
+                            .into_iter()
+                            .map(|g| g.0)
+                            .collect(),
+                        group_ab_exempt: atcs(r.group_ab_exempt),
+                        public_hospital_only: r
+                            .public_hospital_only
+                            .into_iter()
+                            .map(|b| BrandRule {
+                                brand: b.brand,
+                                substance: b.substance,
+                                atc: b.atc.0,
+                            })
+                            .collect(),
+                        specialist_groups: r
+                            .specialist_groups
+                            .into_iter()
+                            .map(|g| NamedGroup {
+                                atc: g.atc.0,
+                                name: g.name,
+                            })
+                            .collect(),
+                    })
+                },
+            ),
+            RuleId::B5 => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.opioids,
+                |r: raw::RawOpioids| {
+                    if r.gp_max_omeq > r.blue_max_omeq {
+                        return Err("gp_max_omeq kan ikke være større enn blue_max_omeq".into());
+                    }
+                    Ok(OpioidRules {
+                        scope: atcs(r.scope),
+                        methadone: atcs(r.methadone),
+                        gp_max_omeq: r.gp_max_omeq,
+                        blue_max_omeq: r.blue_max_omeq,
+                    })
+                },
+            ),
+            RuleId::B6 => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.palliative,
+                |r: raw::RawPalliative| {
+                    Ok(Palliative {
+                        refund_code: r.refund_code.0,
+                        opioids: atcs(r.opioids),
+                    })
+                },
+            ),
+            RuleId::Copayment => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.copayment,
+                |r: raw::RawCopayment| {
+                    if r.share_percent > 100 {
+                        return Err("share_percent: ventet 0–100".into());
+                    }
+                    Ok(Copayment {
+                        share_percent: r.share_percent,
+                        cap_ore: r.cap_ore,
+                        cap_per: r.cap_per,
+                        yearly_ceiling_ore: r.yearly_ceiling_ore,
+                        unconfirmed: r.unconfirmed,
+                        no_copayment_under_age: r.no_copayment_under_age,
+                    })
+                },
+            ),
+            RuleId::G2 => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.cannabis,
+                |r: raw::RawCannabis| {
+                    if !(0.0..=100.0).contains(&r.thc_percent_above) {
+                        return Err("thc_percent_above: ventet 0–100".into());
+                    }
+                    Ok(Cannabis {
+                        thc_percent_above: r.thc_percent_above,
+                    })
+                },
+            ),
+            other => Err(err(
+                None,
+                format!(
+                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B4, B5, B6, G2, GEN, EGENANDEL)"
+                ),
+            )),
         }
     }
 
     fn list_file(&mut self, path: &str, text: &str) -> Result<(), LoadError> {
-        let err = |line, message: String| LoadError { file: path.to_string(), line: Some(line), message };
+        let err = |line, message: String| LoadError {
+            file: path.to_string(),
+            line: Some(line),
+            message,
+        };
         let f: raw::ListFile = toml::from_str(text).map_err(|e| toml_error(path, text, e))?;
         let source = Arc::new(Source {
             file: path.to_string(),
@@ -464,7 +577,10 @@ impl Builder {
         for spanned in f.entry {
             let line = line_of(text, spanned.span().start);
             let e = spanned.into_inner();
-            let period = Period { from: e.from.map_or(f.effective.0, |d| d.0), until: e.until.map(|d| d.0) };
+            let period = Period {
+                from: e.from.map_or(f.effective.0, |d| d.0),
+                until: e.until.map(|d| d.0),
+            };
             if period.until.is_some_and(|u| u <= period.from) {
                 return Err(err(line, "until må være etter from".into()));
             }
@@ -490,7 +606,9 @@ impl Builder {
                     usage: e.usage,
                     criteria: e.criteria,
                     period,
-                    transition: e.transition.map(|t| Transition { blue_issued_before: t.blue_issued_before.0 }),
+                    transition: e.transition.map(|t| Transition {
+                        blue_issued_before: t.blue_issued_before.0,
+                    }),
                     source: source.clone(),
                     entry_source: e.source,
                 },
@@ -511,9 +629,16 @@ impl Builder {
         // Two entries for the same medicine may not be in force on the same day: a later list
         // that changes an entry must end the earlier one (`until`).
         let mut entries = self.h_list;
-        entries.sort_by(|a, b| a.0.atc.cmp(&b.0.atc).then(a.0.period.from.cmp(&b.0.period.from)));
+        entries.sort_by(|a, b| {
+            a.0.atc
+                .cmp(&b.0.atc)
+                .then(a.0.period.from.cmp(&b.0.period.from))
+        });
         for (i, (a, _, _)) in entries.iter().enumerate() {
-            for (b, file, line) in entries[i + 1..].iter().take_while(|(b, _, _)| b.atc == a.atc) {
+            for (b, file, line) in entries[i + 1..]
+                .iter()
+                .take_while(|(b, _, _)| b.atc == a.atc)
+            {
                 let same_medicine = a.substance_folded == b.substance_folded
                     && (a.brands_folded.is_empty()
                         || b.brands_folded.is_empty()
@@ -532,11 +657,17 @@ impl Builder {
         }
         let versions: Vec<Date> = self.versions.into_iter().collect();
         let base_label = format!("{name} {version}");
-        let labels = versions.iter().map(|d| (*d, format!("{base_label}; § 1b-liste {d}"))).collect();
+        let labels = versions
+            .iter()
+            .map(|d| (*d, format!("{base_label}; § 1b-liste {d}")))
+            .collect();
         let mut sources = self.sources;
         sources.sort_by(|a, b| a.file.cmp(&b.file));
         Ok(RuleSet {
-            h_list: HList { entries: entries.into_iter().map(|(e, _, _)| e).collect(), versions },
+            h_list: HList {
+                entries: entries.into_iter().map(|(e, _, _)| e).collect(),
+                versions,
+            },
             communicable: dated(RuleId::B2, self.communicable)?,
             general: dated(RuleId::General, self.general)?,
             applicant: dated(RuleId::B4, self.applicant)?,
@@ -585,18 +716,36 @@ fn periods<R: DeserializeOwned, T>(
     debug_assert_eq!(f.rule.0, rule);
     sources.push(source.clone());
     if f.period.is_empty() {
-        return Err(LoadError { file: path.into(), line: None, message: "filen har ingen perioder ([[period]])".into() });
+        return Err(LoadError {
+            file: path.into(),
+            line: None,
+            message: "filen har ingen perioder ([[period]])".into(),
+        });
     }
     for spanned in f.period {
         let line = line_of(text, spanned.span().start);
         let p = spanned.into_inner();
-        let fail = |message: String| LoadError { file: path.to_string(), line: Some(line), message };
-        let period = Period { from: p.from, until: p.until };
+        let fail = |message: String| LoadError {
+            file: path.to_string(),
+            line: Some(line),
+            message,
+        };
+        let period = Period {
+            from: p.from,
+            until: p.until,
+        };
         if period.until.is_some_and(|u| u <= period.from) {
             return Err(fail("until må være etter from".into()));
         }
         let value = convert(p.value).map_err(fail)?;
-        into.push((InForce { period, value, source: source.clone() }, line));
+        into.push((
+            InForce {
+                period,
+                value,
+                source: source.clone(),
+            },
+            line,
+        ));
     }
     Ok(())
 }
@@ -624,7 +773,10 @@ fn dated<T>(rule: RuleId, mut periods: Vec<(InForce<T>, usize)>) -> Result<Dated
             });
         }
     }
-    Ok(Dated { rule, periods: periods.into_iter().map(|(p, _)| p).collect() })
+    Ok(Dated {
+        rule,
+        periods: periods.into_iter().map(|(p, _)| p).collect(),
+    })
 }
 
 /// Øre as kroner for people: `52000` → `520 kr`, `327800` → `3 278 kr`, `12345` → `123,45 kr`.
@@ -637,7 +789,11 @@ pub fn kroner_text(ore: u64) -> String {
         i -= 3;
         digits.insert(i, ' ');
     }
-    if rest == 0 { format!("{digits} kr") } else { format!("{digits},{rest:02} kr") }
+    if rest == 0 {
+        format!("{digits} kr")
+    } else {
+        format!("{digits},{rest:02} kr")
+    }
 }
 
 #[cfg(test)]

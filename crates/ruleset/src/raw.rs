@@ -99,12 +99,20 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for RawPeriod<T> {
         // `flatten` would lose `deny_unknown_fields`, which is the point of the exercise.)
         let mut table = toml::Table::deserialize(d)?;
         let date = |key: &str, value: toml::Value| {
-            TomlDate::deserialize(value).map(|d| d.0).map_err(|e| D::Error::custom(format!("{key}: {}", e.message())))
+            TomlDate::deserialize(value)
+                .map(|d| d.0)
+                .map_err(|e| D::Error::custom(format!("{key}: {}", e.message())))
         };
-        let from = table.remove("from").ok_or_else(|| D::Error::missing_field("from"))?;
+        let from = table
+            .remove("from")
+            .ok_or_else(|| D::Error::missing_field("from"))?;
         let from = date("from", from)?;
-        let until = table.remove("until").map(|v| date("until", v)).transpose()?;
-        let value = T::deserialize(toml::Value::Table(table)).map_err(|e| D::Error::custom(e.message()))?;
+        let until = table
+            .remove("until")
+            .map(|v| date("until", v))
+            .transpose()?;
+        let value =
+            T::deserialize(toml::Value::Table(table)).map_err(|e| D::Error::custom(e.message()))?;
         Ok(RawPeriod { from, until, value })
     }
 }
@@ -117,9 +125,13 @@ impl<'de> Deserialize<'de> for TomlDate {
         let expected = "ventet en dato uten klokkeslett, f.eks. 2024-11-01 (uten anførselstegn)";
         let dt = toml::value::Datetime::deserialize(d).map_err(|_| D::Error::custom(expected))?;
         match (dt.date, dt.time, dt.offset) {
-            (Some(day), None, None) => Date::from_ymd(i32::from(day.year), u32::from(day.month), u32::from(day.day))
-                .map(TomlDate)
-                .ok_or_else(|| D::Error::custom(expected)),
+            (Some(day), None, None) => Date::from_ymd(
+                i32::from(day.year),
+                u32::from(day.month),
+                u32::from(day.day),
+            )
+            .map(TomlDate)
+            .ok_or_else(|| D::Error::custom(expected)),
             _ => Err(D::Error::custom(expected)),
         }
     }
@@ -155,7 +167,11 @@ impl<'de> Deserialize<'de> for TomlGroup {
         let text = String::deserialize(d)?;
         PrescriptionGroup::from_code(&text)
             .map(TomlGroup)
-            .ok_or_else(|| D::Error::custom(format!("ukjent reseptgruppe «{text}»; ventet A, B, C, CF, F eller K")))
+            .ok_or_else(|| {
+                D::Error::custom(format!(
+                    "ukjent reseptgruppe «{text}»; ventet A, B, C, CF, F eller K"
+                ))
+            })
     }
 }
 
@@ -165,7 +181,9 @@ pub struct TomlRefundCode(pub RefundCode);
 impl<'de> Deserialize<'de> for TomlRefundCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        RefundCode::parse(&text).map(TomlRefundCode).map_err(D::Error::custom)
+        RefundCode::parse(&text)
+            .map(TomlRefundCode)
+            .map_err(D::Error::custom)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use domain::{Atc, Date, Period};
 
-use crate::{kroner_text, InForce, RuleSet, Source};
+use crate::{InForce, RuleSet, Source, kroner_text};
 
 /// One rule's data in force on a date.
 #[derive(Clone, Debug)]
@@ -36,37 +36,69 @@ impl RuleSet {
                         value.push_str(" (gruppekode: bare dette virkestoffet)");
                     }
                     if let Some(t) = e.transition {
-                        value.push_str(&format!(" [overgang F6: blå resepter utstedt før {}]", t.blue_issued_before));
+                        value.push_str(&format!(
+                            " [overgang F6: blå resepter utstedt før {}]",
+                            t.blue_issued_before
+                        ));
                     }
                     value.push_str(&format!(" [{}]", e.period));
                     (e.atc.to_string(), value)
                 })
                 .collect();
             if !lines.is_empty() {
-                out.push(RuleInForce { source, period: None, lines });
+                out.push(RuleInForce {
+                    source,
+                    period: None,
+                    lines,
+                });
             }
         }
         push(&mut out, &self.communicable, date, |v| {
             vec![
-                ("antiinfektiver (blå resept)".into(), atcs(&v.anti_infectives)),
-                ("immunstimulerende (blå resept)".into(), atcs(&v.immunostimulants)),
+                (
+                    "antiinfektiver (blå resept)".into(),
+                    atcs(&v.anti_infectives),
+                ),
+                (
+                    "immunstimulerende (blå resept)".into(),
+                    atcs(&v.immunostimulants),
+                ),
                 ("via FHI".into(), atcs(&v.fhi_supplied)),
                 ("forebyggende vaksiner".into(), atcs(&v.preventive_vaccines)),
             ]
         });
         push(&mut out, &self.general, date, |v| {
-            vec![("langvarig behandling, minst måneder per år".into(), v.long_term_min_months.to_string())]
+            vec![(
+                "langvarig behandling, minst måneder per år".into(),
+                v.long_term_min_months.to_string(),
+            )]
         });
         push(&mut out, &self.applicant, date, |v| {
             let mut lines = vec![
-                ("reseptgrupper med spesialistkrav".into(), v.specialist_prescription_groups.iter().map(|g| g.code()).collect::<Vec<_>>().join(", ")),
-                ("unntatt kravet for gruppe A/B".into(), atcs(&v.group_ab_exempt)),
+                (
+                    "reseptgrupper med spesialistkrav".into(),
+                    v.specialist_prescription_groups
+                        .iter()
+                        .map(|g| g.code())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                (
+                    "unntatt kravet for gruppe A/B".into(),
+                    atcs(&v.group_ab_exempt),
+                ),
             ];
             for b in &v.public_hospital_only {
-                lines.push(("bare lege ved offentlig sykehus".into(), format!("{} ({}, {})", b.brand, b.substance, b.atc)));
+                lines.push((
+                    "bare lege ved offentlig sykehus".into(),
+                    format!("{} ({}, {})", b.brand, b.substance, b.atc),
+                ));
             }
             for g in &v.specialist_groups {
-                lines.push(("spesialist eller sykehuslege".into(), format!("{} ({})", g.name, g.atc)));
+                lines.push((
+                    "spesialist eller sykehuslege".into(),
+                    format!("{} ({})", g.name, g.atc),
+                ));
             }
             lines
         });
@@ -74,8 +106,17 @@ impl RuleSet {
             vec![
                 ("omfang (refusjonskode -71)".into(), atcs(&v.scope)),
                 ("metadon".into(), atcs(&v.methadone)),
-                ("fastlege kan søke til og med".into(), format!("{} mg OMEQ per døgn", v.gp_max_omeq)),
-                ("dekkes på blå resept til og med".into(), format!("{} mg OMEQ per døgn (ikke-kreftrelaterte smerter)", v.blue_max_omeq)),
+                (
+                    "fastlege kan søke til og med".into(),
+                    format!("{} mg OMEQ per døgn", v.gp_max_omeq),
+                ),
+                (
+                    "dekkes på blå resept til og med".into(),
+                    format!(
+                        "{} mg OMEQ per døgn (ikke-kreftrelaterte smerter)",
+                        v.blue_max_omeq
+                    ),
+                ),
             ]
         });
         push(&mut out, &self.palliative, date, |v| {
@@ -87,12 +128,22 @@ impl RuleSet {
         push(&mut out, &self.copayment, date, |v| {
             let mut lines = vec![
                 ("andel av prisen".into(), format!("{} %", v.share_percent)),
-                ("maksimum".into(), format!("{} per {}", kroner_text(v.cap_ore), match v.cap_per {
-                    crate::CapPer::Prescription => "resept",
-                    crate::CapPer::Dispensing => "utlevering",
-                })),
+                (
+                    "maksimum".into(),
+                    format!(
+                        "{} per {}",
+                        kroner_text(v.cap_ore),
+                        match v.cap_per {
+                            crate::CapPer::Prescription => "resept",
+                            crate::CapPer::Dispensing => "utlevering",
+                        }
+                    ),
+                ),
                 ("egenandelstak".into(), kroner_text(v.yearly_ceiling_ore)),
-                ("ingen egenandel under alder".into(), format!("{} år", v.no_copayment_under_age)),
+                (
+                    "ingen egenandel under alder".into(),
+                    format!("{} år", v.no_copayment_under_age),
+                ),
             ];
             if !v.unconfirmed.is_empty() {
                 lines.push(("ikke bekreftet".into(), v.unconfirmed.join(", ")));
@@ -100,7 +151,10 @@ impl RuleSet {
             lines
         });
         push(&mut out, &self.cannabis, date, |v| {
-            vec![("bare sykehusspesialist over".into(), format!("{} % THC", v.thc_percent_above))]
+            vec![(
+                "bare sykehusspesialist over".into(),
+                format!("{} % THC", v.thc_percent_above),
+            )]
         });
         out
     }
@@ -112,11 +166,23 @@ fn push<'r, T>(
     date: Date,
     lines: impl Fn(&T) -> Vec<(String, String)>,
 ) {
-    if let Ok(InForce { period, value, source }) = dated.at(date) {
-        out.push(RuleInForce { source, period: Some(*period), lines: lines(value) });
+    if let Ok(InForce {
+        period,
+        value,
+        source,
+    }) = dated.at(date)
+    {
+        out.push(RuleInForce {
+            source,
+            period: Some(*period),
+            lines: lines(value),
+        });
     }
 }
 
 fn atcs(list: &[Atc]) -> String {
-    list.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -6,7 +6,11 @@ fn d(s: &str) -> Date {
 
 /// The embedded files with one replaced (or added) by `path`, `text`.
 fn with(path: &'static str, text: &'static str) -> Result<RuleSet, LoadError> {
-    let mut files: Vec<(&str, &str)> = RuleSet::embedded_files().iter().copied().filter(|(p, _)| *p != path).collect();
+    let mut files: Vec<(&str, &str)> = RuleSet::embedded_files()
+        .iter()
+        .copied()
+        .filter(|(p, _)| *p != path)
+        .collect();
     files.push((path, text));
     RuleSet::load(files)
 }
@@ -16,21 +20,57 @@ fn embedded_rules_load() {
     let rules = RuleSet::embedded().unwrap();
     assert_eq!(rules.h_list.entries().len(), 14);
     assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.11.1");
-    assert_eq!(rules.label(d("2024-11-01")), "legemiddel-regler 2026.11.1; § 1b-liste 2024-11-01");
-    assert_eq!(rules.opioids.at(d("2025-01-01")).unwrap().value.gp_max_omeq, 100);
+    assert_eq!(
+        rules.label(d("2024-11-01")),
+        "legemiddel-regler 2026.11.1; § 1b-liste 2024-11-01"
+    );
+    assert_eq!(
+        rules.opioids.at(d("2025-01-01")).unwrap().value.gp_max_omeq,
+        100
+    );
     assert!(rules.opioids.at(d("2020-01-01")).is_err());
-    assert_eq!(rules.copayment.at(d("2026-01-01")).unwrap().value.share_percent, 60);
-    assert_eq!(rules.copayment.at(d("2025-12-31")).unwrap().value.share_percent, 50);
+    assert_eq!(
+        rules
+            .copayment
+            .at(d("2026-01-01"))
+            .unwrap()
+            .value
+            .share_percent,
+        60
+    );
+    assert_eq!(
+        rules
+            .copayment
+            .at(d("2025-12-31"))
+            .unwrap()
+            .value
+            .share_percent,
+        50
+    );
 }
 
 #[test]
 fn candidates_include_group_level_entries() {
     let rules = RuleSet::embedded().unwrap();
-    let found: Vec<_> = rules.h_list.candidates(&Atc::parse("L01EM03").unwrap()).map(|e| e.substance.as_str()).collect();
+    let found: Vec<_> = rules
+        .h_list
+        .candidates(&Atc::parse("L01EM03").unwrap())
+        .map(|e| e.substance.as_str())
+        .collect();
     assert_eq!(found, ["vimseltinib", "inavolisib"]);
-    let found: Vec<_> = rules.h_list.candidates(&Atc::parse("J01GB06").unwrap()).map(|e| e.substance.as_str()).collect();
+    let found: Vec<_> = rules
+        .h_list
+        .candidates(&Atc::parse("J01GB06").unwrap())
+        .map(|e| e.substance.as_str())
+        .collect();
     assert_eq!(found, ["amikacin"]);
-    assert_eq!(rules.h_list.candidates(&Atc::parse("C10AA05").unwrap()).count(), 0);
+    assert_eq!(
+        rules
+            .h_list
+            .candidates(&Atc::parse("C10AA05").unwrap())
+            .count(),
+        0
+    );
 }
 
 #[test]
@@ -44,14 +84,22 @@ fn unknown_key_names_file_and_line() {
 #[test]
 fn malformed_atc_names_file_and_line() {
     let e = with("h-list/2030-01-01.toml", "rule = \"F5\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\neffective = 2030-01-01\n\n[[entry]]\nsubstance = \"x\"\natc = \"J01X0\"\nuse = \"u\"\n").unwrap_err();
-    assert_eq!((e.file.as_str(), e.line), ("h-list/2030-01-01.toml", Some(9)), "{e}");
+    assert_eq!(
+        (e.file.as_str(), e.line),
+        ("h-list/2030-01-01.toml", Some(9)),
+        "{e}"
+    );
     assert!(e.message.contains("ATC"), "{e}");
 }
 
 #[test]
 fn overlapping_periods_are_rejected() {
     let e = with("copayment-2026b.toml", "rule = \"EGENANDEL\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n\n[[period]]\nfrom = 2026-06-01\nshare_percent = 60\ncap_ore = 1\ncap_per = \"dispensing\"\nyearly_ceiling_ore = 1\nno_copayment_under_age = 16\n").unwrap_err();
-    assert_eq!((e.file.as_str(), e.line), ("copayment-2026b.toml", Some(6)), "{e}");
+    assert_eq!(
+        (e.file.as_str(), e.line),
+        ("copayment-2026b.toml", Some(6)),
+        "{e}"
+    );
     assert!(e.message.contains("overlapper"), "{e}");
 }
 
@@ -67,7 +115,10 @@ fn a_later_list_is_data_only() {
     // A new list file, effective later, needs no code: it is simply another file.
     let rules = with("h-list/2027-01-01.toml", "rule = \"F5\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\neffective = 2027-01-01\n\n[[entry]]\nsubstance = \"atorvastatin\"\natc = \"C10AA05\"\nuse = \"u\"\n").unwrap();
     assert_eq!(rules.h_list.entries().len(), 15);
-    assert_eq!(rules.label(d("2027-01-01")), "legemiddel-regler 2026.11.1; § 1b-liste 2027-01-01");
+    assert_eq!(
+        rules.label(d("2027-01-01")),
+        "legemiddel-regler 2026.11.1; § 1b-liste 2027-01-01"
+    );
 }
 
 #[test]
@@ -93,7 +144,10 @@ fn in_force_lists_every_rule_with_data() {
     let rules = RuleSet::embedded().unwrap();
     let now = rules.in_force(d("2025-01-01"));
     let ids: Vec<_> = now.iter().map(|r| r.source.rule.code()).collect();
-    assert_eq!(ids, ["F5", "B2", "GEN", "B4", "B5", "B6", "EGENANDEL", "G2"]);
+    assert_eq!(
+        ids,
+        ["F5", "B2", "GEN", "B4", "B5", "B6", "EGENANDEL", "G2"]
+    );
     let before = rules.in_force(d("2024-06-01"));
     assert!(before.iter().all(|r| r.source.rule != RuleId::F5));
 }

@@ -106,12 +106,14 @@ fn read_blocks(
     let mut carry: Vec<u8> = Vec::new();
     loop {
         let mut block = std::mem::take(&mut carry);
-        block.reserve(block_bytes);
-        // Fill the block to BLOCK_BYTES (or EOF).
+        // Fill the block to `block_bytes` (or EOF); a carried line longer than that grows it,
+        // so every pass reads something.
+        let target = block_bytes.max(block.len() + 1);
+        block.reserve(target - block.len());
         let mut eof = false;
-        while block.len() < block_bytes {
+        while block.len() < target {
             let start = block.len();
-            block.resize(start + (block_bytes - start).clamp(1, 256 * 1024), 0);
+            block.resize(start + (target - start).clamp(1, 256 * 1024), 0);
             match input.read(&mut block[start..]) {
                 Ok(0) => {
                     block.truncate(start);

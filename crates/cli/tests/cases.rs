@@ -336,7 +336,7 @@ fn every_rule_id_in_the_domain_is_covered() {
     let mut ids: Vec<String> = domain
         .match_indices("**")
         .filter_map(|(i, _)| {
-            let after = domain[i + 2..].as_bytes();
+            let after = &domain.as_bytes()[i + 2..];
             let id_like = after.len() >= 3
                 && after[0].is_ascii_uppercase()
                 && after[1].is_ascii_digit()

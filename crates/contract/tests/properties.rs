@@ -3,10 +3,10 @@
 //! medicine on the § 1b list is never paid by the National Insurance from its listing date;
 //! a dispensing decision is accepted exactly when nothing blocks it.
 
-use contract::{answer, Command};
+use contract::{Command, answer};
 use proptest::prelude::*;
 use ruleset::RuleSet;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
 fn rules() -> &'static RuleSet {
@@ -26,29 +26,77 @@ fn any_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
         ".{0,12}".prop_map(Value::String),
-        prop::sample::select(vec!["gp", "J01GB06", "2025-01-01", "h", "-90", "L01EM", "unauthorised"]).prop_map(|s| json!(s)),
+        prop::sample::select(vec![
+            "gp",
+            "J01GB06",
+            "2025-01-01",
+            "h",
+            "-90",
+            "L01EM",
+            "unauthorised"
+        ])
+        .prop_map(|s| json!(s)),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((prop::sample::select(FIELDS.to_vec()), inner), 0..6)
-                .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+            prop::collection::vec((prop::sample::select(FIELDS.to_vec()), inner), 0..6).prop_map(
+                |kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+            ),
         ]
     })
 }
 
 /// Field names of the contract (and a few that are not), so generated objects get deep.
 const FIELDS: &[&str] = &[
-    "date", "drug", "atc", "substance", "brand", "authorisation", "prescription_group", "thc_percent", "use",
-    "on_label", "refund_listed", "refund_code", "generally_dangerous_infection", "mrsa", "palliative",
-    "established", "helfo_documentation", "nye_metoder", "setting", "started_in", "prescriber", "role",
-    "patient", "id", "member", "other_hf", "age", "treatment", "months_per_year", "repeated", "opioid", "omeq",
-    "pain", "kind", "prescription", "form", "issued", "valid_until", "unknown",
+    "date",
+    "drug",
+    "atc",
+    "substance",
+    "brand",
+    "authorisation",
+    "prescription_group",
+    "thc_percent",
+    "use",
+    "on_label",
+    "refund_listed",
+    "refund_code",
+    "generally_dangerous_infection",
+    "mrsa",
+    "palliative",
+    "established",
+    "helfo_documentation",
+    "nye_metoder",
+    "setting",
+    "started_in",
+    "prescriber",
+    "role",
+    "patient",
+    "id",
+    "member",
+    "other_hf",
+    "age",
+    "treatment",
+    "months_per_year",
+    "repeated",
+    "opioid",
+    "omeq",
+    "pain",
+    "kind",
+    "prescription",
+    "form",
+    "issued",
+    "valid_until",
+    "unknown",
 ];
 
-fn maybe<T: std::fmt::Debug + Clone + 'static>(s: impl Strategy<Value = T> + 'static) -> impl Strategy<Value = Option<T>> {
+fn maybe<T: std::fmt::Debug + Clone + 'static>(
+    s: impl Strategy<Value = T> + 'static,
+) -> impl Strategy<Value = Option<T>> {
     prop::option::weighted(0.6, s)
 }
 
@@ -56,23 +104,40 @@ fn maybe<T: std::fmt::Debug + Clone + 'static>(s: impl Strategy<Value = T> + 'st
 fn date() -> impl Strategy<Value = String> {
     (2024i32..=2027, 1u32..=12, 1u32..=28)
         .prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}"))
-        .prop_map(|d| if d.as_str() < "2024-01-11" { "2024-01-11".to_string() } else { d })
+        .prop_map(|d| {
+            if d.as_str() < "2024-01-11" {
+                "2024-01-11".to_string()
+            } else {
+                d
+            }
+        })
 }
 
 fn atc() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
-        "H02AB13", "H02AB09", "J01GB06", "J06BD09", "L01", "L01EM", "L01EM03", "L01XX99", "L01EE05", "M01CC01",
-        "R07AX33", "C10AA05", "C10AX13", "N02CD01", "M03AX01", "A10BJ06", "A10BJ02", "N02AA05", "N02AA01",
-        "N07BC02", "R05DA04", "N03AX16", "N02BF02", "J01CA04", "J07BB02", "J06BA02", "L03AB11", "D06AX09",
-        "N02BG10", "QJ01CA04", "A", "J",
+        "H02AB13", "H02AB09", "J01GB06", "J06BD09", "L01", "L01EM", "L01EM03", "L01XX99",
+        "L01EE05", "M01CC01", "R07AX33", "C10AA05", "C10AX13", "N02CD01", "M03AX01", "A10BJ06",
+        "A10BJ02", "N02AA05", "N02AA01", "N07BC02", "R05DA04", "N03AX16", "N02BF02", "J01CA04",
+        "J07BB02", "J06BA02", "L03AB11", "D06AX09", "N02BG10", "QJ01CA04", "A", "J",
     ])
     .prop_map(str::to_string)
 }
 
 fn substance() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
-        "deflazacort", "hydrokortison", "amikacin", "inavolisib", "Inavolisib", "vimseltinib", "alpelisib",
-        "penicillamin", "semaglutid", "oksykodon", "morfin", "cannabis", "atorvastatin",
+        "deflazacort",
+        "hydrokortison",
+        "amikacin",
+        "inavolisib",
+        "Inavolisib",
+        "vimseltinib",
+        "alpelisib",
+        "penicillamin",
+        "semaglutid",
+        "oksykodon",
+        "morfin",
+        "cannabis",
+        "atorvastatin",
     ])
     .prop_map(str::to_string)
 }
@@ -86,7 +151,14 @@ fn valid_request() -> impl Strategy<Value = Value> {
     let drug = (
         atc(),
         substance(),
-        maybe(pick(&["Arikayce", "arikayce", "Hydrocortisone Aguettant", "Wegovy", "Saxenda", "Ozempic"])),
+        maybe(pick(&[
+            "Arikayce",
+            "arikayce",
+            "Hydrocortisone Aguettant",
+            "Wegovy",
+            "Saxenda",
+            "Ozempic",
+        ])),
         maybe(pick(&["marketed", "not_marketed", "unauthorised"])),
         maybe(pick(&["A", "B", "C", "CF", "F", "K"])),
         maybe(0.0f64..=100.0),
@@ -100,15 +172,42 @@ fn valid_request() -> impl Strategy<Value = Value> {
         maybe(any::<bool>()),
         maybe(any::<bool>()),
         maybe(any::<bool>()),
-        maybe(pick(&["none", "under_assessment", "decided_yes", "decided_no"])),
+        maybe(pick(&[
+            "none",
+            "under_assessment",
+            "decided_yes",
+            "decided_no",
+        ])),
     );
     let rest = (
-        maybe(pick(&["patient_administered", "inpatient", "outpatient", "lar", "compulsory_mental_health", "clinical_trial", "compassionate_use"])),
+        maybe(pick(&[
+            "patient_administered",
+            "inpatient",
+            "outpatient",
+            "lar",
+            "compulsory_mental_health",
+            "clinical_trial",
+            "compassionate_use",
+        ])),
         maybe(pick(&["primary", "specialist"])),
         pick(&["gp", "specialist", "hospital_doctor", "pain_clinic"]),
-        (maybe(pick(&["fnr", "dnr", "none"])), maybe(any::<bool>()), maybe(any::<bool>()), maybe(0u16..110)),
+        (
+            maybe(pick(&["fnr", "dnr", "none"])),
+            maybe(any::<bool>()),
+            maybe(any::<bool>()),
+            maybe(0u16..110),
+        ),
         (maybe(0.0f64..=12.0), maybe(any::<bool>())),
-        (0.0f64..600.0, maybe(pick(&["non_cancer", "cancer", "unclarified"])), maybe(pick(&["standard", "methadone", "fast_acting", "not_marketed"]))),
+        (
+            0.0f64..600.0,
+            maybe(pick(&["non_cancer", "cancer", "unclarified"])),
+            maybe(pick(&[
+                "standard",
+                "methadone",
+                "fast_acting",
+                "not_marketed",
+            ])),
+        ),
     );
     (date(), drug, usage, rest).prop_map(|(date, drug, usage, rest)| {
         let mut r = Map::new();
@@ -136,22 +235,22 @@ fn valid_request() -> impl Strategy<Value = Value> {
         put(&mut r, "started_in", rest.1);
         r.insert("prescriber".into(), json!({ "role": rest.2 }));
         let mut p = Map::new();
-        put(&mut p, "id", rest.3 .0);
-        put(&mut p, "member", rest.3 .1);
-        put(&mut p, "other_hf", rest.3 .2);
-        put(&mut p, "age", rest.3 .3);
+        put(&mut p, "id", rest.3.0);
+        put(&mut p, "member", rest.3.1);
+        put(&mut p, "other_hf", rest.3.2);
+        put(&mut p, "age", rest.3.3);
         r.insert("patient".into(), Value::Object(p));
         let mut t = Map::new();
-        put(&mut t, "months_per_year", rest.4 .0);
-        put(&mut t, "repeated", rest.4 .1);
+        put(&mut t, "months_per_year", rest.4.0);
+        put(&mut t, "repeated", rest.4.1);
         r.insert("treatment".into(), Value::Object(t));
         // The dose is always given with a pain type, as B5 requires for non-cancer pain.
         let mut o = Map::new();
-        if let Some(pain) = rest.5 .1 {
-            o.insert("omeq".into(), json!(rest.5 .0));
+        if let Some(pain) = rest.5.1 {
+            o.insert("omeq".into(), json!(rest.5.0));
             o.insert("pain".into(), json!(pain));
         }
-        put(&mut o, "kind", rest.5 .2);
+        put(&mut o, "kind", rest.5.2);
         r.insert("opioid".into(), Value::Object(o));
         Value::Object(r)
     })
@@ -264,7 +363,11 @@ proptest! {
 
 /// `YYYY-MM-DD` plus a number of days (negative allowed), without a date library in the test.
 fn chrono_like_add(date: String, days: i64) -> String {
-    let (y, m, d) = (date[0..4].parse::<i64>().unwrap(), date[5..7].parse::<i64>().unwrap(), date[8..10].parse::<i64>().unwrap());
+    let (y, m, d) = (
+        date[0..4].parse::<i64>().unwrap(),
+        date[5..7].parse::<i64>().unwrap(),
+        date[8..10].parse::<i64>().unwrap(),
+    );
     // Days since 1970-01-01 (Howard Hinnant's civil-from-days algorithm, both directions).
     let y2 = if m <= 2 { y - 1 } else { y };
     let era = y2.div_euclid(400);

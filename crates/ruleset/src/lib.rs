@@ -591,10 +591,11 @@ impl Builder {
             if brands.iter().any(|b| b.trim().is_empty()) {
                 return Err(err(line, "brands kan ikke inneholde tomme navn".into()));
             }
-            if let Some(t) = &e.transition {
-                if t.rule.0 != RuleId::F6 {
-                    return Err(err(line, "transition.rule må være \"F6\"".into()));
-                }
+            if e.transition
+                .as_ref()
+                .is_some_and(|t| t.rule.0 != RuleId::F6)
+            {
+                return Err(err(line, "transition.rule må være \"F6\"".into()));
             }
             self.h_list.push((
                 ListEntry {

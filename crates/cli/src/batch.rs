@@ -6,7 +6,8 @@
 //! the run goes on.
 
 use std::io::{self, Read, Write};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Mutex;
 
 use contract::{Command, ContractError};
 use rayon::prelude::*;
@@ -31,7 +32,7 @@ pub fn run(
     command: Command,
     rules: &RuleSet,
     input: impl Read + Send,
-    output: impl Write,
+    output: impl Write + Send,
 ) -> io::Result<BatchStats> {
     run_with_blocks(command, rules, input, output, BLOCK_BYTES)
 }
@@ -40,15 +41,27 @@ fn run_with_blocks(
     command: Command,
     rules: &RuleSet,
     input: impl Read + Send,
-    mut output: impl Write,
+    output: impl Write + Send,
     block_bytes: usize,
 ) -> io::Result<BatchStats> {
-    let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(2);
+    // Three stages that overlap: reading, deciding (on every core), writing. Output buffers go
+    // back to a pool once written, so the steady state allocates nothing large.
+    let (blocks_tx, blocks_rx) = sync_channel::<io::Result<Vec<u8>>>(2);
+    let (answers_tx, answers_rx) = sync_channel::<Vec<Vec<u8>>>(2);
+    let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        scope.spawn(move || read_blocks(input, block_bytes, |block| tx.send(block).is_ok()));
+        scope.spawn(move || read_blocks(input, block_bytes, |block| blocks_tx.send(block).is_ok()));
+        let writer = scope.spawn(|| write_answers(output, answers_rx, &pool));
         let mut stats = BatchStats::default();
-        for block in rx {
-            let block = block?;
+        let mut failure = None;
+        for block in blocks_rx {
+            let block = match block {
+                Ok(block) => block,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            };
             let body = block.strip_suffix(b"\n").unwrap_or(&block);
             let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
             let first_line = stats.lines;
@@ -56,7 +69,8 @@ fn run_with_blocks(
                 .par_chunks(CHUNK_LINES)
                 .enumerate()
                 .map(|(chunk_no, chunk)| {
-                    let mut out = Vec::with_capacity(chunk.len() * 1024);
+                    let mut out = pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+                    out.clear();
                     let mut errors = 0;
                     for (i, line) in chunk.iter().enumerate() {
                         let line_no = first_line + (chunk_no * CHUNK_LINES + i) as u64 + 1;
@@ -69,15 +83,32 @@ fn run_with_blocks(
                     (out, errors)
                 })
                 .collect();
-            for (out, errors) in answered {
-                output.write_all(&out)?;
-                stats.errors += errors;
-            }
             stats.lines += lines.len() as u64;
+            stats.errors += answered.iter().map(|(_, e)| e).sum::<u64>();
+            if answers_tx.send(answered.into_iter().map(|(out, _)| out).collect()).is_err() {
+                break; // the writer stopped: its error is reported below
+            }
         }
-        output.flush()?;
-        Ok(stats)
+        drop(answers_tx);
+        let written = writer.join().unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")));
+        match (failure, written) {
+            (Some(e), _) | (None, Err(e)) => Err(e),
+            (None, Ok(())) => Ok(stats),
+        }
     })
+}
+
+/// Writes answers in order and returns their buffers to the pool.
+fn write_answers(mut output: impl Write, answers: Receiver<Vec<Vec<u8>>>, pool: &Mutex<Vec<Vec<u8>>>) -> io::Result<()> {
+    for buffers in answers {
+        for buffer in &buffers {
+            output.write_all(buffer)?;
+        }
+        if let Ok(mut p) = pool.lock() {
+            p.extend(buffers);
+        }
+    }
+    output.flush()
 }
 
 fn answer_line(
@@ -112,16 +143,14 @@ fn read_blocks(
         block.reserve(target - block.len());
         let mut eof = false;
         while block.len() < target {
-            let start = block.len();
-            block.resize(start + (target - start).clamp(1, 256 * 1024), 0);
-            match input.read(&mut block[start..]) {
+            let want = (target - block.len()) as u64;
+            match input.by_ref().take(want).read_to_end(&mut block) {
                 Ok(0) => {
-                    block.truncate(start);
                     eof = true;
                     break;
                 }
-                Ok(n) => block.truncate(start + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => block.truncate(start),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     send(Err(e));
                     return;

@@ -223,7 +223,7 @@ fn answer_one(command: Command, rules: &RuleSet, format: Format) -> Result<(), F
 fn run_batch(command: Command, rules: &RuleSet) -> Result<(), Failure> {
     let stdin = io::stdin();
     let stdout = io::stdout();
-    batch::run(command, rules, stdin, stdout.lock()).context("decide --batch")?;
+    batch::run(command, rules, stdin, stdout).context("decide --batch")?;
     Ok(())
 }
 

@@ -13,7 +13,7 @@ mod response;
 
 pub use error::ContractError;
 pub use request::{parse_decision_request, parse_dispensing_request};
-pub use response::{DecisionJson, DispensingJson, ErrorJson};
+pub use response::{write_decision, write_dispensing, write_error};
 
 use ruleset::RuleSet;
 
@@ -38,24 +38,13 @@ pub fn answer(
         Command::Decide => {
             let req = parse_decision_request(request)?;
             let decision = decide::decide(&req, rules)?;
-            write(out, &DecisionJson(&decision));
+            write_decision(&decision, out);
         }
         Command::Dispense => {
             let req = parse_dispensing_request(request)?;
             let decision = dispense::dispense(&req, rules)?;
-            write(out, &DispensingJson(&decision));
+            write_dispensing(&decision, out);
         }
     }
     Ok(())
-}
-
-/// Appends `{"error": …}` to `out`; `line` is the input line in batch mode.
-pub fn write_error(error: &ContractError, line: Option<u64>, out: &mut Vec<u8>) {
-    write(out, &ErrorJson { error, line });
-}
-
-fn write(out: &mut Vec<u8>, value: &impl serde::Serialize) {
-    // Writing to a Vec cannot fail, and our Serialize impls never return errors.
-    serde_json::to_writer(&mut *out, value)
-        .unwrap_or_else(|e| unreachable!("serializing to memory: {e}"));
 }

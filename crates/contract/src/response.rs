@@ -1,153 +1,164 @@
-//! Decisions as they leave: JSON with the contract's field names and values. Serialized
-//! straight from the domain values (no intermediate copies), since `decide --batch` writes
-//! hundreds of thousands of them a second.
+//! Decisions as they leave: JSON with the contract's field names and values.
+//!
+//! Written by hand rather than through serde: the shape is fixed and small, and
+//! `decide --batch` writes hundreds of thousands of decisions a second, most of whose bytes are
+//! explanation text. Escaping is checked for a whole string at once (a loop the compiler
+//! vectorises) and the common clean string is copied in one go.
+
+use std::io::Write as _;
 
 use decide::{Action, Blocker, Decision, Step};
 use dispense::DispensingDecision;
-use serde::Serialize;
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::ContractError;
 
-/// A `decide` answer as contract JSON.
-pub struct DecisionJson<'a, 'r>(pub &'a Decision<'r>);
-
-impl Serialize for DecisionJson<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.0;
-        let mut m = s.serialize_map(Some(9))?;
-        m.serialize_entry("payer", d.payer.code())?;
-        m.serialize_entry("scheme", d.scheme.code())?;
-        m.serialize_entry("prescription", d.prescription.code())?;
-        m.serialize_entry("actions", &Actions(&d.actions))?;
-        m.serialize_entry("blockers", &Blockers(&d.blockers))?;
-        m.serialize_entry("copayment", &d.copayment)?;
-        m.serialize_entry("rule_set", d.rule_set)?;
-        m.serialize_entry("citations", &d.citations)?;
-        m.serialize_entry("explanation", &Steps(&d.explanation))?;
-        m.end()
-    }
+/// Appends a `decide` answer as contract JSON.
+pub fn write_decision(d: &Decision, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"payer\":");
+    string(out, d.payer.code());
+    out.extend_from_slice(b",\"scheme\":");
+    string(out, d.scheme.code());
+    out.extend_from_slice(b",\"prescription\":");
+    string(out, d.prescription.code());
+    out.extend_from_slice(b",\"actions\":");
+    list(out, &d.actions, action);
+    out.extend_from_slice(b",\"blockers\":");
+    list(out, &d.blockers, blocker);
+    out.extend_from_slice(if d.copayment { b",\"copayment\":true" } else { b",\"copayment\":false" });
+    out.extend_from_slice(b",\"rule_set\":");
+    string(out, d.rule_set);
+    out.extend_from_slice(b",\"citations\":");
+    list(out, &d.citations, |out, c| string(out, c));
+    out.extend_from_slice(b",\"explanation\":");
+    list(out, &d.explanation, step);
+    out.push(b'}');
 }
 
-/// A `dispense` answer as contract JSON. `register_as` and `payer` are absent when the
+/// Appends a `dispense` answer as contract JSON. `register_as` and `payer` are absent when the
 /// prescription is not accepted.
-pub struct DispensingJson<'a, 'r>(pub &'a DispensingDecision<'r>);
-
-impl Serialize for DispensingJson<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.0;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("accepted", &d.accepted)?;
-        if let Some(form) = d.register_as {
-            m.serialize_entry("register_as", form.code())?;
-        }
-        if let Some(payer) = d.payer {
-            m.serialize_entry("payer", payer.code())?;
-        }
-        m.serialize_entry("blockers", &Blockers(&d.blockers))?;
-        m.serialize_entry("rule_set", d.rule_set)?;
-        m.serialize_entry("citations", &d.citations)?;
-        m.serialize_entry("explanation", &Steps(&d.explanation))?;
-        m.end()
+pub fn write_dispensing(d: &DispensingDecision, out: &mut Vec<u8>) {
+    out.extend_from_slice(if d.accepted { b"{\"accepted\":true" } else { b"{\"accepted\":false" });
+    if let Some(form) = d.register_as {
+        out.extend_from_slice(b",\"register_as\":");
+        string(out, form.code());
     }
+    if let Some(payer) = d.payer {
+        out.extend_from_slice(b",\"payer\":");
+        string(out, payer.code());
+    }
+    out.extend_from_slice(b",\"blockers\":");
+    list(out, &d.blockers, blocker);
+    out.extend_from_slice(b",\"rule_set\":");
+    string(out, d.rule_set);
+    out.extend_from_slice(b",\"citations\":");
+    list(out, &d.citations, |out, c| string(out, c));
+    out.extend_from_slice(b",\"explanation\":");
+    list(out, &d.explanation, step);
+    out.push(b'}');
 }
 
-/// `{"error": {"field": …, "message": …}}`, with the input line number in batch mode.
-pub struct ErrorJson<'a> {
-    /// The error.
-    pub error: &'a ContractError,
-    /// 1-based line of the input, in `decide --batch`.
-    pub line: Option<u64>,
+/// Appends `{"error": {"field": …, "message": …}}`, with the input line in batch mode.
+pub fn write_error(error: &ContractError, line: Option<u64>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"error\":{\"field\":");
+    string(out, &error.field);
+    out.extend_from_slice(b",\"message\":");
+    string(out, &error.message);
+    if let Some(line) = line {
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, ",\"line\":{line}");
+    }
+    out.extend_from_slice(b"}}");
 }
 
-impl Serialize for ErrorJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Inner<'a>(&'a ErrorJson<'a>);
-        impl Serialize for Inner<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut m = s.serialize_map(None)?;
-                m.serialize_entry("field", &self.0.error.field)?;
-                m.serialize_entry("message", &self.0.error.message)?;
-                if let Some(line) = self.0.line {
-                    m.serialize_entry("line", &line)?;
+fn action(out: &mut Vec<u8>, a: &Action) {
+    out.extend_from_slice(b"{\"kind\":");
+    string(out, a.kind.code());
+    if let Some(applicant) = a.applicant {
+        out.extend_from_slice(b",\"applicant\":");
+        string(out, applicant.code());
+    }
+    out.push(b'}');
+}
+
+fn blocker(out: &mut Vec<u8>, b: &Blocker) {
+    out.extend_from_slice(b"{\"code\":");
+    string(out, b.code.code());
+    out.extend_from_slice(b",\"message\":");
+    string(out, &b.message);
+    out.push(b'}');
+}
+
+fn step(out: &mut Vec<u8>, s: &Step) {
+    out.extend_from_slice(b"{\"rule\":");
+    string(out, s.rule.code());
+    out.extend_from_slice(if s.applied { b",\"applied\":true,\"text\":" } else { b",\"applied\":false,\"text\":" });
+    string(out, &s.text);
+    out.push(b'}');
+}
+
+fn list<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, x);
+    }
+    out.push(b']');
+}
+
+/// A JSON string: quoted, with `"`, `\` and control characters escaped (RFC 8259 §7).
+fn string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    // No early exit, so this compiles to a vector loop; almost every string is clean.
+    let needs_escape = bytes.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if !needs_escape {
+        out.extend_from_slice(bytes);
+    } else {
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let escaped: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                0..=0x1f => {
+                    out.extend_from_slice(&bytes[start..i]);
+                    let _ = write!(out, "\\u{:04x}", b);
+                    start = i + 1;
+                    continue;
                 }
-                m.end()
-            }
+                _ => continue,
+            };
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(escaped);
+            start = i + 1;
         }
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry("error", &Inner(self))?;
-        m.end()
+        out.extend_from_slice(&bytes[start..]);
     }
+    out.push(b'"');
 }
 
-struct Actions<'a>(&'a [Action]);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Serialize for Actions<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for a in self.0 {
-            seq.serialize_element(&ActionJson(a))?;
+    fn json(s: &str) -> String {
+        let mut out = Vec::new();
+        string(&mut out, s);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_does() {
+        for s in ["", "enkel tekst", "blåreseptforskriften § 3", "\"sitat\"", "a\\b", "linje\nlinje", "\t\r\u{1}\u{1f}\u{7f}", "æøå\u{2028}"] {
+            assert_eq!(json(s), serde_json::to_string(s).unwrap(), "{s:?}");
+            assert_eq!(serde_json::from_str::<String>(&json(s)).unwrap(), s);
         }
-        seq.end()
-    }
-}
-
-struct ActionJson<'a>(&'a Action);
-
-impl Serialize for ActionJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("kind", self.0.kind.code())?;
-        if let Some(applicant) = self.0.applicant {
-            m.serialize_entry("applicant", applicant.code())?;
-        }
-        m.end()
-    }
-}
-
-struct Blockers<'a>(&'a [Blocker]);
-
-impl Serialize for Blockers<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for b in self.0 {
-            seq.serialize_element(&BlockerJson(b))?;
-        }
-        seq.end()
-    }
-}
-
-struct BlockerJson<'a>(&'a Blocker);
-
-impl Serialize for BlockerJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("code", self.0.code.code())?;
-        m.serialize_entry("message", self.0.message.as_ref())?;
-        m.end()
-    }
-}
-
-struct Steps<'a>(&'a [Step]);
-
-impl Serialize for Steps<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for step in self.0 {
-            seq.serialize_element(&StepJson(step))?;
-        }
-        seq.end()
-    }
-}
-
-struct StepJson<'a>(&'a Step);
-
-impl Serialize for StepJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(3))?;
-        m.serialize_entry("rule", self.0.rule.code())?;
-        m.serialize_entry("applied", &self.0.applied)?;
-        m.serialize_entry("text", self.0.text.as_ref())?;
-        m.end()
     }
 }

@@ -125,6 +125,18 @@ impl Atc {
             && self.bytes[..group.len as usize] == group.bytes[..group.len as usize]
     }
 
+    /// The groups this code lies in, from the main group down to the code itself
+    /// (`J01GB06` → `J`, `J01`, `J01G`, `J01GB`, `J01GB06`). Every prefix at a valid level of a
+    /// valid code is itself valid, so no parsing is needed.
+    pub fn groups(self) -> impl Iterator<Item = Atc> {
+        let vet = usize::from(self.is_vet());
+        [1usize, 3, 4, 5, 7].into_iter().map(move |n| n + vet).filter(move |&n| n <= self.len as usize).map(move |n| {
+            let mut bytes = [0u8; 8];
+            bytes[..n].copy_from_slice(&self.bytes[..n]);
+            Atc { bytes, len: n as u8 }
+        })
+    }
+
     /// Whether `self` lies in any of `groups`.
     pub fn is_in_any(&self, groups: &[Atc]) -> bool {
         groups.iter().any(|g| self.is_in(g))
@@ -175,6 +187,17 @@ mod tests {
             "J01 ", "Q", "QJ0", "Jø1", "I01",
         ] {
             assert!(Atc::parse(code).is_err(), "{code:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn groups_from_the_top() {
+        let groups: Vec<String> = Atc::parse("J01GB06").unwrap().groups().map(|g| g.to_string()).collect();
+        assert_eq!(groups, ["J", "J01", "J01G", "J01GB", "J01GB06"]);
+        let groups: Vec<String> = Atc::parse("QJ01").unwrap().groups().map(|g| g.to_string()).collect();
+        assert_eq!(groups, ["QJ", "QJ01"]);
+        for g in Atc::parse("L01EM03").unwrap().groups() {
+            assert_eq!(Atc::parse(g.as_str()).unwrap(), g);
         }
     }
 

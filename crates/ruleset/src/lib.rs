@@ -247,18 +247,9 @@ impl HList {
     /// Entries whose ATC code is `atc` or one of its groups, in force or not. The rule that
     /// decides whether one of them matches is F4, in the `decide` crate.
     pub fn candidates(&self, atc: &Atc) -> impl Iterator<Item = &ListEntry> {
-        let code = atc.as_str();
-        // Each prefix of the code that is a valid ATC level could be an entry.
-        let prefixes = [1usize, 3, 4, 5, 7]
-            .into_iter()
-            .map(move |n| n + usize::from(atc.is_vet()))
-            .filter(move |&n| n <= code.len())
-            .filter_map(move |n| Atc::parse(&code[..n]).ok());
-        prefixes.flat_map(move |group| {
+        atc.groups().flat_map(move |group| {
             let start = self.entries.partition_point(|e| e.atc < group);
-            self.entries[start..]
-                .iter()
-                .take_while(move |e| e.atc == group)
+            self.entries[start..].iter().take_while(move |e| e.atc == group)
         })
     }
 

@@ -6,8 +6,8 @@
 //! the run goes on.
 
 use std::io::{self, Read, Write};
-use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, sync_channel};
 
 use contract::{Command, ContractError};
 use rayon::prelude::*;
@@ -69,7 +69,11 @@ fn run_with_blocks(
                 .par_chunks(CHUNK_LINES)
                 .enumerate()
                 .map(|(chunk_no, chunk)| {
-                    let mut out = pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+                    let mut out = pool
+                        .lock()
+                        .ok()
+                        .and_then(|mut p| p.pop())
+                        .unwrap_or_default();
                     out.clear();
                     let mut errors = 0;
                     for (i, line) in chunk.iter().enumerate() {
@@ -85,12 +89,17 @@ fn run_with_blocks(
                 .collect();
             stats.lines += lines.len() as u64;
             stats.errors += answered.iter().map(|(_, e)| e).sum::<u64>();
-            if answers_tx.send(answered.into_iter().map(|(out, _)| out).collect()).is_err() {
+            if answers_tx
+                .send(answered.into_iter().map(|(out, _)| out).collect())
+                .is_err()
+            {
                 break; // the writer stopped: its error is reported below
             }
         }
         drop(answers_tx);
-        let written = writer.join().unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")));
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")));
         match (failure, written) {
             (Some(e), _) | (None, Err(e)) => Err(e),
             (None, Ok(())) => Ok(stats),
@@ -99,7 +108,11 @@ fn run_with_blocks(
 }
 
 /// Writes answers in order and returns their buffers to the pool.
-fn write_answers(mut output: impl Write, answers: Receiver<Vec<Vec<u8>>>, pool: &Mutex<Vec<Vec<u8>>>) -> io::Result<()> {
+fn write_answers(
+    mut output: impl Write,
+    answers: Receiver<Vec<Vec<u8>>>,
+    pool: &Mutex<Vec<Vec<u8>>>,
+) -> io::Result<()> {
     for buffers in answers {
         for buffer in &buffers {
             output.write_all(buffer)?;

@@ -24,7 +24,11 @@ pub fn write_decision(d: &Decision, out: &mut Vec<u8>) {
     list(out, &d.actions, action);
     out.extend_from_slice(b",\"blockers\":");
     list(out, &d.blockers, blocker);
-    out.extend_from_slice(if d.copayment { b",\"copayment\":true" } else { b",\"copayment\":false" });
+    out.extend_from_slice(if d.copayment {
+        b",\"copayment\":true"
+    } else {
+        b",\"copayment\":false"
+    });
     out.extend_from_slice(b",\"rule_set\":");
     string(out, d.rule_set);
     out.extend_from_slice(b",\"citations\":");
@@ -37,7 +41,11 @@ pub fn write_decision(d: &Decision, out: &mut Vec<u8>) {
 /// Appends a `dispense` answer as contract JSON. `register_as` and `payer` are absent when the
 /// prescription is not accepted.
 pub fn write_dispensing(d: &DispensingDecision, out: &mut Vec<u8>) {
-    out.extend_from_slice(if d.accepted { b"{\"accepted\":true" } else { b"{\"accepted\":false" });
+    out.extend_from_slice(if d.accepted {
+        b"{\"accepted\":true"
+    } else {
+        b"{\"accepted\":false"
+    });
     if let Some(form) = d.register_as {
         out.extend_from_slice(b",\"register_as\":");
         string(out, form.code());
@@ -91,7 +99,11 @@ fn blocker(out: &mut Vec<u8>, b: &Blocker) {
 fn step(out: &mut Vec<u8>, s: &Step) {
     out.extend_from_slice(b"{\"rule\":");
     string(out, s.rule.code());
-    out.extend_from_slice(if s.applied { b",\"applied\":true,\"text\":" } else { b",\"applied\":false,\"text\":" });
+    out.extend_from_slice(if s.applied {
+        b",\"applied\":true,\"text\":"
+    } else {
+        b",\"applied\":false,\"text\":"
+    });
     string(out, &s.text);
     out.push(b'}');
 }
@@ -113,7 +125,9 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     // No early exit, so this compiles to a vector loop; almost every string is clean.
-    let needs_escape = bytes.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    let needs_escape = bytes.iter().fold(false, |acc, &b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
     if !needs_escape {
         out.extend_from_slice(bytes);
     } else {
@@ -156,7 +170,16 @@ mod tests {
 
     #[test]
     fn strings_are_escaped_as_serde_json_does() {
-        for s in ["", "enkel tekst", "blåreseptforskriften § 3", "\"sitat\"", "a\\b", "linje\nlinje", "\t\r\u{1}\u{1f}\u{7f}", "æøå\u{2028}"] {
+        for s in [
+            "",
+            "enkel tekst",
+            "blåreseptforskriften § 3",
+            "\"sitat\"",
+            "a\\b",
+            "linje\nlinje",
+            "\t\r\u{1}\u{1f}\u{7f}",
+            "æøå\u{2028}",
+        ] {
             assert_eq!(json(s), serde_json::to_string(s).unwrap(), "{s:?}");
             assert_eq!(serde_json::from_str::<String>(&json(s)).unwrap(), s);
         }

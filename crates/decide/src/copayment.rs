@@ -1,10 +1,11 @@
 //! **Co-payment** (egenandel) — blåreseptforskriften § 8; the ceiling from folketrygdloven § 5-3.
 
+use domain::Digits;
 use domain::{DecisionRequest, RuleId, Scheme};
-use ruleset::{CapPer, RuleSet, kroner_text};
+use ruleset::{CapPer, RuleSet};
 
 use crate::DecideError;
-use crate::outcome::{Path, Trace};
+use crate::outcome::{Path, Trace, text};
 
 /// Whether the patient pays a co-payment (domain.md §8): only on §§ 2–3 blue prescriptions.
 /// None for children under 16, refund code -90, § 4, H-prescriptions and anything the specialist
@@ -58,9 +59,25 @@ pub fn copayment<'r>(
         CapPer::Prescription => "resept",
         CapPer::Dispensing => "utlevering",
     };
-    t.applied(RuleId::Copayment, basis, format!(
-        "Pasienten betaler egenandel: {} % av prisen, høyst {} per {per}, til egenandelstaket på {} er nådd (frikort).",
-        c.value.share_percent, kroner_text(c.value.cap_ore), kroner_text(c.value.yearly_ceiling_ore)
-    ));
+    let (share, cap, ceiling) = (
+        Digits::int(u64::from(c.value.share_percent)),
+        c.value.cap.kroner(),
+        c.value.yearly_ceiling.kroner(),
+    );
+    t.applied(
+        RuleId::Copayment,
+        basis,
+        text!(
+            "Pasienten betaler egenandel: ",
+            share.as_str(),
+            " % av prisen, høyst ",
+            &cap,
+            " per ",
+            per,
+            ", til egenandelstaket på ",
+            &ceiling,
+            " er nådd (frikort)."
+        ),
+    );
     Ok(true)
 }

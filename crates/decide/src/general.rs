@@ -6,7 +6,8 @@ use domain::{BlockerCode, DecisionRequest, RuleId};
 use ruleset::{GeneralConditions, InForce};
 
 use crate::citation;
-use crate::outcome::{Path, Trace};
+use crate::outcome::{Path, Trace, text};
+use domain::Digits;
 
 /// **Long-term need** (blåreseptforskriften § 1b første ledd; seeds/001 «Langvarig behandling»):
 /// "behov for bruk av ett eller flere legemidler i minst tre måneder i løpet av ett år for samme
@@ -20,13 +21,20 @@ pub fn long_term<'r>(
     t: &mut Trace<'r>,
 ) {
     let min = rules.value.long_term_min_months;
-    let months = req.treatment.months_per_year.get();
+    let months = req.treatment.months_per_year;
     let basis = &rules.source.basis;
-    if months >= f64::from(min) {
+    if months.get() >= f64::from(min) {
+        let (m, n) = (Digits::num(months.get()), Digits::int(u64::from(min)));
         t.applied(
             RuleId::General,
             basis,
-            format!("Langvarig behandling: {months} måneder i løpet av ett år (minst {min})."),
+            text!(
+                "Langvarig behandling: ",
+                m.as_str(),
+                " måneder i løpet av ett år (minst ",
+                n.as_str(),
+                ")."
+            ),
         );
     } else if req.treatment.repeated {
         t.applied(RuleId::General, basis, format!(

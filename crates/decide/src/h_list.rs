@@ -7,7 +7,7 @@ use ruleset::{HList, ListEntry};
 
 use crate::citation;
 use crate::off_label;
-use crate::outcome::{Path, Trace};
+use crate::outcome::{Path, Trace, text};
 
 /// How a medicine stands against the § 1b list on a date.
 #[derive(Debug, Clone, Copy)]
@@ -167,11 +167,13 @@ pub fn not_listed(drug: &Drug, closest: Option<(&ListEntry, Miss)>) -> (RuleId, 
         _ => RuleId::F4,
     };
     let text = match closest {
-        None => format!(
-            "{} ({}) står ikke på § 1b-listen.",
+        None => text!(
             drug.substance.trim(),
-            drug.atc
-        ),
+            " (",
+            drug.atc.as_str(),
+            ") står ikke på § 1b-listen."
+        )
+        .into_owned(),
         Some((e, Miss::OtherBrand)) => format!(
             "{} står på § 1b-listen bare med handelsnavnet {}; andre handelsnavn{} omfattes ikke.",
             e.atc,
@@ -219,9 +221,4 @@ fn criteria_text(entry: &ListEntry) -> String {
             letters.join(", ")
         )
     }
-}
-
-/// The paper for a listed medicine is the H-prescription: used also by dispensing (F6).
-pub fn is_listed(drug: &Drug, list: &HList, date: Date) -> bool {
-    matches!(f4_match(drug, list, date), ListMatch::Listed(_))
 }

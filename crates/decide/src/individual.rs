@@ -11,7 +11,7 @@ use ruleset::{ApplicantRules, InForce, OpioidRules, RuleSet};
 use crate::DecideError;
 use crate::citation;
 use crate::general;
-use crate::outcome::{Action, Path, Trace};
+use crate::outcome::{Action, Path, Text, Trace, text};
 
 /// **B3** § 3 individual application (seeds/001, «Søknad om individuell stønad»): a medicine
 /// that cannot be written directly on blue prescription may be applied for. Conditions, which
@@ -152,14 +152,25 @@ fn b4_specialist<'r>(
     if let Some(named) = r.specialist_groups.iter().find(|g| atc.is_in(&g.atc)) {
         reasons.push(format!("søknaden gjelder {}", named.name).into());
     }
-    let exempt_text = exempt
-        .map(|g| format!(" Reseptgruppe {g} utløser ikke spesialistkrav for {atc} (unntaket for opioider i N02A, R05DA04 og pregabalin)."))
-        .unwrap_or_default();
+    let exempt_text = exempt.map_or(Text::Borrowed(""), |g| {
+        text!(
+            " Reseptgruppe ",
+            g.code(),
+            " utløser ikke spesialistkrav for ",
+            atc.as_str(),
+            " (unntaket for opioider i N02A, R05DA04 og pregabalin)."
+        )
+    });
     if reasons.is_empty() {
-        t.applied(RuleId::B4, &b4.source.basis, format!(
-            "Ingen spesialistkrav er kjent: enhver lege kan søke.{exempt_text} (Har DMP satt spesialistvilkår for sykdommen, \
-             må spesialist søke.)"
-        ));
+        t.applied(
+            RuleId::B4,
+            &b4.source.basis,
+            text!(
+                "Ingen spesialistkrav er kjent: enhver lege kan søke.",
+                &exempt_text,
+                " (Har DMP satt spesialistvilkår for sykdommen, må spesialist søke.)"
+            ),
+        );
         Applicant::AnyDoctor
     } else {
         t.applied(RuleId::B4, &b4.source.basis, format!(

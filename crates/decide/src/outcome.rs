@@ -8,6 +8,26 @@ use domain::{ActionKind, Applicant, BlockerCode, Payer, Prescription, RuleId, Sc
 /// Text shown to people (bokmål). Most of it is fixed; some names the facts used.
 pub type Text = Cow<'static, str>;
 
+/// Joins text pieces into one [`Text`] with a single allocation: `format!` without the
+/// formatting machinery, for the texts built on every decision (numbers via
+/// [`domain::Digits`]).
+macro_rules! text {
+    ($($piece:expr),+ $(,)?) => {{
+        let pieces: &[&str] = &[$($piece),+];
+        $crate::outcome::join(pieces)
+    }};
+}
+pub(crate) use text;
+
+/// See [`text!`].
+pub fn join(pieces: &[&str]) -> Text {
+    let mut s = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for p in pieces {
+        s.push_str(p);
+    }
+    Cow::Owned(s)
+}
+
 /// The answer to a decision request (contract `decide`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision<'r> {

@@ -3,7 +3,7 @@
 use domain::{DecisionRequest, Payer, Prescription, RuleId, Scheme};
 use ruleset::{InForce, Palliative};
 
-use crate::outcome::{Path, Trace};
+use crate::outcome::{Path, Trace, text};
 
 /// **B6** Palliative care at end of life (seeds/001, «Palliativ behandling i livets sluttfase»):
 /// lindrende behandling for uhelbredelig sykdom med forventet levetid under 12 måneder.
@@ -49,9 +49,10 @@ pub fn b6<'r>(
     } else {
         t.not_applied(
             RuleId::B6,
-            format!(
-                "Ikke palliativ behandling med refusjonskode {}.",
-                p.refund_code
+            text!(
+                "Ikke palliativ behandling med refusjonskode ",
+                p.refund_code.as_str(),
+                "."
             ),
         );
     }

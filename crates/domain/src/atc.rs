@@ -15,11 +15,45 @@ use std::str::FromStr;
 /// letter belongs, an unknown main group) is accepted.
 ///
 /// The code is stored inline, so an `Atc` is `Copy` and comparing two is comparing two integers.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy)]
 pub struct Atc {
-    /// ASCII upper case, left-aligned, zero-padded. Ordering is therefore the code's ordering.
+    /// ASCII upper case, left-aligned, zero-padded. Read big-endian as a `u64` (the key), the
+    /// integer order is the codes' alphabetical order, and a group is a prefix mask.
     bytes: [u8; 8],
     len: u8,
+}
+
+impl Atc {
+    fn key(&self) -> u64 {
+        u64::from_be_bytes(self.bytes)
+    }
+}
+
+// The padding is zero and no code contains a zero byte, so the key alone identifies a code.
+impl PartialEq for Atc {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Atc {}
+
+impl PartialOrd for Atc {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Atc {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl std::hash::Hash for Atc {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
 }
 
 /// The anatomical main groups of the human ATC system.
@@ -121,8 +155,8 @@ impl Atc {
     /// Whether `self` lies in `group` (or is it). `J01GB06` is in `J`, `J01`, `J01G`, `J01GB` and
     /// `J01GB06`; it is not in `J02`. Human and veterinary codes are never in each other's groups.
     pub fn is_in(&self, group: &Atc) -> bool {
-        group.len <= self.len
-            && self.bytes[..group.len as usize] == group.bytes[..group.len as usize]
+        let mask = u64::MAX << (8 * (8 - u32::from(group.len)));
+        group.len <= self.len && self.key() & mask == group.key()
     }
 
     /// The groups this code lies in, from the main group down to the code itself
@@ -130,11 +164,18 @@ impl Atc {
     /// valid code is itself valid, so no parsing is needed.
     pub fn groups(self) -> impl Iterator<Item = Atc> {
         let vet = usize::from(self.is_vet());
-        [1usize, 3, 4, 5, 7].into_iter().map(move |n| n + vet).filter(move |&n| n <= self.len as usize).map(move |n| {
-            let mut bytes = [0u8; 8];
-            bytes[..n].copy_from_slice(&self.bytes[..n]);
-            Atc { bytes, len: n as u8 }
-        })
+        [1usize, 3, 4, 5, 7]
+            .into_iter()
+            .map(move |n| n + vet)
+            .filter(move |&n| n <= self.len as usize)
+            .map(move |n| {
+                let mut bytes = [0u8; 8];
+                bytes[..n].copy_from_slice(&self.bytes[..n]);
+                Atc {
+                    bytes,
+                    len: n as u8,
+                }
+            })
     }
 
     /// Whether `self` lies in any of `groups`.
@@ -192,9 +233,17 @@ mod tests {
 
     #[test]
     fn groups_from_the_top() {
-        let groups: Vec<String> = Atc::parse("J01GB06").unwrap().groups().map(|g| g.to_string()).collect();
+        let groups: Vec<String> = Atc::parse("J01GB06")
+            .unwrap()
+            .groups()
+            .map(|g| g.to_string())
+            .collect();
         assert_eq!(groups, ["J", "J01", "J01G", "J01GB", "J01GB06"]);
-        let groups: Vec<String> = Atc::parse("QJ01").unwrap().groups().map(|g| g.to_string()).collect();
+        let groups: Vec<String> = Atc::parse("QJ01")
+            .unwrap()
+            .groups()
+            .map(|g| g.to_string())
+            .collect();
         assert_eq!(groups, ["QJ", "QJ01"]);
         for g in Atc::parse("L01EM03").unwrap().groups() {
             assert_eq!(Atc::parse(g.as_str()).unwrap(), g);

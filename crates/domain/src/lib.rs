@@ -8,10 +8,12 @@
 mod macros;
 mod atc;
 mod date;
+mod numbers;
 mod request;
 mod vocabulary;
 
 pub use atc::{Atc, AtcError};
 pub use date::{Date, DateError, Period};
+pub use numbers::{Digits, Ore};
 pub use request::*;
 pub use vocabulary::*;

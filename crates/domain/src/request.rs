@@ -282,7 +282,12 @@ macro_rules! bounded_number {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}", self.0)
+                // Whole numbers (the common case) without the float formatter.
+                if self.0.fract() == 0.0 {
+                    write!(f, "{}", self.0 as i64)
+                } else {
+                    write!(f, "{}", self.0)
+                }
             }
         }
     };

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
-use domain::{Atc, Date, Period, PrescriptionGroup, RefundCode, RuleId};
+use domain::{Atc, Date, Ore, Period, PrescriptionGroup, RefundCode, RuleId};
 use serde::de::DeserializeOwned;
 
 pub use raw::{CapPer, Criterion};
@@ -181,12 +181,12 @@ pub struct Palliative {
 pub struct Copayment {
     /// Share of the price the patient pays, in percent.
     pub share_percent: u8,
-    /// Cap, in øre.
-    pub cap_ore: u64,
+    /// Cap.
+    pub cap: Ore,
     /// What the cap applies to.
     pub cap_per: CapPer,
-    /// Yearly ceiling (egenandelstak), in øre.
-    pub yearly_ceiling_ore: u64,
+    /// Yearly ceiling (egenandelstak).
+    pub yearly_ceiling: Ore,
     /// Figures not yet confirmed from the regulation.
     pub unconfirmed: Vec<String>,
     /// Patients younger than this pay no co-payment.
@@ -239,6 +239,8 @@ pub struct Transition {
 pub struct HList {
     /// Sorted by ATC code, so entries for a code and its groups are found by binary search.
     entries: Vec<ListEntry>,
+    /// One bit per first letter of the entries' codes: most medicines are rejected at once.
+    first_letters: u32,
     /// The effective dates of the list files, ascending, for the `rule_set` label.
     versions: Vec<Date>,
 }
@@ -247,10 +249,15 @@ impl HList {
     /// Entries whose ATC code is `atc` or one of its groups, in force or not. The rule that
     /// decides whether one of them matches is F4, in the `decide` crate.
     pub fn candidates(&self, atc: &Atc) -> impl Iterator<Item = &ListEntry> {
-        atc.groups().flat_map(move |group| {
-            let start = self.entries.partition_point(|e| e.atc < group);
-            self.entries[start..].iter().take_while(move |e| e.atc == group)
-        })
+        let possible = self.first_letters & letter_bit(atc) != 0;
+        atc.groups()
+            .take(if possible { usize::MAX } else { 0 })
+            .flat_map(move |group| {
+                let start = self.entries.partition_point(|e| e.atc < group);
+                self.entries[start..]
+                    .iter()
+                    .take_while(move |e| e.atc == group)
+            })
     }
 
     /// Every entry.
@@ -513,9 +520,9 @@ impl Builder {
                     }
                     Ok(Copayment {
                         share_percent: r.share_percent,
-                        cap_ore: r.cap_ore,
+                        cap: Ore(r.cap_ore),
                         cap_per: r.cap_per,
-                        yearly_ceiling_ore: r.yearly_ceiling_ore,
+                        yearly_ceiling: Ore(r.yearly_ceiling_ore),
                         unconfirmed: r.unconfirmed,
                         no_copayment_under_age: r.no_copayment_under_age,
                     })
@@ -657,6 +664,9 @@ impl Builder {
         sources.sort_by(|a, b| a.file.cmp(&b.file));
         Ok(RuleSet {
             h_list: HList {
+                first_letters: entries
+                    .iter()
+                    .fold(0, |bits, (e, _, _)| bits | letter_bit(&e.atc)),
                 entries: entries.into_iter().map(|(e, _, _)| e).collect(),
                 versions,
             },
@@ -681,6 +691,10 @@ impl HList {
     pub fn versions(&self) -> &[Date] {
         &self.versions
     }
+}
+
+fn letter_bit(atc: &Atc) -> u32 {
+    1 << (atc.as_str().as_bytes()[0] - b'A')
 }
 
 fn atcs(list: Vec<raw::TomlAtc>) -> Vec<Atc> {
@@ -769,23 +783,6 @@ fn dated<T>(rule: RuleId, mut periods: Vec<(InForce<T>, usize)>) -> Result<Dated
         rule,
         periods: periods.into_iter().map(|(p, _)| p).collect(),
     })
-}
-
-/// Øre as kroner for people: `52000` → `520 kr`, `327800` → `3 278 kr`, `12345` → `123,45 kr`.
-pub fn kroner_text(ore: u64) -> String {
-    let (kr, rest) = (ore / 100, ore % 100);
-    let mut digits = kr.to_string();
-    // Thousands are separated by a space in Norwegian.
-    let mut i = digits.len();
-    while i > 3 {
-        i -= 3;
-        digits.insert(i, ' ');
-    }
-    if rest == 0 {
-        format!("{digits} kr")
-    } else {
-        format!("{digits},{rest:02} kr")
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use domain::{Atc, Date, Period};
 
-use crate::{InForce, RuleSet, Source, kroner_text};
+use crate::{InForce, RuleSet, Source};
 
 /// One rule's data in force on a date.
 #[derive(Clone, Debug)]
@@ -132,14 +132,14 @@ impl RuleSet {
                     "maksimum".into(),
                     format!(
                         "{} per {}",
-                        kroner_text(v.cap_ore),
+                        v.cap.kroner(),
                         match v.cap_per {
                             crate::CapPer::Prescription => "resept",
                             crate::CapPer::Dispensing => "utlevering",
                         }
                     ),
                 ),
-                ("egenandelstak".into(), kroner_text(v.yearly_ceiling_ore)),
+                ("egenandelstak".into(), v.yearly_ceiling.kroner()),
                 (
                     "ingen egenandel under alder".into(),
                     format!("{} år", v.no_copayment_under_age),

@@ -29,13 +29,7 @@ pub fn write_decision(d: &Decision, out: &mut Vec<u8>) {
     } else {
         b",\"copayment\":false"
     });
-    out.extend_from_slice(b",\"rule_set\":");
-    string(out, d.rule_set);
-    out.extend_from_slice(b",\"citations\":");
-    list(out, &d.citations, |out, c| string(out, c));
-    out.extend_from_slice(b",\"explanation\":");
-    list(out, &d.explanation, step);
-    out.push(b'}');
+    why(out, d.rule_set, &d.citations, &d.explanation);
 }
 
 /// Appends a `dispense` answer as contract JSON. `register_as` and `payer` are absent when the
@@ -56,13 +50,7 @@ pub fn write_dispensing(d: &DispensingDecision, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(b",\"blockers\":");
     list(out, &d.blockers, blocker);
-    out.extend_from_slice(b",\"rule_set\":");
-    string(out, d.rule_set);
-    out.extend_from_slice(b",\"citations\":");
-    list(out, &d.citations, |out, c| string(out, c));
-    out.extend_from_slice(b",\"explanation\":");
-    list(out, &d.explanation, step);
-    out.push(b'}');
+    why(out, d.rule_set, &d.citations, &d.explanation);
 }
 
 /// Appends `{"error": {"field": …, "message": …}}`, with the input line in batch mode.
@@ -76,6 +64,17 @@ pub fn write_error(error: &ContractError, line: Option<u64>, out: &mut Vec<u8>) 
         let _ = write!(out, ",\"line\":{line}");
     }
     out.extend_from_slice(b"}}");
+}
+
+/// The fields every answer ends with: the data used, the law cited, the rules tried; and `}`.
+fn why(out: &mut Vec<u8>, rule_set: &str, citations: &[&str], explanation: &[Step]) {
+    out.extend_from_slice(b",\"rule_set\":");
+    string(out, rule_set);
+    out.extend_from_slice(b",\"citations\":");
+    list(out, citations, |out, c| string(out, c));
+    out.extend_from_slice(b",\"explanation\":");
+    list(out, explanation, step);
+    out.push(b'}');
 }
 
 fn action(out: &mut Vec<u8>, a: &Action) {

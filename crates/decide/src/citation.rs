@@ -30,3 +30,5 @@ pub const H_PRESCRIPTION: &str =
 pub const MEMBERSHIP: &str = "blåreseptforskriften § 1a; folketrygdloven kapittel 2 (medlemskap)";
 /// G1: approval exemption.
 pub const G1: &str = "legemiddelforskriften § 2-5";
+/// Stønad is for a person's disease.
+pub const HUMAN_DISEASE: &str = "blåreseptforskriften § 1";

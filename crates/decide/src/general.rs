@@ -2,7 +2,7 @@
 //! the National Insurance and long-term need. Neither applies to § 4; the long-term condition
 //! does not apply to palliative code -90.
 
-use domain::{BlockerCode, DecisionRequest, RuleId};
+use domain::{BlockerCode, DecisionRequest, Payer, Prescription, RuleId, Scheme};
 use ruleset::{GeneralConditions, InForce};
 
 use crate::citation;
@@ -70,4 +70,25 @@ pub fn membership<'r>(req: &DecisionRequest, path: &mut Path, t: &mut Trace<'r>)
             "Pasienten er ikke medlem av folketrygden: ingen stønad etter blåreseptforskriften §§ 2–3. \
              (§ 4 gjelder alle som oppholder seg i Norge.)");
     }
+}
+
+/// **Veterinary medicines** (ATCvet codes, leading `Q`): blåreseptforskriften covers a person's
+/// disease (§ 1), never an animal's, and neither the RHF nor the HF finance veterinary use. The
+/// animal's owner pays, on an ordinary (white) prescription. Reading: the contract accepts ATCvet
+/// codes; this is what a pharmacist does with them.
+pub fn veterinary<'r>(req: &DecisionRequest, t: &mut Trace<'r>) -> Option<Path> {
+    if !req.drug.atc.is_vet() {
+        return None;
+    }
+    t.applied(
+        RuleId::General,
+        citation::HUMAN_DISEASE,
+        text!(
+            "Veterinærlegemiddel (ATCvet ",
+            req.drug.atc.as_str(),
+            "): ingen stønad etter blåreseptforskriften, \
+         og ingen finansiering fra RHF eller HF. Dyreeieren betaler."
+        ),
+    );
+    Some(Path::new(Scheme::None, Payer::Patient, Prescription::White))
 }

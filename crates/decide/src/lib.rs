@@ -1,8 +1,8 @@
 //! The decision rules of `legemiddel`: for a prescribing situation, who pays, on what paper,
 //! what must be applied for and by whom, what blocks it, and why — citing the rule.
 //!
-//! [`decide`] is the whole of it, and reads as the outline of the law: the setting first
-//! (F1, F7), then the § 1b list that overrides everything after it (F3), then § 4 (B2), the
+//! [`decide`] is the whole of it, and reads as the outline of the law: veterinary medicines
+//! aside, the setting first (F1, F7), then the § 1b list that overrides everything after it (F3), then § 4 (B2), the
 //! palliative code (B6), off-label use in specialist care (O1), § 2 (B1), and otherwise § 3
 //! (B3–B5); then the rules that cut across every path: approval exemption (G1, G2), membership,
 //! co-payment and substitution (B7). Each rule lives in its own module, named after what it
@@ -127,6 +127,10 @@ fn financing_path<'r>(
     t: &mut Trace<'r>,
 ) -> Result<Path, DecideError> {
     let date = req.date;
+    // Veterinary medicines are outside every scheme: the owner pays.
+    if let Some(path) = general::veterinary(req, t) {
+        return Ok(path);
+    }
     // F1, F7: where the medicine is given decides first.
     if let Some(path) = setting::f1_f7(req, t) {
         return Ok(path);

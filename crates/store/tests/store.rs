@@ -1,0 +1,114 @@
+//! The store on both databases: migrations, the audit writer and chain, tamper detection, the
+//! signing key.
+
+mod common;
+
+use common::TestDb;
+use sqlx::Connection;
+use store::{AuditWriter, NewRecord, Store};
+
+fn record(n: usize) -> NewRecord {
+    NewRecord {
+        at: format!("2026-11-23T10:00:00.{n:03}Z"),
+        actor: format!("lege-{}", n % 7),
+        role: "prescriber".into(),
+        action: "decide".into(),
+        rule_set: "legemiddel-regler 2026.11.1; § 1b-liste 2024-11-01".into(),
+        request: format!("{{\"n\":{n},\"drug\":{{\"substance\":\"æøå \\\"sitat\\\"\"}}}}"),
+        response: "{\"payer\":\"rhf\"}".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_records_form_one_verified_chain_and_survive_a_restart() {
+    for db in TestDb::all().await {
+        let store = Store::open(&db.location).await.unwrap();
+        store.migrate().await.unwrap(); // again: idempotent
+        let writer = AuditWriter::start(store.clone()).await.unwrap();
+        let tasks: Vec<_> = (0..300)
+            .map(|n| {
+                let w = writer.clone();
+                tokio::spawn(async move { w.record(record(n)).await.unwrap() })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for t in tasks {
+            seqs.push(t.await.unwrap().seq);
+        }
+        seqs.sort();
+        assert_eq!(seqs, (1..=300).collect::<Vec<i64>>(), "{:?}", db.location);
+        let v = store.verify_audit().await.unwrap();
+        assert_eq!(
+            (v.records, v.broken.clone()),
+            (300, None),
+            "{:?}",
+            db.location
+        );
+
+        // A new process continues the same chain.
+        drop(writer);
+        let store = Store::open(&db.location).await.unwrap();
+        let writer = AuditWriter::start(store.clone()).await.unwrap();
+        assert_eq!(writer.record(record(999)).await.unwrap().seq, 301);
+        assert_eq!(store.verify_audit().await.unwrap().broken, None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trail_is_append_only_and_tampering_is_detected() {
+    for db in TestDb::all().await {
+        let store = Store::open(&db.location).await.unwrap();
+        let writer = AuditWriter::start(store.clone()).await.unwrap();
+        for n in 0..5 {
+            writer.record(record(n)).await.unwrap();
+        }
+        let mut raw = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+        let update = "UPDATE audit SET response = '{\"payer\":\"patient\"}' WHERE seq = 3";
+        assert!(
+            sqlx::query(update).execute(&mut raw).await.is_err(),
+            "updates are refused"
+        );
+        assert!(
+            sqlx::query("DELETE FROM audit WHERE seq = 2")
+                .execute(&mut raw)
+                .await
+                .is_err(),
+            "deletes are refused"
+        );
+
+        // Someone with direct database access removes the guard and changes a record.
+        let unguard = if db.url.starts_with("postgres") {
+            "ALTER TABLE audit DISABLE TRIGGER audit_no_change"
+        } else {
+            "DROP TRIGGER audit_no_update"
+        };
+        sqlx::query(unguard).execute(&mut raw).await.unwrap();
+        sqlx::query(update).execute(&mut raw).await.unwrap();
+        let v = store.verify_audit().await.unwrap();
+        assert_eq!(
+            v.broken,
+            Some(store::chain::Break::Content { seq: 3 }),
+            "{:?}",
+            db.location
+        );
+        assert_eq!(v.records, 2);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_signing_key_stays() {
+    for db in TestDb::all().await {
+        let store = Store::open(&db.location).await.unwrap();
+        assert_eq!(store.signing_key().await.unwrap(), None);
+        let first = store
+            .signing_key_or_insert("k1", &[1, 2, 3], "2026-11-23T10:00:00Z")
+            .await
+            .unwrap();
+        let second = store
+            .signing_key_or_insert("k2", &[4, 5, 6], "2026-11-23T11:00:00Z")
+            .await
+            .unwrap();
+        assert_eq!(first, ("k1".to_string(), vec![1, 2, 3]));
+        assert_eq!(second, first);
+    }
+}

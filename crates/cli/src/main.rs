@@ -8,6 +8,7 @@
 mod batch;
 mod bench;
 mod render;
+mod service;
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -62,6 +63,91 @@ enum Cmd {
         #[command(subcommand)]
         what: BenchCmd,
     },
+    /// Start tjenesten (HTTP-API med innlogging og revisjonslogg).
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Adressen tjenesten lytter på.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "LEGEMIDDEL_LISTEN")]
+        listen: std::net::SocketAddr,
+        /// Utsteder (iss) for eksterne tokens, f.eks. HelseID.
+        #[arg(long, env = "LEGEMIDDEL_OIDC_ISSUER", requires = "oidc_jwks")]
+        oidc_issuer: Option<String>,
+        /// Publikum (aud) tjenesten krever i eksterne tokens.
+        #[arg(long, env = "LEGEMIDDEL_OIDC_AUDIENCE", default_value = "legemiddel")]
+        oidc_audience: String,
+        /// Fil med utstederens nøkler (JWKS).
+        #[arg(
+            long,
+            env = "LEGEMIDDEL_OIDC_JWKS",
+            value_name = "FIL",
+            requires = "oidc_issuer"
+        )]
+        oidc_jwks: Option<PathBuf>,
+    },
+    /// Opprett eller oppgrader databasen (gjøres også ved oppstart).
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Lag et token for lokal bruk, signert med tjenestens egen nøkkel.
+    Token {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Rollen: prescriber, clinic_head, medical_director, pharmacist, helfo_caseworker,
+        /// analyst, stockpile_manager eller administrator.
+        #[arg(long)]
+        role: String,
+        /// Navnet (og brukerens id i revisjonsloggen).
+        #[arg(long)]
+        name: String,
+        /// For forskrivere: gp, specialist, hospital_doctor eller pain_clinic.
+        #[arg(long)]
+        prescriber_role: Option<String>,
+        /// Gyldighet i timer.
+        #[arg(long, default_value_t = 12)]
+        hours: i64,
+    },
+    /// Revisjonsloggen.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Kontroller hele hash-kjeden: er noe endret, fjernet eller satt inn?
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Where the service keeps its data: the same options for every command that uses it.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// Datamappe for den innebygde SQLite-databasen (standard: brukerens datamappe).
+    #[arg(
+        long,
+        value_name = "MAPPE",
+        env = "LEGEMIDDEL_DATA",
+        conflicts_with = "database"
+    )]
+    data: Option<PathBuf>,
+    /// Database-URL, f.eks. postgres://bruker@vert/db, i stedet for SQLite.
+    #[arg(long, value_name = "URL", env = "LEGEMIDDEL_DATABASE_URL")]
+    database: Option<String>,
+}
+
+impl StoreArgs {
+    fn location(&self) -> store::Location {
+        match (&self.database, &self.data) {
+            (Some(url), _) => store::Location::Url(url.clone()),
+            (None, Some(dir)) => store::Location::DataDir(dir.clone()),
+            (None, None) => store::Location::DataDir(store::Location::default_data_dir()),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -100,7 +186,7 @@ enum Format {
 }
 
 /// How a run failed, and so which exit status it gets.
-enum Failure {
+pub(crate) enum Failure {
     /// Bad request: exit 2, nothing on stdout.
     BadInput(ContractError),
     /// Anything else: exit 1.
@@ -136,6 +222,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     let rules = load_rules(cli.rules.as_deref())?;
+    let rules = std::sync::Arc::new(rules);
     match cli.command {
         Cmd::Decide { batch: true, .. } => run_batch(Command::Decide, &rules),
         Cmd::Dispense { batch: true } => run_batch(Command::Dispense, &rules),
@@ -173,6 +260,73 @@ fn run(cli: Cli) -> Result<(), Failure> {
             bench::run(&rules, count, rounds, seed, io::stdout().lock())?;
             Ok(())
         }
+        Cmd::Serve {
+            store,
+            listen,
+            oidc_issuer,
+            oidc_audience,
+            oidc_jwks,
+        } => {
+            let oidc = match (oidc_issuer, oidc_jwks) {
+                (Some(issuer), Some(jwks)) => Some(server::Oidc {
+                    issuer,
+                    audience: oidc_audience,
+                    jwks_json: std::fs::read_to_string(&jwks)
+                        .with_context(|| format!("leser JWKS fra {}", jwks.display()))?,
+                }),
+                _ => None,
+            };
+            service::serve(store.location(), listen, rules, oidc)?;
+            Ok(())
+        }
+        Cmd::Migrate { store } => {
+            service::migrate(store.location())?;
+            Ok(())
+        }
+        Cmd::Token {
+            store,
+            role,
+            name,
+            prescriber_role,
+            hours,
+        } => {
+            let role = server::Role::from_name(&role).ok_or_else(|| {
+                let names: Vec<&str> = server::Role::ALL.iter().map(|r| r.name()).collect();
+                Failure::BadInput(ContractError::new(
+                    "--role",
+                    format!("ukjent rolle «{role}»; ventet en av: {}", names.join(", ")),
+                ))
+            })?;
+            if let Some(p) = prescriber_role
+                .as_deref()
+                .filter(|p| domain::PrescriberRole::from_code(p).is_none())
+            {
+                return Err(Failure::BadInput(ContractError::new(
+                    "--prescriber-role",
+                    format!(
+                        "ukjent verdi «{p}»; ventet gp, specialist, hospital_doctor eller pain_clinic"
+                    ),
+                )));
+            }
+            if !(1..=24 * 365).contains(&hours) {
+                return Err(Failure::BadInput(ContractError::new(
+                    "--hours",
+                    "ventet 1 til 8760 timer",
+                )));
+            }
+            let token = service::token(
+                store.location(),
+                role,
+                &name,
+                prescriber_role.as_deref(),
+                hours,
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+        Cmd::Audit {
+            what: AuditCmd::Verify { store },
+        } => service::verify(store.location()),
         Cmd::Bench {
             what: BenchCmd::Requests { count, seed },
         } => {

@@ -1,0 +1,126 @@
+//! The commands that run the service or use its store: `serve`, `migrate`, `token`,
+//! `audit verify`. Each starts a Tokio runtime of its own; the rest of the CLI stays synchronous.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use ruleset::RuleSet;
+use server::{App, Config, Oidc, Role};
+use store::{Location, Store};
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starter Tokio")
+}
+
+/// `legemiddel serve`: runs until SIGTERM or Ctrl-C, then finishes the requests in flight.
+pub fn serve(
+    location: Location,
+    listen: SocketAddr,
+    rules: Arc<RuleSet>,
+    oidc: Option<Oidc>,
+) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LEGEMIDDEL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    runtime()?.block_on(async move {
+        let described = location.describe();
+        let app = App::build(Config { listen, location, rules: rules.clone(), oidc }).await?;
+        let addr = app.local_addr();
+        tracing::info!(addr = %addr, store = %described, rule_set = %rules.version(), "legemiddel lytter");
+        eprintln!("legemiddel lytter på http://{addr} ({described}); stopp med Ctrl-C");
+        app.run_until(shutdown_signal()).await.context("tjenesten")?;
+        tracing::info!("legemiddel stoppet");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("stopper: fullfører forespørsler som er i gang");
+}
+
+/// `legemiddel migrate`.
+pub fn migrate(location: Location) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        Store::open(&location)
+            .await
+            .with_context(|| location.describe())?;
+        println!("databasen er oppdatert: {}", location.describe());
+        Ok(())
+    })
+}
+
+/// `legemiddel token`: a token signed with the store's local key (created if missing).
+pub fn token(
+    location: Location,
+    role: Role,
+    name: &str,
+    prescriber_role: Option<&str>,
+    hours: i64,
+) -> anyhow::Result<String> {
+    runtime()?.block_on(async {
+        let store = Store::open(&location)
+            .await
+            .with_context(|| location.describe())?;
+        let key = server::local_key(&store).await?;
+        let subject = format!("lokal:{}", name.trim());
+        Ok(key.sign(
+            &subject,
+            Some(name.trim()),
+            &[role],
+            prescriber_role,
+            server::now_epoch(),
+            hours,
+        ))
+    })
+}
+
+/// `legemiddel audit verify`: exit 0 when the chain is whole, 1 (with where it breaks) if not.
+pub fn verify(location: Location) -> Result<(), crate::Failure> {
+    let result: anyhow::Result<()> = runtime()?.block_on(async {
+        let store = Store::open(&location)
+            .await
+            .with_context(|| location.describe())?;
+        let v = store.verify_audit().await?;
+        match v.broken {
+            None => {
+                println!(
+                    "revisjonsloggen er hel: {} poster, siste hash {}",
+                    v.records, v.head
+                );
+                Ok(())
+            }
+            Some(b) => bail!(
+                "revisjonsloggen er brutt etter {} gyldige poster: {b:?}",
+                v.records
+            ),
+        }
+    });
+    result.map_err(crate::Failure::Other)
+}

@@ -1,0 +1,323 @@
+//! Sign-in: bearer tokens as OpenID Connect JWTs, verified against a configured issuer,
+//! audience and keys, as HelseID issues them; their claims give the caller's roles.
+//!
+//! For the embedded default the service is its own issuer: it creates an Ed25519 key on first
+//! start (kept in the store) and `legemiddel token` signs tokens with it, so every role can be
+//! tried locally. An external issuer is configured with its issuer URL, audience and JWKS file.
+//!
+//! Claim mapping (one table, here): `sub` → who (recorded in the audit trail); `name` → shown;
+//! `roles` (array) or `role` (string) → [`Role`]s by their snake_case names;
+//! `prescriber_role` → the prescriber's role in decisions (`gp`, `specialist`,
+//! `hospital_doctor`, `pain_clinic`).
+
+use std::fmt;
+
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// The issuer of locally signed tokens.
+pub const LOCAL_ISSUER: &str = "urn:legemiddel:local";
+/// The audience of locally signed tokens (and the default audience).
+pub const LOCAL_AUDIENCE: &str = "legemiddel";
+
+/// What a signed-in user may do, by function. An endpoint lists the roles it allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A doctor who prescribes.
+    Prescriber,
+    /// Clinic or department head (recommends off-label treatment).
+    ClinicHead,
+    /// The trust's medical director (approves off-label treatment).
+    MedicalDirector,
+    /// A pharmacist (dispenses).
+    Pharmacist,
+    /// A Helfo caseworker (decides § 3 applications).
+    HelfoCaseworker,
+    /// An analyst at the agency (statistics).
+    Analyst,
+    /// A stockpile manager.
+    StockpileManager,
+    /// An administrator of the service.
+    Administrator,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 8] = [
+        Role::Prescriber,
+        Role::ClinicHead,
+        Role::MedicalDirector,
+        Role::Pharmacist,
+        Role::HelfoCaseworker,
+        Role::Analyst,
+        Role::StockpileManager,
+        Role::Administrator,
+    ];
+
+    /// The role's name (as in tokens).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Prescriber => "prescriber",
+            Role::ClinicHead => "clinic_head",
+            Role::MedicalDirector => "medical_director",
+            Role::Pharmacist => "pharmacist",
+            Role::HelfoCaseworker => "helfo_caseworker",
+            Role::Analyst => "analyst",
+            Role::StockpileManager => "stockpile_manager",
+            Role::Administrator => "administrator",
+        }
+    }
+
+    /// The role with this name.
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The claims the service reads.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// Subject: who (a user id, never a national identity number).
+    pub sub: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Expiry (seconds since the epoch).
+    pub exp: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// Roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// A single role (some issuers send one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The prescriber's role in decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prescriber_role: Option<String>,
+}
+
+/// A verified caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// Who.
+    pub subject: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Roles the token grants (unknown role names are ignored).
+    pub roles: Vec<Role>,
+    /// The prescriber's role, where the token says.
+    pub prescriber_role: Option<String>,
+}
+
+impl User {
+    /// The first of the user's roles that `allowed` lists.
+    pub fn role_among(&self, allowed: &[Role]) -> Option<Role> {
+        self.roles.iter().copied().find(|r| allowed.contains(r))
+    }
+}
+
+/// Why a token was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    /// No `Authorization: Bearer …` header.
+    #[error("mangler innlogging: send «Authorization: Bearer <token>»")]
+    Missing,
+    /// The token does not verify (signature, expiry, issuer, audience, format).
+    #[error("ugyldig token: {0}")]
+    Invalid(String),
+}
+
+/// One verification key.
+#[derive(Clone)]
+struct Key {
+    kid: Option<String>,
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+/// Verifies tokens from one issuer.
+#[derive(Clone)]
+pub struct Verifier {
+    issuer: String,
+    audience: String,
+    keys: Vec<Key>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Verifier({}, {}, {} keys)",
+            self.issuer,
+            self.audience,
+            self.keys.len()
+        )
+    }
+}
+
+impl Verifier {
+    /// The local issuer's verifier, from its signing key.
+    pub fn local(key: &LocalKey) -> Verifier {
+        let public = key.signing.verifying_key();
+        Verifier {
+            issuer: LOCAL_ISSUER.into(),
+            audience: LOCAL_AUDIENCE.into(),
+            keys: vec![Key {
+                kid: Some(key.kid.clone()),
+                algorithm: Algorithm::EdDSA,
+                key: DecodingKey::from_ed_der(public.as_bytes()),
+            }],
+        }
+    }
+
+    /// An external issuer's verifier, from its JWKS document (e.g. HelseID's, saved to a file).
+    pub fn from_jwks(issuer: &str, audience: &str, jwks_json: &str) -> Result<Verifier, String> {
+        let set: JwkSet = serde_json::from_str(jwks_json).map_err(|e| format!("JWKS: {e}"))?;
+        let mut keys = Vec::new();
+        for jwk in &set.keys {
+            let algorithm = match jwk.common.key_algorithm {
+                Some(a) => Algorithm::from_str_lenient(&format!("{a:?}"))?,
+                None => match &jwk.algorithm {
+                    jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
+                    jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+                    jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_) => Algorithm::EdDSA,
+                    _ => continue,
+                },
+            };
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("JWKS-nøkkel: {e}"))?;
+            keys.push(Key {
+                kid: jwk.common.key_id.clone(),
+                algorithm,
+                key,
+            });
+        }
+        if keys.is_empty() {
+            return Err("JWKS: ingen brukbare nøkler".into());
+        }
+        Ok(Verifier {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            keys,
+        })
+    }
+
+    /// Verifies a bearer token and returns the caller.
+    pub fn verify(&self, token: &str) -> Result<User, AuthError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.algorithm == header.alg && (header.kid.is_none() || k.kid == header.kid))
+            .ok_or_else(|| AuthError::Invalid("ukjent nøkkel eller algoritme".into()))?;
+        let mut validation = Validation::new(key.algorithm);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.leeway = 30;
+        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
+            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let c = data.claims;
+        let roles = c
+            .roles
+            .iter()
+            .map(String::as_str)
+            .chain(c.role.as_deref())
+            .filter_map(Role::from_name)
+            .collect();
+        Ok(User {
+            subject: c.sub,
+            name: c.name,
+            roles,
+            prescriber_role: c.prescriber_role,
+        })
+    }
+}
+
+trait Lenient: Sized {
+    fn from_str_lenient(s: &str) -> Result<Self, String>;
+}
+
+impl Lenient for Algorithm {
+    fn from_str_lenient(s: &str) -> Result<Algorithm, String> {
+        s.parse::<Algorithm>()
+            .map_err(|_| format!("JWKS: ukjent algoritme {s}"))
+    }
+}
+
+/// The service's own signing key (Ed25519), kept in the store.
+pub struct LocalKey {
+    /// Key id, in the token header.
+    pub kid: String,
+    signing: SigningKey,
+}
+
+impl LocalKey {
+    /// A new random key.
+    pub fn generate() -> LocalKey {
+        let signing = SigningKey::generate(&mut rand::rngs::OsRng);
+        let kid = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            &signing.verifying_key().as_bytes()[..12],
+        );
+        LocalKey { kid, signing }
+    }
+
+    /// The key as PKCS#8 DER, for storing.
+    pub fn to_pkcs8(&self) -> Vec<u8> {
+        self.signing
+            .to_pkcs8_der()
+            .map(|d| d.as_bytes().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// A stored key.
+    pub fn from_pkcs8(kid: &str, der: &[u8]) -> Result<LocalKey, String> {
+        let signing = SigningKey::from_pkcs8_der(der).map_err(|e| format!("lagret nøkkel: {e}"))?;
+        Ok(LocalKey {
+            kid: kid.into(),
+            signing,
+        })
+    }
+
+    /// Signs a token for `subject` with `roles`, valid for `hours` from `now` (epoch seconds).
+    pub fn sign(
+        &self,
+        subject: &str,
+        name: Option<&str>,
+        roles: &[Role],
+        prescriber_role: Option<&str>,
+        now: i64,
+        hours: i64,
+    ) -> String {
+        let claims = Claims {
+            sub: subject.into(),
+            name: name.map(str::to_string),
+            iss: LOCAL_ISSUER.into(),
+            aud: LOCAL_AUDIENCE.into(),
+            exp: now + hours * 3600,
+            iat: now,
+            roles: roles.iter().map(|r| r.name().to_string()).collect(),
+            role: None,
+            prescriber_role: prescriber_role.map(str::to_string),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        let key = EncodingKey::from_ed_der(&self.to_pkcs8());
+        jsonwebtoken::encode(&header, &claims, &key).unwrap_or_default()
+    }
+}

@@ -294,6 +294,14 @@ impl LocalKey {
         })
     }
 
+    /// Signs any claims (tests use it for wrong issuers and expired tokens).
+    pub fn sign_claims(&self, claims: &Claims) -> String {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        let key = EncodingKey::from_ed_der(&self.to_pkcs8());
+        jsonwebtoken::encode(&header, claims, &key).unwrap_or_default()
+    }
+
     /// Signs a token for `subject` with `roles`, valid for `hours` from `now` (epoch seconds).
     pub fn sign(
         &self,
@@ -315,9 +323,6 @@ impl LocalKey {
             role: None,
             prescriber_role: prescriber_role.map(str::to_string),
         };
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        let key = EncodingKey::from_ed_der(&self.to_pkcs8());
-        jsonwebtoken::encode(&header, &claims, &key).unwrap_or_default()
+        self.sign_claims(&claims)
     }
 }

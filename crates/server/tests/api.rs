@@ -1,0 +1,267 @@
+//! The service over real HTTP on loopback, on SQLite and PostgreSQL: every endpoint against
+//! every role (and no token, an expired one, a wrong issuer, a wrong signature); bad input; and
+//! the audit trail of what was served.
+
+#[path = "../../store/tests/common/mod.rs"]
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use common::TestDb;
+use server::auth::{Claims, LOCAL_AUDIENCE, LOCAL_ISSUER};
+use server::{App, Config, ENDPOINTS, LocalKey, Role};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct TestApp {
+    addr: SocketAddr,
+    key: LocalKey,
+    store: store::Store,
+    _db: TestDb,
+}
+
+async fn spawn(db: TestDb) -> TestApp {
+    let rules = Arc::new(ruleset::RuleSet::embedded().unwrap());
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        location: db.location.clone(),
+        rules,
+        oidc: None,
+    };
+    let app = App::build(config).await.expect("the app builds");
+    let addr = app.local_addr();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let store = store::Store::open(&db.location).await.unwrap();
+    let key = server::local_key(&store).await.unwrap();
+    TestApp {
+        addr,
+        key,
+        store,
+        _db: db,
+    }
+}
+
+/// A minimal HTTP/1.1 client: one request per connection, status and body back.
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status: u16 = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn claims(role: Role, now: i64) -> Claims {
+    Claims {
+        sub: format!("test:{}", role.name()),
+        name: None,
+        iss: LOCAL_ISSUER.into(),
+        aud: LOCAL_AUDIENCE.into(),
+        exp: now + 3600,
+        iat: now,
+        roles: vec![role.name().into()],
+        role: None,
+        prescriber_role: None,
+    }
+}
+
+const DECIDE: &str = r#"{"date":"2025-01-15","drug":{"atc":"H02AB13","substance":"deflazacort"},"prescriber":{"role":"hospital_doctor"}}"#;
+const DISPENSE: &str = r#"{"date":"2025-01-20","drug":{"atc":"M01CC01","substance":"penicillamin"},"prescription":{"form":"blue","issued":"2024-10-01","valid_until":"2025-10-01"}}"#;
+
+fn body_for(path: &str) -> String {
+    match path {
+        "/api/v1/decide" => DECIDE.into(),
+        "/api/v1/decide/batch" => format!("[{DECIDE},{DECIDE}]"),
+        "/api/v1/dispense" => DISPENSE.into(),
+        _ => String::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_against_every_role_and_bad_token() {
+    for db in TestDb::all().await {
+        let place = format!("{:?}", db.location);
+        let app = spawn(db).await;
+        let now = server::now_epoch();
+        let valid = app.key.sign_claims(&claims(Role::Administrator, now));
+        let mut bad_tokens: Vec<(&str, String)> = vec![
+            (
+                "expired",
+                app.key.sign_claims(&Claims {
+                    exp: now - 3600,
+                    iat: now - 7200,
+                    ..claims(Role::Administrator, now)
+                }),
+            ),
+            (
+                "wrong issuer",
+                app.key.sign_claims(&Claims {
+                    iss: "https://helseid.example".into(),
+                    ..claims(Role::Administrator, now)
+                }),
+            ),
+            (
+                "wrong audience",
+                app.key.sign_claims(&Claims {
+                    aud: "someone-else".into(),
+                    ..claims(Role::Administrator, now)
+                }),
+            ),
+            (
+                "another key",
+                LocalKey::generate().sign_claims(&claims(Role::Administrator, now)),
+            ),
+            ("garbage", "not.a.token".into()),
+        ];
+        // The right header and claims with a forged signature.
+        let (head, _) = valid.rsplit_once('.').unwrap();
+        bad_tokens.push(("wrong signature", format!("{head}.{}", "A".repeat(86))));
+
+        let mut failures = Vec::new();
+        for &(method, path, allowed) in ENDPOINTS {
+            let body = body_for(path);
+            let path_q = if path == "/api/v1/rules" {
+                "/api/v1/rules?date=2025-01-01"
+            } else {
+                path
+            };
+            let expect = |role_ok: bool| {
+                if allowed.is_none() || role_ok {
+                    200
+                } else {
+                    403
+                }
+            };
+            for role in Role::ALL {
+                let token = app.key.sign_claims(&claims(role, now));
+                let ok = allowed.is_none_or(|a| a.contains(&role));
+                let (status, text) = http(app.addr, method, path_q, Some(&token), &body).await;
+                if status != expect(ok) {
+                    failures.push(format!(
+                        "{method} {path} as {role}: {status} (expected {}) {text}",
+                        expect(ok)
+                    ));
+                }
+            }
+            let no_token_expect = if allowed.is_none() { 200 } else { 401 };
+            let (status, _) = http(app.addr, method, path_q, None, &body).await;
+            if status != no_token_expect {
+                failures.push(format!("{method} {path} without token: {status}"));
+            }
+            for (what, token) in &bad_tokens {
+                let (status, _) = http(app.addr, method, path_q, Some(token), &body).await;
+                if status != no_token_expect {
+                    failures.push(format!(
+                        "{method} {path} with {what} token: {status} (expected {no_token_expect})"
+                    ));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{place}:\n{}", failures.join("\n"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_served_are_audited_and_bad_input_is_named() {
+    for db in TestDb::all().await {
+        let app = spawn(db).await;
+        let token = app.key.sign(
+            "lokal:kari",
+            Some("Kari"),
+            &[Role::Prescriber],
+            Some("gp"),
+            server::now_epoch(),
+            1,
+        );
+
+        let (status, first_body) =
+            http(app.addr, "POST", "/api/v1/decide", Some(&token), DECIDE).await;
+        assert_eq!(status, 200, "{first_body}");
+        let decision: serde_json::Value = serde_json::from_str(&first_body).unwrap();
+        assert_eq!(decision["scheme"], "h_list");
+
+        let (status, body) = http(app.addr, "POST", "/api/v1/decide", Some(&token), r#"{"date":"2025-01-15","drug":{"atc":"H02AB1","substance":"x"},"prescriber":{"role":"gp"}}"#).await;
+        assert_eq!(status, 422, "{body}");
+        let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"]["field"], "drug.atc");
+
+        let (status, body) = http(
+            app.addr,
+            "POST",
+            "/api/v1/decide",
+            Some(&token),
+            "{\"date\":",
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("\"field\""), "{body}");
+
+        let (status, body) = http(
+            app.addr,
+            "POST",
+            "/api/v1/decide/batch",
+            Some(&token),
+            &format!("[{DECIDE},{{\"x\":1}}]"),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(list[0]["scheme"], "h_list");
+        assert_eq!(list[1]["error"]["field"], "[1].x");
+
+        let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(300 * 1024));
+        let (status, _) = http(app.addr, "POST", "/api/v1/decide", Some(&token), &big).await;
+        assert_eq!(status, 413, "bodies over the limit are refused");
+
+        // Two decisions were served (one single, one batch); errors are not decisions.
+        let v = app.store.verify_audit().await.unwrap();
+        assert_eq!((v.records, v.broken), (2, None));
+        let records = app.store.audit_after(0, 10).await.unwrap();
+        assert_eq!(records[0].content.actor, "lokal:kari");
+        assert_eq!(records[0].content.role, "prescriber");
+        assert_eq!(records[0].content.action, "decide");
+        assert!(
+            records[0]
+                .content
+                .rule_set
+                .contains("§ 1b-liste 2024-11-01")
+        );
+        // What was asked and answered is stored byte for byte.
+        assert_eq!(records[0].content.request, DECIDE);
+        assert_eq!(records[0].content.response, first_body);
+        assert_eq!(records[1].content.action, "decide_batch");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_endpoint() {
+    let doc: serde_json::Value = serde_json::from_str(server::OPENAPI).unwrap();
+    for (method, path, _) in ENDPOINTS {
+        assert!(
+            doc["paths"][path][method.to_lowercase()].is_object(),
+            "{method} {path} is not in openapi.json"
+        );
+    }
+}

@@ -263,6 +263,19 @@ fn json_headers() -> [(header::HeaderName, HeaderValue); 1] {
     )]
 }
 
+/// A JSON answer that has been recorded in the audit trail, with its place in the chain.
+fn audited(receipt: &store::Receipt, body: Vec<u8>) -> Response {
+    let seq = HeaderValue::from(receipt.seq);
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        ),
+        (header::HeaderName::from_static("x-audit-seq"), seq),
+    ];
+    (headers, body).into_response()
+}
+
 /// The caller, if the token verifies and grants one of `allowed`.
 fn authorize(
     state: &AppState,
@@ -304,7 +317,8 @@ fn authorize(
     ))
 }
 
-/// Records what was asked and answered; only then may the answer go out.
+/// Records what was asked and answered; only then may the answer go out. The receipt's
+/// sequence number goes back in the `X-Audit-Seq` header, so a caller can cite the record.
 async fn record(
     state: &AppState,
     user: &User,
@@ -313,7 +327,7 @@ async fn record(
     rule_set: &str,
     request: &[u8],
     response: &[u8],
-) -> Result<(), ApiError> {
+) -> Result<store::Receipt, ApiError> {
     let record = NewRecord {
         at: now_rfc3339(),
         actor: user.subject.clone(),
@@ -323,7 +337,7 @@ async fn record(
         request: String::from_utf8_lossy(request).into_owned(),
         response: String::from_utf8_lossy(response).into_owned(),
     };
-    state.audit.record(record).await.map(|_| ()).map_err(|e| {
+    state.audit.record(record).await.map_err(|e| {
         tracing::error!(error = %e, "revisjonslogg");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -343,7 +357,7 @@ async fn decide_one(
     let decision = decide::decide(&req, &state.rules).map_err(ContractError::from)?;
     let mut out = Vec::with_capacity(2048);
     contract::write_decision(&decision, &mut out);
-    record(
+    let receipt = record(
         &state,
         &user,
         role,
@@ -354,7 +368,7 @@ async fn decide_one(
     )
     .await?;
     state.metrics.decision(decision.scheme.code());
-    Ok((json_headers(), out).into_response())
+    Ok(audited(&receipt, out))
 }
 
 async fn dispense_one(
@@ -367,7 +381,7 @@ async fn dispense_one(
     let decision = dispense::dispense(&req, &state.rules).map_err(ContractError::from)?;
     let mut out = Vec::with_capacity(1024);
     contract::write_dispensing(&decision, &mut out);
-    record(
+    let receipt = record(
         &state,
         &user,
         role,
@@ -377,7 +391,7 @@ async fn dispense_one(
         &out,
     )
     .await?;
-    Ok((json_headers(), out).into_response())
+    Ok(audited(&receipt, out))
 }
 
 /// A JSON array of requests in, a JSON array of decisions (or `{"error": …}`) out, in order.
@@ -414,7 +428,7 @@ async fn decide_batch(
         }
     }
     out.push(b']');
-    record(
+    let receipt = record(
         &state,
         &user,
         role,
@@ -424,7 +438,7 @@ async fn decide_batch(
         &out,
     )
     .await?;
-    Ok((json_headers(), out).into_response())
+    Ok(audited(&receipt, out))
 }
 
 #[derive(serde::Deserialize)]

@@ -1,0 +1,221 @@
+//! The crash test: `kill -9` the service while it records decisions under load, start it again,
+//! and show that every acknowledged decision is in the audit trail, as sent, and that the hash
+//! chain verifies.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn legemiddel() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_legemiddel"));
+    c.env_remove("LEGEMIDDEL_DATABASE_URL")
+        .env_remove("LEGEMIDDEL_DATA")
+        .env_remove("LEGEMIDDEL_RULES");
+    c
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(data: &Path, addr: SocketAddr) -> Child {
+    let child = legemiddel()
+        .args([
+            "serve",
+            "--data",
+            data.to_str().unwrap(),
+            "--listen",
+            &addr.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the service starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if post(addr, "GET", "/healthz", "", "").is_ok_and(|(s, _, _)| s == 200) {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the service did not answer on {addr}");
+}
+
+/// One HTTP/1.1 request: status, `X-Audit-Seq`, body.
+fn post(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> std::io::Result<(u16, Option<i64>, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let auth = if token.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: Bearer {token}\r\n")
+    };
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: t\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)?;
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("incomplete response"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let seq = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("x-audit-seq: ")
+                .map(str::to_string)
+        })
+        .and_then(|v| v.trim().parse().ok());
+    Ok((status, seq, body.to_string()))
+}
+
+fn request(marker: &str) -> String {
+    format!(
+        r#"{{"date":"2025-02-10","drug":{{"atc":"C10AA05","substance":"atorvastatin","brand":"{marker}"}},"prescriber":{{"role":"gp"}},"use":{{"refund_listed":true}}}}"#
+    )
+}
+
+#[test]
+fn kill_9_under_load_loses_no_acknowledged_record() {
+    let data = std::env::temp_dir().join(format!("legemiddel-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut server = start(&data, addr);
+    let token = String::from_utf8(
+        legemiddel()
+            .args([
+                "token",
+                "--data",
+                data.to_str().unwrap(),
+                "--role",
+                "prescriber",
+                "--name",
+                "krasj",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+
+    // Load from four clients; every 200 answer is an acknowledged record.
+    let acknowledged = Arc::new(Mutex::new(Vec::<(i64, String)>::new()));
+    let killed = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|c| {
+            let (acknowledged, killed, token) =
+                (acknowledged.clone(), killed.clone(), token.clone());
+            std::thread::spawn(move || {
+                for n in 0.. {
+                    let marker = format!("krasj-{c}-{n}");
+                    let answer = post(addr, "POST", "/api/v1/decide", &token, &request(&marker));
+                    if killed.load(Ordering::SeqCst) {
+                        // After the kill, only answers that did arrive count.
+                        if let Ok((200, Some(seq), _)) = answer {
+                            acknowledged.lock().unwrap().push((seq, marker));
+                        }
+                        return;
+                    }
+                    match answer {
+                        Ok((200, Some(seq), _)) => acknowledged.lock().unwrap().push((seq, marker)),
+                        Ok((status, _, body)) => panic!("{status}: {body}"),
+                        // The kill may land between our check and the request.
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    server.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    killed.store(true, Ordering::SeqCst);
+    server.wait().unwrap();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 50,
+        "the load ran: {} acknowledged",
+        acknowledged.len()
+    );
+
+    // Start again: the service continues the chain.
+    let mut server = start(&data, addr);
+    let (status, seq, _) = post(
+        addr,
+        "POST",
+        "/api/v1/decide",
+        &token,
+        &request("etter-krasj"),
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    let after = seq.unwrap();
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    server.wait().unwrap();
+
+    let verify = legemiddel()
+        .args(["audit", "verify", "--data", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+
+    // Every acknowledged record is there, at its place, with what was asked.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let records = rt.block_on(async {
+        let store = store::Store::open(&store::Location::DataDir(data.clone()))
+            .await
+            .unwrap();
+        store.audit_after(0, 1_000_000).await.unwrap()
+    });
+    assert_eq!(
+        records.last().unwrap().seq,
+        after,
+        "the record after the restart ends the chain"
+    );
+    for (seq, marker) in &acknowledged {
+        let r = &records[(*seq - 1) as usize];
+        assert_eq!(r.seq, *seq);
+        assert!(
+            r.content.request.contains(marker.as_str()),
+            "record {seq} should hold {marker}"
+        );
+    }
+    eprintln!(
+        "{} decisions acknowledged before kill -9; {} records after restart; chain verifies",
+        acknowledged.len(),
+        records.len()
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}

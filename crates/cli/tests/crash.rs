@@ -27,7 +27,7 @@ fn free_port() -> u16 {
 }
 
 fn start(data: &Path, addr: SocketAddr) -> Child {
-    let child = legemiddel()
+    let mut child = legemiddel()
         .args([
             "serve",
             "--data",
@@ -46,6 +46,8 @@ fn start(data: &Path, addr: SocketAddr) -> Child {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the service did not answer on {addr}");
 }
 

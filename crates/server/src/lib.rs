@@ -6,6 +6,7 @@
 //! [`App::build`] path serves `legemiddel serve` and the tests.
 
 pub mod auth;
+pub mod cds;
 mod metrics;
 
 use std::future::Future;
@@ -111,6 +112,17 @@ pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
     ("POST", "/api/v1/decide/batch", Some(DECIDERS)),
     ("POST", "/api/v1/dispense", Some(DISPENSERS)),
     ("GET", "/api/v1/rules", Some(ANYONE)),
+    ("GET", "/cds-services", None),
+    (
+        "POST",
+        "/cds-services/legemiddel-order-select",
+        Some(DECIDERS),
+    ),
+    (
+        "POST",
+        "/cds-services/legemiddel-order-sign",
+        Some(DECIDERS),
+    ),
 ];
 
 /// The local signing key from the store, created on first start.
@@ -196,6 +208,11 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/api/openapi.json", get(openapi))
         .route("/api/docs", get(docs))
+        .route("/cds-services", get(cds_discovery))
+        .route(
+            "/cds-services/{id}",
+            post(cds_hook).layer(DefaultBodyLimit::max(1024 * 1024)),
+        )
         .merge(api)
         .layer(middleware::from_fn_with_state(state.clone(), measure))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -439,6 +456,100 @@ async fn decide_batch(
     )
     .await?;
     Ok(audited(&receipt, out))
+}
+
+async fn cds_discovery() -> Response {
+    (json_headers(), cds::discovery().to_string()).into_response()
+}
+
+/// A CDS Hooks call: decide every draft order and answer with cards.
+async fn cds_hook(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (user, role) = authorize(&state, &headers, DECIDERS)?;
+    let hook_name = match id.as_str() {
+        "legemiddel-order-select" => "order-select",
+        "legemiddel-order-sign" => "order-sign",
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "id",
+                format!("ukjent CDS-tjeneste «{id}»"),
+            ));
+        }
+    };
+    let hook: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "$", format!("ugyldig JSON: {e}")))?;
+    if hook["hook"] != hook_name {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "hook",
+            format!("tjenesten {id} tar kroken {hook_name}"),
+        ));
+    }
+    let requests =
+        cds::decision_requests(&hook, user.prescriber_role.as_deref(), &today().to_string())
+            .map_err(|m| {
+                ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    m.0.split(':').next().unwrap_or("$"),
+                    m.0.clone(),
+                )
+            })?;
+    let mut cards = Vec::new();
+    let mut rule_set = String::new();
+    for (i, request) in requests.iter().enumerate() {
+        let mut out = Vec::with_capacity(2048);
+        contract::answer(
+            contract::Command::Decide,
+            request.to_string().as_bytes(),
+            &state.rules,
+            &mut out,
+        )
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("draftOrders[{i}] → {}", e.field),
+                e.message,
+            )
+        })?;
+        let decision: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
+        if let Some(scheme) = decision["scheme"].as_str() {
+            state.metrics.decision(match scheme {
+                "h_list" => "h_list",
+                "s2" => "s2",
+                "s3" => "s3",
+                "s4" => "s4",
+                "hf_off_label" => "hf_off_label",
+                "hf_treatment" => "hf_treatment",
+                "clinical_trial" => "clinical_trial",
+                "compassionate_use" => "compassionate_use",
+                _ => "none",
+            });
+        }
+        rule_set = decision["rule_set"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        cards.extend(cds::cards(&decision));
+    }
+    let answer = serde_json::json!({ "cards": cards })
+        .to_string()
+        .into_bytes();
+    let receipt = record(
+        &state,
+        &user,
+        role,
+        &format!("cds:{hook_name}"),
+        &rule_set,
+        &body,
+        &answer,
+    )
+    .await?;
+    Ok(audited(&receipt, answer))
 }
 
 #[derive(serde::Deserialize)]

@@ -90,8 +90,68 @@ fn claims(role: Role, now: i64) -> Claims {
 const DECIDE: &str = r#"{"date":"2025-01-15","drug":{"atc":"H02AB13","substance":"deflazacort"},"prescriber":{"role":"hospital_doctor"}}"#;
 const DISPENSE: &str = r#"{"date":"2025-01-20","drug":{"atc":"M01CC01","substance":"penicillamin"},"prescription":{"form":"blue","issued":"2024-10-01","valid_until":"2025-10-01"}}"#;
 
+/// A CDS Hooks 2.0 request in the specification's shape: a draft MedicationRequest coded with
+/// ATC, and the patient and practitioner role prefetched.
+fn hook(
+    hook: &str,
+    atc: &str,
+    display: &str,
+    text: Option<&str>,
+    role_code: Option<&str>,
+    with_patient: bool,
+) -> String {
+    let mut concept = serde_json::json!({ "coding": [{ "system": "http://www.whocc.no/atc", "code": atc, "display": display }] });
+    if let Some(t) = text {
+        concept["text"] = serde_json::json!(t);
+    }
+    let mut prefetch = serde_json::json!({});
+    if with_patient {
+        prefetch["patient"] = serde_json::json!({
+            "resourceType": "Patient", "id": "p1", "birthDate": "1980-05-17",
+            "identifier": [{ "system": "urn:oid:2.16.578.1.12.4.1.4.1", "value": "(ikke lagret)" }]
+        });
+    }
+    if let Some(code) = role_code {
+        prefetch["practitionerRole"] = serde_json::json!({
+            "resourceType": "Bundle", "type": "searchset",
+            "entry": [{ "resource": { "resourceType": "PractitionerRole", "id": "r1",
+                "code": [{ "coding": [{ "system": "urn:legemiddel:prescriber-role", "code": code }] }] } }]
+        });
+    }
+    serde_json::json!({
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "hook": hook,
+        "fhirServer": "https://fhir.example.org",
+        "context": {
+            "userId": "Practitioner/123", "patientId": "p1",
+            "draftOrders": { "resourceType": "Bundle", "entry": [{ "resource": {
+                "resourceType": "MedicationRequest", "id": "mr1", "status": "draft", "intent": "order",
+                "authoredOn": "2025-01-15", "medicationCodeableConcept": concept,
+                "subject": { "reference": "Patient/p1" } } }] }
+        },
+        "prefetch": prefetch
+    })
+    .to_string()
+}
+
 fn body_for(path: &str) -> String {
     match path {
+        "/cds-services/legemiddel-order-select" => hook(
+            "order-select",
+            "H02AB13",
+            "deflazacort",
+            None,
+            Some("sykehuslege"),
+            true,
+        ),
+        "/cds-services/legemiddel-order-sign" => hook(
+            "order-sign",
+            "H02AB13",
+            "deflazacort",
+            None,
+            Some("sykehuslege"),
+            true,
+        ),
         "/api/v1/decide" => DECIDE.into(),
         "/api/v1/decide/batch" => format!("[{DECIDE},{DECIDE}]"),
         "/api/v1/dispense" => DISPENSE.into(),
@@ -264,4 +324,178 @@ async fn the_openapi_document_lists_every_endpoint() {
             "{method} {path} is not in openapi.json"
         );
     }
+}
+
+/// Every card has what CDS Hooks 2.0 requires: a summary under 140 characters, an indicator
+/// of info / warning / critical, and a source with a label.
+fn assert_valid_cards(answer: &serde_json::Value) {
+    let cards = answer["cards"].as_array().expect("a list of cards");
+    assert!(!cards.is_empty());
+    for c in cards {
+        let summary = c["summary"].as_str().expect("summary");
+        assert!(
+            !summary.is_empty() && summary.chars().count() < 140,
+            "{summary}"
+        );
+        assert!(
+            ["info", "warning", "critical"].contains(&c["indicator"].as_str().unwrap_or("")),
+            "{c}"
+        );
+        assert!(
+            c["source"]["label"].as_str().is_some_and(|l| !l.is_empty()),
+            "{c}"
+        );
+        for s in c["suggestions"].as_array().into_iter().flatten() {
+            assert!(s["label"].as_str().is_some(), "{s}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cds_hooks_answer_with_cards() {
+    let db = TestDb::sqlite();
+    let app = spawn(db).await;
+    let (status, body) = http(app.addr, "GET", "/cds-services", None, "").await;
+    assert_eq!(status, 200);
+    let discovery: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let services = discovery["services"].as_array().unwrap();
+    assert_eq!(services.len(), 2);
+    for s in services {
+        for field in ["hook", "id", "description"] {
+            assert!(s[field].is_string(), "{s}");
+        }
+        assert!(s["prefetch"]["patient"].is_string());
+    }
+
+    let token = app.key.sign(
+        "lokal:lege",
+        None,
+        &[Role::Prescriber],
+        Some("gp"),
+        server::now_epoch(),
+        1,
+    );
+    let sign = "/cds-services/legemiddel-order-sign";
+
+    // Arikayce, hospital doctor: the RHF pays on H-prescription; suggest writing it so.
+    let (status, body) = http(
+        app.addr,
+        "POST",
+        sign,
+        Some(&token),
+        &hook(
+            "order-sign",
+            "J01GB06",
+            "amikacin",
+            Some("Arikayce"),
+            Some("sykehuslege"),
+            true,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_valid_cards(&answer);
+    let first = &answer["cards"][0];
+    assert!(
+        first["summary"].as_str().unwrap().contains("RHF"),
+        "{first}"
+    );
+    assert_eq!(first["suggestions"][0]["label"], "Skriv som H-resept");
+    assert!(
+        first["source"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://lovdata.no/")
+    );
+
+    // Wegovy from a GP (role from the token, no PractitionerRole): a warning and an action.
+    let (status, body) = http(
+        app.addr,
+        "POST",
+        sign,
+        Some(&token),
+        &hook(
+            "order-sign",
+            "A10BJ06",
+            "semaglutid",
+            Some("Wegovy"),
+            None,
+            true,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_valid_cards(&answer);
+    let indicators: Vec<&str> = answer["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["indicator"].as_str().unwrap())
+        .collect();
+    assert!(indicators.contains(&"warning"), "{answer}");
+    assert!(body.contains("søker: public_hospital"), "{body}");
+
+    // Missing prefetch → 412 naming it; no role anywhere → 412.
+    let (status, body) = http(
+        app.addr,
+        "POST",
+        sign,
+        Some(&token),
+        &hook(
+            "order-sign",
+            "C10AA05",
+            "atorvastatin",
+            None,
+            Some("fastlege"),
+            false,
+        ),
+    )
+    .await;
+    assert_eq!(status, 412, "{body}");
+    assert!(body.contains("prefetch.patient"), "{body}");
+    let no_role = app.key.sign(
+        "lokal:uten-rolle",
+        None,
+        &[Role::Prescriber],
+        None,
+        server::now_epoch(),
+        1,
+    );
+    let (status, body) = http(
+        app.addr,
+        "POST",
+        sign,
+        Some(&no_role),
+        &hook("order-sign", "C10AA05", "atorvastatin", None, None, true),
+    )
+    .await;
+    assert_eq!(status, 412, "{body}");
+    assert!(body.contains("practitionerRole"), "{body}");
+
+    // The wrong hook for the service, and an unknown service.
+    let (status, _) = http(
+        app.addr,
+        "POST",
+        sign,
+        Some(&token),
+        &hook(
+            "order-select",
+            "C10AA05",
+            "atorvastatin",
+            None,
+            Some("fastlege"),
+            true,
+        ),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = http(app.addr, "POST", "/cds-services/nope", Some(&token), "{}").await;
+    assert_eq!(status, 404);
+
+    // Both answered hooks are in the audit trail.
+    let records = app.store.audit_after(0, 10).await.unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].content.action, "cds:order-sign");
 }

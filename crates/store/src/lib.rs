@@ -214,24 +214,35 @@ impl Store {
 
     /// Appends linked records in one transaction: all or none.
     pub async fn append(&self, records: &[Record]) -> Result<(), StoreError> {
+        // Up to 50 rows per statement: one round trip to the database per 50 records.
+        const ROWS: usize = 50;
         let mut tx = self.pool.begin().await?;
-        for r in records {
-            sqlx::query(
-                "INSERT INTO audit (seq, at, actor, role, action, rule_set, request, response, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(r.seq)
-            .bind(&r.content.at)
-            .bind(&r.content.actor)
-            .bind(&r.content.role)
-            .bind(&r.content.action)
-            .bind(&r.content.rule_set)
-            .bind(&r.content.request)
-            .bind(&r.content.response)
-            .bind(&r.prev_hash)
-            .bind(&r.hash)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in records.chunks(ROWS) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p: Vec<String> = (1..=10).map(|k| format!("${}", i * 10 + k)).collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit (seq, at, actor, role, action, rule_set, request, response, prev_hash, hash) VALUES {}",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.seq)
+                    .bind(&r.content.at)
+                    .bind(&r.content.actor)
+                    .bind(&r.content.role)
+                    .bind(&r.content.action)
+                    .bind(&r.content.rule_set)
+                    .bind(&r.content.request)
+                    .bind(&r.content.response)
+                    .bind(&r.prev_hash)
+                    .bind(&r.hash);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

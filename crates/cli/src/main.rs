@@ -122,6 +122,13 @@ enum AuditCmd {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Spill av en beslutning fra loggen med regeldataene (--rules) og sammenlign med svaret som ble gitt.
+    Replay {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Postens nummer i loggen (X-Audit-Seq).
+        seq: i64,
+    },
 }
 
 /// Where the service keeps its data: the same options for every command that uses it.
@@ -327,6 +334,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Cmd::Audit {
             what: AuditCmd::Verify { store },
         } => service::verify(store.location()),
+        Cmd::Audit {
+            what: AuditCmd::Replay { store, seq },
+        } => service::replay(store.location(), seq, &rules),
         Cmd::Bench {
             what: BenchCmd::Requests { count, seed },
         } => {

@@ -124,3 +124,55 @@ pub fn verify(location: Location) -> Result<(), crate::Failure> {
     });
     result.map_err(crate::Failure::Other)
 }
+
+/// `legemiddel audit replay SEQ`: decides the recorded request again with the rule data given
+/// (built-in, or `--rules DIR` for the data of the day) and compares with what was answered.
+/// Exit 0 when the answer is the same, byte for byte; 1 when it is not, or when the rule data
+/// differs from the data the decision was made with.
+pub fn replay(location: Location, seq: i64, rules: &RuleSet) -> Result<(), crate::Failure> {
+    let result: anyhow::Result<()> = runtime()?.block_on(async {
+        let store = Store::open(&location)
+            .await
+            .with_context(|| location.describe())?;
+        let record = store
+            .audit_after(seq - 1, 1)
+            .await?
+            .into_iter()
+            .next()
+            .filter(|r| r.seq == seq);
+        let Some(record) = record else {
+            bail!("ingen post nummer {seq} i revisjonsloggen")
+        };
+        let c = &record.content;
+        println!("post {seq}: {} ({}) {} {}", c.actor, c.role, c.action, c.at);
+        println!("regeldata da:  {}", c.rule_set);
+        let command = match c.action.as_str() {
+            "decide" => contract::Command::Decide,
+            "dispense" => contract::Command::Dispense,
+            other => bail!(
+                "posten er «{other}»: bare enkeltbeslutninger (decide, dispense) kan spilles av"
+            ),
+        };
+        let mut answer = Vec::new();
+        contract::answer(command, c.request.as_bytes(), rules, &mut answer)
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+        let replayed: serde_json::Value = serde_json::from_slice(&answer)?;
+        let now = replayed["rule_set"].as_str().unwrap_or_default();
+        println!("regeldata nå:  {now}");
+        if now != c.rule_set {
+            bail!(
+                "andre regeldata enn beslutningen ble tatt med: bruk --rules med dataene «{}»",
+                c.rule_set
+            );
+        }
+        if answer == c.response.as_bytes() {
+            println!("samme svar, byte for byte");
+            Ok(())
+        } else {
+            println!("ga:  {}", c.response);
+            println!("gir: {}", String::from_utf8_lossy(&answer));
+            bail!("svaret er ikke det samme")
+        }
+    });
+    result.map_err(crate::Failure::Other)
+}

@@ -536,6 +536,9 @@ async fn cds_hook(
             .to_string();
         cards.extend(cds::cards(&decision));
     }
+    // The audit trail keeps the decision requests the hook was mapped to, not the FHIR body:
+    // a prefetched Patient may carry a national identity number, which is not stored.
+    let minimized = serde_json::Value::from(requests).to_string().into_bytes();
     let answer = serde_json::json!({ "cards": cards })
         .to_string()
         .into_bytes();
@@ -545,7 +548,7 @@ async fn cds_hook(
         role,
         &format!("cds:{hook_name}"),
         &rule_set,
-        &body,
+        &minimized,
         &answer,
     )
     .await?;

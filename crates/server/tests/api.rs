@@ -498,4 +498,19 @@ async fn cds_hooks_answer_with_cards() {
     let records = app.store.audit_after(0, 10).await.unwrap();
     assert_eq!(records.len(), 2);
     assert_eq!(records[0].content.action, "cds:order-sign");
+    // What is stored is the decision request the order was mapped to, not the FHIR body with
+    // the patient's identifiers.
+    assert!(
+        !records[0]
+            .content
+            .request
+            .contains("urn:oid:2.16.578.1.12.4.1.4.1"),
+        "{}",
+        records[0].content.request
+    );
+    assert!(
+        records[0].content.request.contains("\"atc\":\"J01GB06\""),
+        "{}",
+        records[0].content.request
+    );
 }

@@ -245,7 +245,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 None => today(),
             };
             let text = if json {
-                serde_json::to_string_pretty(&render::rules_json(&rules, date)).context("JSON")?
+                serde_json::to_string_pretty(&contract::rules_json(&rules, date)).context("JSON")?
                     + "\n"
             } else {
                 render::rules(&rules, date)

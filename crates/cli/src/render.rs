@@ -80,28 +80,6 @@ pub fn rules(rules: &RuleSet, date: Date) -> String {
     s
 }
 
-/// The rule data in force on a date, as JSON.
-pub fn rules_json(rules: &RuleSet, date: Date) -> serde_json::Value {
-    let items: Vec<serde_json::Value> = rules
-        .in_force(date)
-        .into_iter()
-        .map(|r| {
-            serde_json::json!({
-                "rule": r.source.rule.code(),
-                "title": r.source.title,
-                "basis": r.source.basis,
-                "source": r.source.source,
-                "file": r.source.file,
-                "note": r.source.note,
-                "from": r.period.map(|p| p.from.to_string()),
-                "until": r.period.and_then(|p| p.until).map(|d| d.to_string()),
-                "values": r.lines.iter().map(|(k, v)| serde_json::json!({"label": k, "value": v})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    serde_json::json!({ "date": date.to_string(), "rule_set": rules.label(date), "rules": items })
-}
-
 fn payer(p: Payer) -> &'static str {
     match p {
         Payer::Folketrygden => "folketrygden (Helfo)",

@@ -15,6 +15,7 @@ pub use error::ContractError;
 pub use request::{parse_decision_request, parse_dispensing_request};
 pub use response::{write_decision, write_dispensing, write_error};
 
+use domain::Date;
 use ruleset::RuleSet;
 
 /// The two commands of the contract.
@@ -47,4 +48,26 @@ pub fn answer(
         }
     }
     Ok(())
+}
+
+/// The rule data in force on a date, as JSON.
+pub fn rules_json(rules: &RuleSet, date: Date) -> serde_json::Value {
+    let items: Vec<serde_json::Value> = rules
+        .in_force(date)
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "rule": r.source.rule.code(),
+                "title": r.source.title,
+                "basis": r.source.basis,
+                "source": r.source.source,
+                "file": r.source.file,
+                "note": r.source.note,
+                "from": r.period.map(|p| p.from.to_string()),
+                "until": r.period.and_then(|p| p.until).map(|d| d.to_string()),
+                "values": r.lines.iter().map(|(k, v)| serde_json::json!({"label": k, "value": v})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "date": date.to_string(), "rule_set": rules.label(date), "rules": items })
 }

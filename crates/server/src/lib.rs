@@ -571,21 +571,7 @@ async fn rules_in_force(
             .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "date", e.to_string()))?,
         None => today(),
     };
-    let rules: Vec<serde_json::Value> = state
-        .rules
-        .in_force(date)
-        .into_iter()
-        .map(|r| {
-            serde_json::json!({
-                "rule": r.source.rule.code(), "title": r.source.title, "basis": r.source.basis,
-                "source": r.source.source, "file": r.source.file,
-                "from": r.period.map(|p| p.from.to_string()),
-                "until": r.period.and_then(|p| p.until).map(|d| d.to_string()),
-                "values": r.lines.iter().map(|(k, v)| serde_json::json!({"label": k, "value": v})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let body = serde_json::json!({ "date": date.to_string(), "rule_set": state.rules.label(date), "rules": rules });
+    let body = contract::rules_json(&state.rules, date);
     Ok((json_headers(), body.to_string()).into_response())
 }
 

@@ -3,15 +3,15 @@
 use std::fmt::Write as _;
 
 use decide::{Decision, Step};
-use domain::{ActionKind, Date, Payer, Prescription, Scheme};
+use domain::{Date, Scheme};
 use ruleset::RuleSet;
 
 /// A decision as a short report.
 pub fn decision(d: &Decision) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "Betaler:     {}", payer(d.payer));
+    let _ = writeln!(s, "Betaler:     {}", d.payer.describe());
     let _ = writeln!(s, "Ordning:     {}", scheme(d.scheme));
-    let _ = writeln!(s, "Resept:      {}", prescription(d.prescription));
+    let _ = writeln!(s, "Resept:      {}", d.prescription.describe());
     let _ = writeln!(s, "Egenandel:   {}", if d.copayment { "ja" } else { "nei" });
     if !d.actions.is_empty() {
         let _ = writeln!(s, "\nMå gjøres først:");
@@ -20,7 +20,7 @@ pub fn decision(d: &Decision) -> String {
                 .applicant
                 .map(|ap| format!(" (søker: {})", ap.describe()))
                 .unwrap_or_default();
-            let _ = writeln!(s, "  • {}{who}", action(a.kind));
+            let _ = writeln!(s, "  • {}{who}", a.kind.describe());
         }
     }
     if !d.blockers.is_empty() {
@@ -80,16 +80,6 @@ pub fn rules(rules: &RuleSet, date: Date) -> String {
     s
 }
 
-fn payer(p: Payer) -> &'static str {
-    match p {
-        Payer::Folketrygden => "folketrygden (Helfo)",
-        Payer::Rhf => "regionalt helseforetak (RHF)",
-        Payer::Hf => "helseforetaket (HF)",
-        Payer::Patient => "pasienten selv",
-        Payer::Other => "andre (produsenten)",
-    }
-}
-
 fn scheme(s: Scheme) -> &'static str {
     match s {
         Scheme::HList => "H-reseptlegemiddel, blåreseptforskriften § 1b annet ledd [h_list]",
@@ -103,32 +93,5 @@ fn scheme(s: Scheme) -> &'static str {
         Scheme::ClinicalTrial => "klinisk studie [clinical_trial]",
         Scheme::CompassionateUse => "compassionate use [compassionate_use]",
         Scheme::None => "ingen offentlig dekning [none]",
-    }
-}
-
-fn prescription(p: Prescription) -> &'static str {
-    match p {
-        Prescription::Blue => "blå resept",
-        Prescription::H => "H-resept",
-        Prescription::White => "hvit resept",
-        Prescription::WhiteNote => "e-resept uten refusjon, med merknad om betalende helseforetak",
-        Prescription::Fhi => "rekvireres fra Folkehelseinstituttet",
-        Prescription::None => "ingen resept",
-    }
-}
-
-fn action(a: ActionKind) -> &'static str {
-    match a {
-        ActionKind::HelfoApplication => "søknad til Helfo om individuell stønad",
-        ActionKind::HelfoPaperApplication => {
-            "papirsøknad til Helfo (pasienten har verken fødselsnummer eller D-nummer)"
-        }
-        ActionKind::HfApproval => {
-            "godkjenning i helseforetaket (klinikkleder anbefaler, fagdirektør godkjenner)"
-        }
-        ActionKind::SecondHfApproval => "godkjenning også i helseforetaket pasienten tilhører",
-        ActionKind::Godkjenningsfritak => "godkjenningsfritak fra DMP",
-        ActionKind::NyeMetoder => "søknad om unntak for bruk mens metoden vurderes i Nye metoder",
-        ActionKind::FhiOrder => "bestilling fra Folkehelseinstituttet",
     }
 }

@@ -218,3 +218,49 @@ impl Applicant {
         }
     }
 }
+
+impl Payer {
+    /// Norwegian name, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Folketrygden => "folketrygden (Helfo)",
+            Self::Rhf => "regionalt helseforetak (RHF)",
+            Self::Hf => "helseforetaket (HF)",
+            Self::Patient => "pasienten selv",
+            Self::Other => "andre (produsenten)",
+        }
+    }
+}
+
+impl Prescription {
+    /// Norwegian name of the paper, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Blue => "blå resept",
+            Self::H => "H-resept",
+            Self::White => "hvit resept",
+            Self::WhiteNote => "e-resept uten refusjon, med merknad om betalende helseforetak",
+            Self::Fhi => "rekvireres fra Folkehelseinstituttet",
+            Self::None => "ingen resept",
+        }
+    }
+}
+
+impl ActionKind {
+    /// What must be done, in Norwegian, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::HelfoApplication => "søknad til Helfo om individuell stønad",
+            Self::HelfoPaperApplication => {
+                "papirsøknad til Helfo (pasienten har verken fødselsnummer eller D-nummer)"
+            }
+            Self::HfApproval => {
+                "godkjenning i helseforetaket (klinikkleder anbefaler, fagdirektør godkjenner)"
+            }
+            Self::SecondHfApproval => "godkjenning også i helseforetaket pasienten tilhører",
+            Self::Godkjenningsfritak => "godkjenningsfritak fra DMP",
+            Self::NyeMetoder => "søknad om unntak for bruk mens metoden vurderes i Nye metoder",
+            Self::FhiOrder => "bestilling fra Folkehelseinstituttet",
+        }
+    }
+}

@@ -210,7 +210,8 @@ pub fn cards(decision: &Value) -> Vec<Value> {
         .collect();
     let mut cards = vec![json!({
         "uuid": format!("betaler-{}", decision["scheme"].as_str().unwrap_or("")),
-        "summary": short(&format!("Betaler: {} – {} ({})", payer(decision), paper(decision), decision["scheme"].as_str().unwrap_or(""))),
+        "summary": short(&format!("Betaler: {} – {} ({})", code(decision, "payer", domain::Payer::from_code, domain::Payer::describe),
+            code(decision, "prescription", domain::Prescription::from_code, domain::Prescription::describe), decision["scheme"].as_str().unwrap_or(""))),
         "indicator": "info",
         "detail": format!("{}\n\nHjemmel: {}", why.join("\n"), citations.join("; ")),
         "source": source,
@@ -230,7 +231,7 @@ pub fn cards(decision: &Value) -> Vec<Value> {
             .map(|ap| format!(" (søker: {ap})"))
             .unwrap_or_default();
         cards.push(json!({
-            "summary": short(&format!("Må gjøres først: {}{who}", action(a["kind"].as_str().unwrap_or("")))),
+            "summary": short(&format!("Må gjøres først: {}{who}", code(a, "kind", domain::ActionKind::from_code, domain::ActionKind::describe))),
             "indicator": "info",
             "source": source,
         }));
@@ -260,36 +261,12 @@ fn short(text: &str) -> String {
     }
 }
 
-fn payer(d: &Value) -> &'static str {
-    match d["payer"].as_str() {
-        Some("folketrygden") => "folketrygden",
-        Some("rhf") => "RHF",
-        Some("hf") => "helseforetaket",
-        Some("patient") => "pasienten",
-        _ => "andre",
-    }
-}
-
-fn paper(d: &Value) -> &'static str {
-    match d["prescription"].as_str() {
-        Some("blue") => "blå resept",
-        Some("h") => "H-resept",
-        Some("white") => "hvit resept",
-        Some("white_note") => "e-resept uten refusjon med merknad",
-        Some("fhi") => "bestilles fra FHI",
-        _ => "ingen resept",
-    }
-}
-
-fn action(kind: &str) -> &'static str {
-    match kind {
-        "helfo_application" => "søknad til Helfo",
-        "helfo_paper_application" => "papirsøknad til Helfo",
-        "hf_approval" => "godkjenning i helseforetaket",
-        "second_hf_approval" => "godkjenning i pasientens helseforetak",
-        "godkjenningsfritak" => "godkjenningsfritak fra DMP",
-        "nye_metoder" => "unntak for bruk under vurdering i Nye metoder",
-        "fhi_order" => "bestilling fra FHI",
-        _ => "handling",
-    }
+/// The Norwegian name of a coded field of a decision (the vocabulary's own `describe`).
+fn code<T>(
+    v: &Value,
+    field: &str,
+    parse: fn(&str) -> Option<T>,
+    describe: fn(T) -> &'static str,
+) -> &'static str {
+    v[field].as_str().and_then(parse).map_or("", describe)
 }

@@ -502,38 +502,22 @@ async fn cds_hook(
     let mut cards = Vec::new();
     let mut rule_set = String::new();
     for (i, request) in requests.iter().enumerate() {
-        let mut out = Vec::with_capacity(2048);
-        contract::answer(
-            contract::Command::Decide,
-            request.to_string().as_bytes(),
-            &state.rules,
-            &mut out,
-        )
-        .map_err(|e| {
+        let unprocessable = |e: ContractError| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &format!("draftOrders[{i}] → {}", e.field),
                 e.message,
             )
-        })?;
+        };
+        let req = contract::parse_decision_request(request.to_string().as_bytes())
+            .map_err(unprocessable)?;
+        let d = decide::decide(&req, &state.rules).map_err(|e| unprocessable(e.into()))?;
+        state.metrics.decision(d.scheme.code());
+        rule_set = d.rule_set.to_string();
+        let mut out = Vec::with_capacity(2048);
+        contract::write_decision(&d, &mut out);
+        // The cards are built from the contract's JSON, as a record system would read it.
         let decision: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
-        if let Some(scheme) = decision["scheme"].as_str() {
-            state.metrics.decision(match scheme {
-                "h_list" => "h_list",
-                "s2" => "s2",
-                "s3" => "s3",
-                "s4" => "s4",
-                "hf_off_label" => "hf_off_label",
-                "hf_treatment" => "hf_treatment",
-                "clinical_trial" => "clinical_trial",
-                "compassionate_use" => "compassionate_use",
-                _ => "none",
-            });
-        }
-        rule_set = decision["rule_set"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
         cards.extend(cds::cards(&decision));
     }
     // The audit trail keeps the decision requests the hook was mapped to, not the FHIR body:

@@ -11,7 +11,7 @@ use ruleset::{ApplicantRules, InForce, OpioidRules, RuleSet};
 use crate::DecideError;
 use crate::citation;
 use crate::general;
-use crate::outcome::{Action, Path, Text, Trace, text};
+use crate::outcome::{Action, Path, Text, Trace, atc_list, text};
 
 /// **B3** § 3 individual application (seeds/001, «Søknad om individuell stønad»): a medicine
 /// that cannot be written directly on blue prescription may be applied for. Conditions, which
@@ -96,8 +96,9 @@ fn applicant<'r>(
         (true, None) => t.not_applied(RuleId::B5,
             "Opioid uten oppgitt smertetype (opioid.pain): reglene for opioider mot smerter gjelder ikke; B4 avgjør."),
         (false, Some(_)) => t.not_applied(RuleId::B5, format!(
-            "{} er ikke i omfanget for refusjonskode -71 (opioider i N02A, metadon, kodein): opioidreglene gjelder ikke.",
-            req.drug.atc
+            "{} er ikke i omfanget for opioidreglene ({}): de gjelder ikke.",
+            req.drug.atc,
+            atc_list(&opioids.value.scope)
         )),
         (false, None) => {}
     }
@@ -153,12 +154,15 @@ fn b4_specialist<'r>(
         reasons.push(format!("søknaden gjelder {}", named.name).into());
     }
     let exempt_text = exempt.map_or(Text::Borrowed(""), |g| {
+        let exempt_groups = atc_list(&r.group_ab_exempt);
         text!(
             " Reseptgruppe ",
             g.code(),
             " utløser ikke spesialistkrav for ",
             atc.as_str(),
-            " (unntaket for opioider i N02A, R05DA04 og pregabalin)."
+            " (unntatt: ",
+            &exempt_groups,
+            ")."
         )
     });
     if reasons.is_empty() {

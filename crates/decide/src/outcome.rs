@@ -199,3 +199,13 @@ impl Path {
         matches!(self.scheme, Scheme::S2 | Scheme::S3)
     }
 }
+
+/// ATC groups from the rule data as text (`N02A, N07BC02`), so a reason never names a list the
+/// data has changed.
+pub fn atc_list(groups: &[domain::Atc]) -> String {
+    groups
+        .iter()
+        .map(|g| g.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -3,7 +3,7 @@
 use domain::{DecisionRequest, Payer, Prescription, RuleId, Scheme};
 use ruleset::{InForce, Palliative};
 
-use crate::outcome::{Path, Trace, text};
+use crate::outcome::{Path, Trace, atc_list, text};
 
 /// **B6** Palliative care at end of life (seeds/001, «Palliativ behandling i livets sluttfase»):
 /// lindrende behandling for uhelbredelig sykdom med forventet levetid under 12 måneder.
@@ -40,7 +40,11 @@ pub fn b6<'r>(
                 "pasienten er ikke oppgitt å få palliativ behandling i livets sluttfase".to_string()
             }
             (true, false, _) => format!("refusjonskode {} er ikke oppgitt", p.refund_code),
-            _ => format!("{} er ikke et opioid i N02A eller N07BC02", req.drug.atc),
+            _ => format!(
+                "{} er ikke et opioid i {}",
+                req.drug.atc,
+                atc_list(&p.opioids)
+            ),
         };
         t.not_applied(
             RuleId::B6,

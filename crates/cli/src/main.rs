@@ -297,8 +297,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             prescriber_role,
             hours,
         } => {
-            let role = server::Role::from_name(&role).ok_or_else(|| {
-                let names: Vec<&str> = server::Role::ALL.iter().map(|r| r.name()).collect();
+            let role = server::Role::from_code(&role).ok_or_else(|| {
+                let names: Vec<&str> = server::Role::ALL.iter().map(|r| r.code()).collect();
                 Failure::BadInput(ContractError::new(
                     "--role",
                     format!("ukjent rolle «{role}»; ventet en av: {}", names.join(", ")),

@@ -72,6 +72,21 @@ impl Date {
             .checked_add_months(chrono::Months::new(months))
             .map(Date)
     }
+
+    /// The day before (a period "for 12 months from 2026-01-15" ends 2027-01-14, inclusive).
+    pub fn previous_day(self) -> Option<Date> {
+        self.0.pred_opt().map(Date)
+    }
+
+    /// Days from `earlier` to this date (negative if `earlier` is later).
+    pub fn days_since(self, earlier: Date) -> i64 {
+        (self.0 - earlier.0).num_days()
+    }
+
+    /// The month, 1–12.
+    pub fn month(self) -> u32 {
+        self.0.month()
+    }
 }
 
 impl FromStr for Date {

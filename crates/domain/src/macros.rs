@@ -1,6 +1,7 @@
 //! The one macro of the crate: enums whose values have stable codes.
 
 /// Declares a fieldless enum with a stable code per variant, `code()`, `from_code()` and `ALL`.
+#[macro_export]
 macro_rules! coded_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal,)+ }) => {
         $(#[$doc])*

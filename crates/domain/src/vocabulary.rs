@@ -264,3 +264,43 @@ impl ActionKind {
         }
     }
 }
+
+coded_enum!(
+    /// What a signed-in user may do, by function: the service's endpoints and the case
+    /// workflows' transitions each name the roles they allow. The codes are those of the tokens'
+    /// `roles` claim.
+    Role {
+        /// A doctor who prescribes (and applies: O2, B3).
+        Prescriber = "prescriber",
+        /// Clinic or department head (assesses and recommends off-label treatment, O2).
+        ClinicHead = "clinic_head",
+        /// The trust's medical director, fagdirektør (approves off-label treatment, O2).
+        MedicalDirector = "medical_director",
+        /// A pharmacist (dispenses).
+        Pharmacist = "pharmacist",
+        /// A Helfo caseworker (decides § 3 applications sent to manual processing, B3).
+        HelfoCaseworker = "helfo_caseworker",
+        /// An analyst at the agency (statistics, overviews).
+        Analyst = "analyst",
+        /// A stockpile manager.
+        StockpileManager = "stockpile_manager",
+        /// An administrator of the service.
+        Administrator = "administrator",
+    }
+);
+
+impl Role {
+    /// The role's name in bokmål, as shown on the web pages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::Prescriber => "lege (forskriver)",
+            Role::ClinicHead => "klinikkleder / avdelingsleder",
+            Role::MedicalDirector => "fagdirektør",
+            Role::Pharmacist => "farmasøyt",
+            Role::HelfoCaseworker => "saksbehandler i Helfo",
+            Role::Analyst => "analytiker",
+            Role::StockpileManager => "beredskapslageransvarlig",
+            Role::Administrator => "administrator",
+        }
+    }
+}

@@ -121,6 +121,33 @@ pub struct GeneralConditions {
     pub long_term_min_months: u8,
 }
 
+/// B3: how long a § 3 decision is valid (`None`: no end date).
+#[derive(Clone, Debug)]
+pub struct DecisionLimits {
+    /// Substances whose decisions are never limited (pregabalin).
+    pub unlimited: Vec<Atc>,
+    /// Limited groups, first match wins.
+    pub limited: Vec<LimitedGroup>,
+    /// Months for other medicines in prescription group A or B.
+    pub group_ab_months: u16,
+}
+
+/// A group of § 3 decisions with a time limit: it matches by ATC group, refund code or
+/// marketing status (any that is given).
+#[derive(Clone, Debug)]
+pub struct LimitedGroup {
+    /// The group's name in bokmål.
+    pub name: String,
+    /// ATC groups.
+    pub atc: Vec<Atc>,
+    /// A refund code.
+    pub refund_code: Option<RefundCode>,
+    /// Whether it matches medicines not marketed in Norway.
+    pub not_marketed: bool,
+    /// How long a decision is valid.
+    pub months: u16,
+}
+
 /// B4: who must apply to Helfo.
 #[derive(Clone, Debug)]
 pub struct ApplicantRules {
@@ -282,6 +309,8 @@ pub struct RuleSet {
     pub general: Dated<GeneralConditions>,
     /// Who must apply under § 3 (B4).
     pub applicant: Dated<ApplicantRules>,
+    /// How long a § 3 decision is valid (B3).
+    pub decision_limits: Dated<DecisionLimits>,
     /// Opioid limits (B5).
     pub opioids: Dated<OpioidRules>,
     /// Palliative code -90 (B6).
@@ -366,6 +395,7 @@ struct Builder {
     communicable: Vec<(InForce<Communicable>, usize)>,
     general: Vec<(InForce<GeneralConditions>, usize)>,
     applicant: Vec<(InForce<ApplicantRules>, usize)>,
+    decision_limits: Vec<(InForce<DecisionLimits>, usize)>,
     opioids: Vec<(InForce<OpioidRules>, usize)>,
     palliative: Vec<(InForce<Palliative>, usize)>,
     copayment: Vec<(InForce<Copayment>, usize)>,
@@ -477,6 +507,39 @@ impl Builder {
                     })
                 },
             ),
+            RuleId::B3 => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.decision_limits,
+                |r: raw::RawDecisionLimits| {
+                    let mut limited = Vec::with_capacity(r.limited.len());
+                    for g in r.limited {
+                        if g.atc.is_empty() && g.refund_code.is_none() && !g.not_marketed {
+                            return Err(format!(
+                                "limited «{}»: ventet minst én av atc, refund_code, not_marketed",
+                                g.name
+                            ));
+                        }
+                        if g.months == 0 {
+                            return Err(format!("limited «{}»: months må være over 0", g.name));
+                        }
+                        limited.push(LimitedGroup {
+                            name: g.name,
+                            atc: atcs(g.atc),
+                            refund_code: g.refund_code.map(|c| c.0),
+                            not_marketed: g.not_marketed,
+                            months: g.months,
+                        });
+                    }
+                    Ok(DecisionLimits {
+                        unlimited: atcs(r.unlimited),
+                        limited,
+                        group_ab_months: r.group_ab_months,
+                    })
+                },
+            ),
             RuleId::B5 => periods(
                 path,
                 text,
@@ -546,7 +609,7 @@ impl Builder {
             other => Err(err(
                 None,
                 format!(
-                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B4, B5, B6, G2, GEN, EGENANDEL)"
+                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B3, B4, B5, B6, G2, GEN, EGENANDEL)"
                 ),
             )),
         }
@@ -673,6 +736,7 @@ impl Builder {
             communicable: dated(RuleId::B2, self.communicable)?,
             general: dated(RuleId::General, self.general)?,
             applicant: dated(RuleId::B4, self.applicant)?,
+            decision_limits: dated(RuleId::B3, self.decision_limits)?,
             opioids: dated(RuleId::B5, self.opioids)?,
             palliative: dated(RuleId::B6, self.palliative)?,
             copayment: dated(RuleId::Copayment, self.copayment)?,

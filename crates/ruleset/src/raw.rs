@@ -271,3 +271,24 @@ pub enum CapPer {
 pub struct RawCannabis {
     pub thc_percent_above: f64,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDecisionLimits {
+    pub unlimited: Vec<TomlAtc>,
+    pub group_ab_months: u16,
+    pub limited: Vec<RawLimited>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimited {
+    pub name: String,
+    #[serde(default)]
+    pub atc: Vec<TomlAtc>,
+    #[serde(default)]
+    pub refund_code: Option<TomlRefundCode>,
+    #[serde(default)]
+    pub not_marketed: bool,
+    pub months: u16,
+}

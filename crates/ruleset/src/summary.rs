@@ -73,6 +73,18 @@ impl RuleSet {
                 v.long_term_min_months.to_string(),
             )]
         });
+        push(&mut out, &self.decision_limits, date, |v| {
+            let mut lines = vec![("uten tidsbegrensning".into(), atcs(&v.unlimited))];
+            for g in &v.limited {
+                lines.push((g.name.clone(), format!("{} måneder", g.months)));
+            }
+            lines.push((
+                "øvrige i reseptgruppe A/B".into(),
+                format!("{} måneder", v.group_ab_months),
+            ));
+            lines.push(("alle andre".into(), "ingen tidsbegrensning".into()));
+            lines
+        });
         push(&mut out, &self.applicant, date, |v| {
             let mut lines = vec![
                 (

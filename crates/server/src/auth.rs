@@ -23,66 +23,7 @@ pub const LOCAL_ISSUER: &str = "urn:legemiddel:local";
 /// The audience of locally signed tokens (and the default audience).
 pub const LOCAL_AUDIENCE: &str = "legemiddel";
 
-/// What a signed-in user may do, by function. An endpoint lists the roles it allows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A doctor who prescribes.
-    Prescriber,
-    /// Clinic or department head (recommends off-label treatment).
-    ClinicHead,
-    /// The trust's medical director (approves off-label treatment).
-    MedicalDirector,
-    /// A pharmacist (dispenses).
-    Pharmacist,
-    /// A Helfo caseworker (decides § 3 applications).
-    HelfoCaseworker,
-    /// An analyst at the agency (statistics).
-    Analyst,
-    /// A stockpile manager.
-    StockpileManager,
-    /// An administrator of the service.
-    Administrator,
-}
-
-impl Role {
-    /// Every role.
-    pub const ALL: [Role; 8] = [
-        Role::Prescriber,
-        Role::ClinicHead,
-        Role::MedicalDirector,
-        Role::Pharmacist,
-        Role::HelfoCaseworker,
-        Role::Analyst,
-        Role::StockpileManager,
-        Role::Administrator,
-    ];
-
-    /// The role's name (as in tokens).
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Prescriber => "prescriber",
-            Role::ClinicHead => "clinic_head",
-            Role::MedicalDirector => "medical_director",
-            Role::Pharmacist => "pharmacist",
-            Role::HelfoCaseworker => "helfo_caseworker",
-            Role::Analyst => "analyst",
-            Role::StockpileManager => "stockpile_manager",
-            Role::Administrator => "administrator",
-        }
-    }
-
-    /// The role with this name.
-    pub fn from_name(name: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.name() == name)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use domain::Role;
 
 /// The claims the service reads.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -237,7 +178,7 @@ impl Verifier {
             .iter()
             .map(String::as_str)
             .chain(c.role.as_deref())
-            .filter_map(Role::from_name)
+            .filter_map(Role::from_code)
             .collect();
         Ok(User {
             subject: c.sub,
@@ -319,7 +260,7 @@ impl LocalKey {
             aud: LOCAL_AUDIENCE.into(),
             exp: now + hours * 3600,
             iat: now,
-            roles: roles.iter().map(|r| r.name().to_string()).collect(),
+            roles: roles.iter().map(|r| r.code().to_string()).collect(),
             role: None,
             prescriber_role: prescriber_role.map(str::to_string),
         };

@@ -99,7 +99,7 @@ const DECIDERS: &[Role] = &[
 /// Roles that may register a dispensing.
 const DISPENSERS: &[Role] = &[Role::Pharmacist, Role::Administrator];
 /// Every role (signed in).
-const ANYONE: &[Role] = &Role::ALL;
+const ANYONE: &[Role] = Role::ALL;
 
 /// Every endpoint with the roles it allows (`None`: open to all, no token).
 pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
@@ -315,7 +315,7 @@ fn authorize(
         match v.verify(token.trim()) {
             Ok(user) => {
                 let role = user.role_among(allowed).ok_or_else(|| {
-                    let names: Vec<&str> = allowed.iter().map(|r| r.name()).collect();
+                    let names: Vec<&str> = allowed.iter().map(|r| r.code()).collect();
                     ApiError::new(
                         StatusCode::FORBIDDEN,
                         "Authorization",
@@ -348,7 +348,7 @@ async fn record(
     let record = NewRecord {
         at: now_rfc3339(),
         actor: user.subject.clone(),
-        role: role.name().into(),
+        role: role.code().into(),
         action: action.into(),
         rule_set: rule_set.into(),
         request: String::from_utf8_lossy(request).into_owned(),

@@ -75,13 +75,13 @@ async fn http(
 
 fn claims(role: Role, now: i64) -> Claims {
     Claims {
-        sub: format!("test:{}", role.name()),
+        sub: format!("test:{}", role.code()),
         name: None,
         iss: LOCAL_ISSUER.into(),
         aud: LOCAL_AUDIENCE.into(),
         exp: now + 3600,
         iat: now,
-        roles: vec![role.name().into()],
+        roles: vec![role.code().into()],
         role: None,
         prescriber_role: None,
     }

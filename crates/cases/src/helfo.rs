@@ -1,0 +1,746 @@
+//! **B3–B5** — the individual application to Helfo under blåreseptforskriften § 3, decided
+//! automatically where the rules decide (Helfo's goal, B3), and otherwise sent to a caseworker.
+//!
+//! The order of [`assess`] is the order a caseworker reads the case in: does Helfo pay at all
+//! (the decision engine: F3 the trust pays, § 2 / § 4 directly, the general conditions, B4 who
+//! may apply, B5 the opioid cap), then the § 3 conditions of the form (severity, long-term need,
+//! previous treatment, approved use), then how long the decision lasts (B3 time limits, as
+//! rule data). Patients without a fødselsnummer or D-number take the paper path (B3).
+
+use domain::{
+    ActionKind, Atc, Authorisation, BlockerCode, Date, DecisionRequest, Drug, MonthsPerYear,
+    NyeMetoder, Omeq, Opioid, OpioidKind, Pain, Patient, PatientId, Payer, PrescriberRole,
+    PrescriptionGroup, RefundCode, RuleId, Scheme, Setting, StartedIn, Treatment, Usage,
+};
+use ruleset::{DecisionLimits, RuleSet};
+
+use crate::fields::{FieldError, Fields, Reader};
+use crate::identity::PersonId;
+use crate::{Actor, Refusal, Role};
+
+domain::coded_enum!(
+    /// Where an application stands.
+    State {
+        /// Granted (automatically or by a caseworker): the doctor writes a blue prescription.
+        Granted = "granted",
+        /// Refused, with the reason and the paragraph.
+        Refused = "refused",
+        /// In the caseworker queue, with why it could not be decided automatically.
+        Manual = "manual",
+        /// A paper application (no fødselsnummer or D-number): printed and posted; a caseworker
+        /// registers it and decides.
+        Paper = "paper",
+    }
+);
+
+impl State {
+    /// In bokmål.
+    pub fn describe(self) -> &'static str {
+        match self {
+            State::Granted => "innvilget",
+            State::Refused => "avslått",
+            State::Manual => "til manuell behandling",
+            State::Paper => "papirsøknad – venter på saksbehandler",
+        }
+    }
+
+    /// Whether a caseworker still has to decide.
+    pub fn is_pending(self) -> bool {
+        matches!(self, State::Manual | State::Paper)
+    }
+}
+
+domain::coded_enum!(
+    /// Severity (B3: serious disease, or risk factors that with high probability cause or
+    /// worsen serious disease).
+    Severity {
+        /// Serious disease.
+        Serious = "serious",
+        /// Risk factors that with high probability cause or worsen serious disease.
+        RiskFactors = "risk_factors",
+        /// Neither.
+        NotSerious = "not_serious",
+    }
+);
+
+domain::coded_enum!(
+    /// Previous treatment (B3: weighty medical reasons why the relevant medicines cannot be used).
+    PreviousTreatment {
+        /// The relevant § 2 medicines were tried without effect or with intolerable side effects.
+        TriedFailed = "tried_failed",
+        /// They are contraindicated for this patient.
+        Contraindicated = "contraindicated",
+        /// There is no relevant § 2 medicine for the condition.
+        NoneRelevant = "none_relevant",
+        /// Other reasons (a caseworker judges them).
+        Other = "other",
+        /// Not tried, no reason given.
+        NotTried = "not_tried",
+    }
+);
+
+/// A checked application.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HelfoForm {
+    /// Fødselsnummer, D-number or neither.
+    pub patient_id_kind: PatientId,
+    /// The number, when there is one.
+    pub patient_id: Option<PersonId>,
+    /// Name and birth date, for a paper application.
+    pub patient_name: Option<String>,
+    /// Birth date, for a paper application.
+    pub birth_date: Option<Date>,
+    /// Member of the National Insurance.
+    pub member: bool,
+    /// Age in years, if given (co-payment, not the decision).
+    pub age: Option<u16>,
+    /// The medicine.
+    pub atc: Atc,
+    /// Substance.
+    pub substance: String,
+    /// Brand, if one.
+    pub brand: Option<String>,
+    /// Marketing status.
+    pub authorisation: Authorisation,
+    /// Prescription group.
+    pub prescription_group: Option<PrescriptionGroup>,
+    /// Refund code (ICPC-2 / ICD-10 or DMP's list), if one.
+    pub refund_code: Option<RefundCode>,
+    /// The diagnosis in words.
+    pub diagnosis: String,
+    /// The use is within the approved indication (EEA/UK).
+    pub on_label: bool,
+    /// Scientific documentation is attached (needed outside the approved indication).
+    pub documentation_attached: bool,
+    /// Severity.
+    pub severity: Severity,
+    /// Months of use within one year.
+    pub months_per_year: MonthsPerYear,
+    /// Risk of repeated treatment over a long period / readiness.
+    pub repeated: bool,
+    /// Previous treatment.
+    pub previous_treatment: PreviousTreatment,
+    /// What was tried and why it cannot be used.
+    pub previous_treatment_details: Option<String>,
+    /// A health trust has offered trial treatment (then the trust pays, B3).
+    pub trust_offered_trial: bool,
+    /// Opioids: total daily dose in mg OMEQ, pain type and kind (B5).
+    pub opioid: Opioid,
+}
+
+/// The field names, in the order of the form.
+pub const FIELDS: &[&str] = &[
+    "patient_id_kind",
+    "patient_id",
+    "patient_name",
+    "birth_date",
+    "member",
+    "age",
+    "atc",
+    "substance",
+    "brand",
+    "authorisation",
+    "prescription_group",
+    "refund_code",
+    "diagnosis",
+    "on_label",
+    "documentation_attached",
+    "severity",
+    "months_per_year",
+    "repeated",
+    "previous_treatment",
+    "previous_treatment_details",
+    "trust_offered_trial",
+    "omeq",
+    "pain",
+    "opioid_kind",
+];
+
+fn codes<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|v| code(*v)).collect()
+}
+
+/// Checks the form, with an error next to every field that is wrong.
+pub fn validate(fields: &Fields) -> Result<HelfoForm, Vec<FieldError>> {
+    let mut r = Reader::new(fields);
+    let patient_id_kind = r.choice(
+        "patient_id_kind",
+        PatientId::from_code,
+        &codes(PatientId::ALL, PatientId::code),
+    );
+    let (mut patient_id, mut patient_name, mut birth_date) = (None, None, None);
+    match patient_id_kind {
+        Some(PatientId::None) => {
+            patient_name = Some(r.text("patient_name", "pasientens navn (papirsøknad)"));
+            birth_date = r.date("birth_date");
+        }
+        Some(kind) => {
+            let text = r.text("patient_id", "fødselsnummer eller D-nummer (11 sifre)");
+            if !text.is_empty() {
+                match PersonId::parse(&text, kind) {
+                    Ok(id) => patient_id = Some(id),
+                    Err(e) => r.error("patient_id", e),
+                }
+            }
+        }
+        None => {}
+    }
+    let member = r.yes_no("member");
+    let age = r
+        .optional("age")
+        .map(|_| r.number("age", "alder", 0, 130))
+        .and_then(|a| a.map(|a| a as u16));
+    let atc = r.atc("atc");
+    let substance = r.text("substance", "virkestoff");
+    let brand = r.optional("brand");
+    let authorisation = r.choice(
+        "authorisation",
+        Authorisation::from_code,
+        &codes(Authorisation::ALL, Authorisation::code),
+    );
+    let prescription_group = r.optional_choice(
+        "prescription_group",
+        PrescriptionGroup::from_code,
+        &codes(PrescriptionGroup::ALL, PrescriptionGroup::code),
+    );
+    let refund_code = match r.optional("refund_code") {
+        Some(c) => match RefundCode::parse(&c) {
+            Ok(code) => Some(code),
+            Err(e) => {
+                r.error("refund_code", e);
+                None
+            }
+        },
+        None => None,
+    };
+    let diagnosis = r.text("diagnosis", "diagnosen");
+    let on_label = r.yes_no("on_label");
+    let documentation_attached = r.yes_no("documentation_attached");
+    let severity = r.choice(
+        "severity",
+        Severity::from_code,
+        &codes(Severity::ALL, Severity::code),
+    );
+    let months = r.decimal(
+        "months_per_year",
+        "måneder med behandling i løpet av ett år (0–12)",
+        0.0,
+        12.0,
+    );
+    let repeated = r.yes_no("repeated");
+    let previous_treatment = r.choice(
+        "previous_treatment",
+        PreviousTreatment::from_code,
+        &codes(PreviousTreatment::ALL, PreviousTreatment::code),
+    );
+    let previous_treatment_details = r.optional("previous_treatment_details");
+    if matches!(
+        previous_treatment,
+        Some(
+            PreviousTreatment::TriedFailed
+                | PreviousTreatment::Contraindicated
+                | PreviousTreatment::Other
+        )
+    ) && previous_treatment_details.is_none()
+    {
+        r.error(
+            "previous_treatment_details",
+            "beskriv hva som er prøvd, eller hvorfor det ikke kan brukes (B3)",
+        );
+    }
+    let trust_offered_trial = r.yes_no("trust_offered_trial");
+    let omeq = r
+        .optional("omeq")
+        .and_then(|_| r.decimal("omeq", "døgndose i mg OMEQ", 0.0, 1_000_000.0));
+    let pain = r.optional_choice("pain", Pain::from_code, &codes(Pain::ALL, Pain::code));
+    let opioid_kind = r
+        .optional_choice(
+            "opioid_kind",
+            OpioidKind::from_code,
+            &codes(OpioidKind::ALL, OpioidKind::code),
+        )
+        .unwrap_or(OpioidKind::Standard);
+    if omeq.is_some() && pain.is_none() {
+        r.error("pain", "oppgi smertetype når døgndosen er oppgitt (B5)");
+    }
+    if !r.errors.is_empty() {
+        return Err(r.errors);
+    }
+    match (
+        patient_id_kind,
+        atc,
+        authorisation,
+        severity,
+        months,
+        previous_treatment,
+    ) {
+        (Some(kind), Some(atc), Some(auth), Some(severity), Some(months), Some(prev)) => {
+            Ok(HelfoForm {
+                patient_id_kind: kind,
+                patient_id,
+                patient_name,
+                birth_date,
+                member,
+                age,
+                atc,
+                substance,
+                brand,
+                authorisation: auth,
+                prescription_group,
+                refund_code,
+                diagnosis,
+                on_label,
+                documentation_attached,
+                severity,
+                months_per_year: MonthsPerYear::new(months).unwrap_or(MonthsPerYear::FULL_YEAR),
+                repeated,
+                previous_treatment: prev,
+                previous_treatment_details,
+                trust_offered_trial,
+                opioid: Opioid {
+                    omeq: omeq.and_then(|o| Omeq::new(o).ok()),
+                    pain,
+                    kind: opioid_kind,
+                },
+            })
+        }
+        _ => Err(vec![FieldError {
+            field: "$".into(),
+            message: "skjemaet er ufullstendig".into(),
+        }]),
+    }
+}
+
+/// The facts of the application as a decision request.
+pub fn decision_request(
+    form: &HelfoForm,
+    prescriber: PrescriberRole,
+    date: Date,
+) -> DecisionRequest {
+    DecisionRequest {
+        date,
+        drug: Drug {
+            atc: form.atc,
+            substance: form.substance.clone(),
+            brand: form.brand.clone(),
+            authorisation: form.authorisation,
+            prescription_group: form.prescription_group,
+            thc_percent: None,
+        },
+        usage: Usage {
+            on_label: form.on_label,
+            refund_listed: false,
+            refund_code: form.refund_code.clone(),
+            generally_dangerous_infection: false,
+            mrsa: false,
+            palliative: false,
+            established: true,
+            helfo_documentation: form.on_label || form.documentation_attached,
+            nye_metoder: NyeMetoder::None,
+        },
+        setting: Setting::PatientAdministered,
+        // An application to Helfo: the framework for use started in the trusts (O1) is not
+        // what is being asked; its step 1 leads here anyway.
+        started_in: StartedIn::Primary,
+        prescriber,
+        patient: Patient {
+            id: form.patient_id_kind,
+            member: form.member,
+            other_hf: false,
+            age: form.age,
+        },
+        treatment: Treatment {
+            months_per_year: form.months_per_year,
+            repeated: form.repeated,
+        },
+        opioid: form.opioid.clone(),
+    }
+}
+
+/// What the automatic assessment found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Assessment {
+    /// No application: someone else pays or the doctor writes it directly. Nothing is stored.
+    NotNeeded {
+        /// The rule.
+        rule: RuleId,
+        /// Why, and what to do instead.
+        reason: String,
+    },
+    /// Granted at once.
+    Granted {
+        /// From.
+        valid_from: Date,
+        /// Until (inclusive); `None`: no time limit.
+        valid_until: Option<Date>,
+        /// Why that limit (B3 time limits).
+        limit: String,
+    },
+    /// Refused at once.
+    Refused {
+        /// The rule.
+        rule: RuleId,
+        /// Why, in bokmål, with the paragraph.
+        reason: String,
+    },
+    /// A caseworker must decide.
+    Manual {
+        /// Why it could not be decided automatically.
+        reason: String,
+    },
+    /// A paper application (no fødselsnummer or D-number).
+    Paper {
+        /// What the doctor must do.
+        reason: String,
+    },
+}
+
+impl Assessment {
+    /// The state the case is stored in (`None`: not stored).
+    pub fn state(&self) -> Option<State> {
+        match self {
+            Assessment::NotNeeded { .. } => None,
+            Assessment::Granted { .. } => Some(State::Granted),
+            Assessment::Refused { .. } => Some(State::Refused),
+            Assessment::Manual { .. } => Some(State::Manual),
+            Assessment::Paper { .. } => Some(State::Paper),
+        }
+    }
+
+    /// The reason, as recorded.
+    pub fn reason(&self) -> String {
+        match self {
+            Assessment::NotNeeded { reason, .. }
+            | Assessment::Refused { reason, .. }
+            | Assessment::Manual { reason }
+            | Assessment::Paper { reason } => reason.clone(),
+            Assessment::Granted {
+                valid_from,
+                valid_until,
+                limit,
+            } => match valid_until {
+                Some(u) => format!("Innvilget fra {valid_from} til og med {u} ({limit})."),
+                None => format!("Innvilget fra {valid_from}, uten tidsbegrensning ({limit})."),
+            },
+        }
+    }
+}
+
+/// Decides an application automatically where the rules decide (B3's goal), in the order a
+/// caseworker would read it.
+pub fn assess(
+    form: &HelfoForm,
+    prescriber: PrescriberRole,
+    today: Date,
+    rules: &RuleSet,
+) -> Result<Assessment, FieldError> {
+    let request = decision_request(form, prescriber, today);
+    let decision = decide::decide(&request, rules).map_err(|e| FieldError {
+        field: e.field().trim_start_matches("drug.").into(),
+        message: e.message(),
+    })?;
+    let refused = |rule: RuleId, reason: String| Ok(Assessment::Refused { rule, reason });
+
+    // Does folketrygden pay under § 3 at all? The engine's path says.
+    match decision.scheme {
+        Scheme::S3 => {}
+        Scheme::HList => {
+            return Ok(Assessment::NotNeeded {
+                rule: RuleId::F3,
+                reason: "Legemidlet står på H-reseptlisten for denne bruken: det regionale helseforetaket betaler \
+                         (forskriften § 1b, F3). Søknad til Helfo skal ikke sendes; skriv H-resept."
+                    .into(),
+            });
+        }
+        Scheme::S2 | Scheme::S4 => {
+            return Ok(Assessment::NotNeeded {
+                rule: if decision.scheme == Scheme::S2 {
+                    RuleId::B1
+                } else {
+                    RuleId::B2
+                },
+                reason: format!(
+                    "Kan skrives direkte på blå resept etter {}: ingen søknad.",
+                    if decision.scheme == Scheme::S2 {
+                        "§ 2"
+                    } else {
+                        "§ 4"
+                    }
+                ),
+            });
+        }
+        _ if decision.payer != Payer::Folketrygden => {
+            return Ok(Assessment::NotNeeded {
+                rule: decision
+                    .explanation
+                    .iter()
+                    .rev()
+                    .find(|s| s.applied)
+                    .map_or(RuleId::General, |s| s.rule),
+                reason: format!(
+                    "Beslutningsmotoren gir {} som betaler ({}): søknad til Helfo er ikke veien.",
+                    decision.payer.describe(),
+                    decision.scheme.code()
+                ),
+            });
+        }
+        _ => {}
+    }
+    // What blocks the path: membership, the long-term condition, who applies, the opioid cap.
+    if let Some(b) = decision.blockers.first() {
+        let rule = match b.code {
+            BlockerCode::PrescriberNotQualified => RuleId::B4,
+            BlockerCode::OmeqOverLimit => RuleId::B5,
+            BlockerCode::NotLongTerm | BlockerCode::NotMember => RuleId::General,
+            _ => RuleId::B3,
+        };
+        return refused(rule, format!("{} ({})", b.message, paragraph(rule)));
+    }
+    // A trust that offered trial treatment pays for it too (B3).
+    if form.trust_offered_trial {
+        return refused(
+            RuleId::B3,
+            "Helseforetaket har tilbudt utprøvende behandling og betaler også for den (blåreseptforskriften § 3, B3)."
+                .into(),
+        );
+    }
+    // Severity (B3).
+    match form.severity {
+        Severity::NotSerious => {
+            return refused(
+                RuleId::B3,
+                "Vilkåret om alvorlig sykdom er ikke oppfylt (blåreseptforskriften §§ 1a og 3, B3).".into(),
+            );
+        }
+        Severity::RiskFactors | Severity::Serious => {}
+    }
+    // Approved use (B3): outside the approved indication a specialist applies with documentation.
+    if !form.on_label && !form.documentation_attached {
+        return refused(
+            RuleId::B3,
+            "Bruk utenfor godkjent indikasjon krever vedlagt vitenskapelig dokumentasjon (blåreseptforskriften § 3, B3)."
+                .into(),
+        );
+    }
+    // Previous treatment (B3); cancer pain has no such requirement (domain.md §8, -71).
+    let cancer_pain = form.opioid.pain == Some(Pain::Cancer);
+    if form.previous_treatment == PreviousTreatment::NotTried && !cancer_pain {
+        return refused(
+            RuleId::B3,
+            "Det er ikke gitt tungtveiende medisinske grunner til at relevante legemidler på § 2 ikke kan brukes \
+             (blåreseptforskriften § 3, B3)."
+                .into(),
+        );
+    }
+    // The paper path for patients without a fødselsnummer or D-number (B3).
+    if decision
+        .actions
+        .iter()
+        .any(|a| a.kind == ActionKind::HelfoPaperApplication)
+    {
+        return Ok(Assessment::Paper {
+            reason: "Pasienten har verken fødselsnummer eller D-nummer: søknaden må sendes på papir (B3). Skriv ut \
+                     søknaden, signer og send den til Helfo; en saksbehandler registrerer og avgjør den."
+                .into(),
+        });
+    }
+    // What needs a person's judgment goes to the caseworker queue, with why.
+    let mut manual = Vec::new();
+    if form.severity == Severity::RiskFactors {
+        manual.push("risikofaktorer i stedet for alvorlig sykdom må vurderes skjønnsmessig");
+    }
+    if !form.on_label {
+        manual.push("vitenskapelig dokumentasjon for bruk utenfor godkjent indikasjon må vurderes");
+    }
+    if form.previous_treatment == PreviousTreatment::Other {
+        manual.push("andre grunner for ikke å bruke relevante § 2-legemidler må vurderes");
+    }
+    if !manual.is_empty() {
+        return Ok(Assessment::Manual {
+            reason: format!("Til manuell behandling: {}.", manual.join("; ")),
+        });
+    }
+    let (valid_until, limit) = valid_until(form, today, rules)?;
+    Ok(Assessment::Granted {
+        valid_from: today,
+        valid_until,
+        limit,
+    })
+}
+
+fn paragraph(rule: RuleId) -> &'static str {
+    match rule {
+        RuleId::B4 => "blåreseptforskriften § 3, B4",
+        RuleId::B5 => "blåreseptforskriften § 3, refusjonskode -71, B5",
+        RuleId::General => "blåreseptforskriften § 1b og folketrygdloven § 5-14",
+        _ => "blåreseptforskriften § 3, B3",
+    }
+}
+
+/// How long a grant lasts (B3 time limits, rule data): pregabalin never ends, then the limited
+/// groups in file order, then other group A/B medicines; otherwise no end date.
+pub fn valid_until(
+    form: &HelfoForm,
+    from: Date,
+    rules: &RuleSet,
+) -> Result<(Option<Date>, String), FieldError> {
+    let limits: &DecisionLimits = &rules
+        .decision_limits
+        .at(from)
+        .map_err(|e| FieldError {
+            field: "date".into(),
+            message: e.to_string(),
+        })?
+        .value;
+    let months = limit_months(form, limits);
+    let Some((months, why)) = months else {
+        return Ok((None, "B3: vedtaket er ikke tidsbegrenset".into()));
+    };
+    let end = from
+        .plus_months(u32::from(months))
+        .and_then(|d| d.previous_day())
+        .ok_or_else(|| FieldError {
+            field: "date".into(),
+            message: "datoen er utenfor kalenderen".into(),
+        })?;
+    Ok((Some(end), format!("B3: {why}, {months} måneder")))
+}
+
+fn limit_months(form: &HelfoForm, limits: &DecisionLimits) -> Option<(u16, String)> {
+    if limits.unlimited.iter().any(|a| form.atc.is_in(a)) {
+        return None;
+    }
+    for g in &limits.limited {
+        let by_atc = g.atc.iter().any(|a| form.atc.is_in(a));
+        let by_code = g
+            .refund_code
+            .as_ref()
+            .is_some_and(|c| form.refund_code.as_ref() == Some(c));
+        let by_marketing = g.not_marketed && form.authorisation != Authorisation::Marketed;
+        if by_atc || by_code || by_marketing {
+            return Some((g.months, g.name.clone()));
+        }
+    }
+    matches!(
+        form.prescription_group,
+        Some(PrescriptionGroup::A | PrescriptionGroup::B)
+    )
+    .then(|| (limits.group_ab_months, "reseptgruppe A/B".to_string()))
+}
+
+/// A caseworker's decision on a case in the queue.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ruling {
+    /// Granted, until the date given (or without limit).
+    Grant {
+        /// Until (inclusive).
+        valid_until: Option<Date>,
+    },
+    /// Refused.
+    Refuse,
+}
+
+/// Checks that `actor` may decide a case in `state`: Helfo caseworkers decide, and only what
+/// waits for them. A reason is required.
+pub fn rule_on(
+    state: State,
+    ruling: &Ruling,
+    reason: &str,
+    actor: &Actor,
+    today: Date,
+) -> Result<(State, String), Refusal> {
+    if actor.role != Role::HelfoCaseworker {
+        return Err(Refusal::Forbidden(
+            "bare en saksbehandler i Helfo kan avgjøre søknader".into(),
+        ));
+    }
+    if !state.is_pending() {
+        return Err(Refusal::Conflict(format!(
+            "søknaden er allerede {}",
+            state.describe()
+        )));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Refusal::Invalid(vec![FieldError {
+            field: "reason".into(),
+            message: "skriv en begrunnelse for vedtaket".into(),
+        }]));
+    }
+    Ok(match ruling {
+        Ruling::Grant { valid_until } => {
+            if valid_until.is_some_and(|u| u < today) {
+                return Err(Refusal::Invalid(vec![FieldError {
+                    field: "valid_until".into(),
+                    message: format!("sluttdatoen kan ikke ligge før i dag ({today})"),
+                }]));
+            }
+            let until = valid_until.map_or("uten tidsbegrensning".to_string(), |u| {
+                format!("til og med {u}")
+            });
+            (
+                State::Granted,
+                format!(
+                    "Innvilget av {} (saksbehandler) {today}, {until}. {reason}",
+                    actor.name
+                ),
+            )
+        }
+        Ruling::Refuse => (
+            State::Refused,
+            format!(
+                "Avslått av {} (saksbehandler) {today}. {reason}",
+                actor.name
+            ),
+        ),
+    })
+}
+
+/// A granted decision, as dispensing is checked against it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant {
+    /// The case.
+    pub case_id: i64,
+    /// The substance.
+    pub atc: Atc,
+    /// From.
+    pub valid_from: Date,
+    /// Until (inclusive).
+    pub valid_until: Option<Date>,
+    /// The opioid daily dose decided, mg OMEQ.
+    pub omeq: Option<f64>,
+}
+
+/// Which decision covers a blue prescription for `atc` on `date` with `omeq` mg per day (B5:
+/// with several opioid decisions the one with the highest daily dose applies, and the
+/// prescribed dose must not exceed it).
+pub fn covering(
+    grants: &[Grant],
+    atc: Atc,
+    date: Date,
+    omeq: Option<f64>,
+) -> Result<&Grant, String> {
+    let valid: Vec<&Grant> = grants
+        .iter()
+        .filter(|g| g.atc == atc || atc.is_in(&g.atc))
+        .filter(|g| g.valid_from <= date && g.valid_until.is_none_or(|u| date <= u))
+        .collect();
+    let Some(best) = valid
+        .iter()
+        .copied()
+        .max_by(|a, b| a.omeq.unwrap_or(0.0).total_cmp(&b.omeq.unwrap_or(0.0)))
+    else {
+        return Err(format!(
+            "pasienten har ikke et gyldig vedtak om individuell stønad for {atc} på {date}"
+        ));
+    };
+    match (omeq, best.omeq) {
+        (Some(prescribed), Some(decided)) if prescribed > decided => Err(format!(
+            "foreskrevet døgndose {prescribed} mg OMEQ er over vedtakets {decided} mg OMEQ (B5)"
+        )),
+        _ => Ok(best),
+    }
+}
+
+#[cfg(test)]
+mod tests;

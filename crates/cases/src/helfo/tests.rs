@@ -1,0 +1,258 @@
+use super::*;
+
+fn day(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+fn rules() -> RuleSet {
+    RuleSet::embedded().unwrap()
+}
+
+/// A § 3 application that meets every condition: a GP applies for a group C medicine used
+/// within its indication, after the § 2 alternatives failed.
+pub fn granted_form() -> Fields {
+    [
+        ("patient_id_kind", "fnr"),
+        ("patient_id", "01010012356"),
+        ("member", "ja"),
+        ("atc", "R03DC03"),
+        ("substance", "montelukast"),
+        ("authorisation", "marketed"),
+        ("prescription_group", "C"),
+        ("diagnosis", "Astma, vedvarende"),
+        ("on_label", "ja"),
+        ("severity", "serious"),
+        ("months_per_year", "12"),
+        ("previous_treatment", "tried_failed"),
+        (
+            "previous_treatment_details",
+            "Inhalasjonssteroider uten tilstrekkelig effekt",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn assess_fields(f: &Fields, role: PrescriberRole) -> Assessment {
+    let form = validate(f).unwrap();
+    assess(&form, role, day("2026-11-24"), &rules()).unwrap()
+}
+
+#[test]
+fn b3_all_conditions_met_is_granted_at_once_without_time_limit() {
+    match assess_fields(&granted_form(), PrescriberRole::Gp) {
+        Assessment::Granted {
+            valid_from,
+            valid_until,
+            ..
+        } => {
+            assert_eq!(valid_from, day("2026-11-24"));
+            assert_eq!(valid_until, None, "B3 time limits: as a rule none");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn b3_time_limits_come_from_the_rule_data() {
+    let mut f = granted_form();
+    f.insert("prescription_group".into(), "A".into());
+    match assess_fields(&f, PrescriberRole::Specialist) {
+        Assessment::Granted { valid_until, .. } => {
+            assert_eq!(valid_until, Some(day("2028-11-23")), "group A/B: 2 years")
+        }
+        other => panic!("{other:?}"),
+    }
+    // An opioid for non-cancer pain: one year.
+    let mut f = granted_form();
+    for (k, v) in [
+        ("atc", "N02AA05"),
+        ("substance", "oksykodon"),
+        ("prescription_group", "A"),
+        ("omeq", "90"),
+        ("pain", "non_cancer"),
+    ] {
+        f.insert(k.into(), v.into());
+    }
+    match assess_fields(&f, PrescriberRole::Gp) {
+        Assessment::Granted { valid_until, .. } => assert_eq!(valid_until, Some(day("2027-11-23"))),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn b5_opioid_dose_above_the_cap_is_refused_with_the_paragraph() {
+    let mut f = granted_form();
+    for (k, v) in [
+        ("atc", "N02AA05"),
+        ("substance", "oksykodon"),
+        ("omeq", "350"),
+        ("pain", "non_cancer"),
+    ] {
+        f.insert(k.into(), v.into());
+    }
+    match assess_fields(&f, PrescriberRole::PainClinic) {
+        Assessment::Refused { rule, reason } => {
+            assert_eq!(rule, RuleId::B5);
+            assert!(reason.contains("§ 3"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn b4_a_gp_applying_for_what_needs_a_specialist_is_refused() {
+    let mut f = granted_form();
+    f.insert("atc".into(), "C10AX13".into());
+    f.insert("substance".into(), "evolokumab".into());
+    match assess_fields(&f, PrescriberRole::Gp) {
+        Assessment::Refused { rule, .. } => assert_eq!(rule, RuleId::B4),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn b3_conditions_refuse_or_send_to_a_caseworker() {
+    let mut not_serious = granted_form();
+    not_serious.insert("severity".into(), "not_serious".into());
+    assert!(matches!(
+        assess_fields(&not_serious, PrescriberRole::Gp),
+        Assessment::Refused {
+            rule: RuleId::B3,
+            ..
+        }
+    ));
+    let mut not_tried = granted_form();
+    not_tried.insert("previous_treatment".into(), "not_tried".into());
+    assert!(matches!(
+        assess_fields(&not_tried, PrescriberRole::Gp),
+        Assessment::Refused {
+            rule: RuleId::B3,
+            ..
+        }
+    ));
+    let mut short = granted_form();
+    short.insert("months_per_year".into(), "2".into());
+    assert!(matches!(
+        assess_fields(&short, PrescriberRole::Gp),
+        Assessment::Refused {
+            rule: RuleId::General,
+            ..
+        }
+    ));
+    let mut risk = granted_form();
+    risk.insert("severity".into(), "risk_factors".into());
+    assert!(matches!(
+        assess_fields(&risk, PrescriberRole::Gp),
+        Assessment::Manual { .. }
+    ));
+    let mut off_label = granted_form();
+    off_label.insert("on_label".into(), "nei".into());
+    off_label.insert("documentation_attached".into(), "ja".into());
+    assert!(matches!(
+        assess_fields(&off_label, PrescriberRole::Specialist),
+        Assessment::Manual { .. }
+    ));
+}
+
+#[test]
+fn f3_a_listed_medicine_stops_at_once_the_trust_pays() {
+    let mut f = granted_form();
+    f.insert("atc".into(), "H02AB13".into());
+    f.insert("substance".into(), "deflazacort".into());
+    assert!(matches!(
+        assess_fields(&f, PrescriberRole::Specialist),
+        Assessment::NotNeeded {
+            rule: RuleId::F3,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn b3_no_identity_number_takes_the_paper_path() {
+    let mut f = granted_form();
+    f.insert("patient_id_kind".into(), "none".into());
+    f.remove("patient_id");
+    f.insert("patient_name".into(), "Ana Testesen".into());
+    f.insert("birth_date".into(), "1980-05-15".into());
+    assert!(matches!(
+        assess_fields(&f, PrescriberRole::Gp),
+        Assessment::Paper { .. }
+    ));
+}
+
+#[test]
+fn the_form_names_each_wrong_field() {
+    let mut f = granted_form();
+    f.insert("patient_id".into(), "01010012357".into());
+    f.insert("months_per_year".into(), "13".into());
+    f.insert("omeq".into(), "abc".into());
+    let errors = validate(&f).unwrap_err();
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["patient_id", "months_per_year", "omeq"]);
+}
+
+#[test]
+fn only_a_caseworker_decides_and_only_pending_cases() {
+    let today = day("2026-11-24");
+    let caseworker = Actor {
+        subject: "s".into(),
+        name: "Sara Saksbehandler".into(),
+        role: Role::HelfoCaseworker,
+        trust: None,
+    };
+    let doctor = Actor {
+        role: Role::Prescriber,
+        ..caseworker.clone()
+    };
+    let grant = Ruling::Grant { valid_until: None };
+    assert!(matches!(
+        rule_on(State::Manual, &grant, "ok", &doctor, today),
+        Err(Refusal::Forbidden(_))
+    ));
+    assert!(matches!(
+        rule_on(State::Granted, &grant, "ok", &caseworker, today),
+        Err(Refusal::Conflict(_))
+    ));
+    let (to, record) = rule_on(
+        State::Paper,
+        &Ruling::Refuse,
+        "mangler dokumentasjon",
+        &caseworker,
+        today,
+    )
+    .unwrap();
+    assert_eq!(to, State::Refused);
+    assert!(record.contains("Sara Saksbehandler"));
+}
+
+#[test]
+fn b5_dispensing_is_checked_against_the_highest_dose_decision() {
+    let atc = domain::Atc::parse("N02AA05").unwrap();
+    let grants = [
+        Grant {
+            case_id: 1,
+            atc,
+            valid_from: day("2026-01-01"),
+            valid_until: Some(day("2026-12-31")),
+            omeq: Some(60.0),
+        },
+        Grant {
+            case_id: 2,
+            atc,
+            valid_from: day("2026-06-01"),
+            valid_until: None,
+            omeq: Some(90.0),
+        },
+    ];
+    assert_eq!(
+        covering(&grants, atc, day("2026-07-01"), Some(80.0))
+            .unwrap()
+            .case_id,
+        2
+    );
+    assert!(covering(&grants, atc, day("2026-07-01"), Some(120.0)).is_err());
+    assert!(covering(&grants, atc, day("2025-07-01"), None).is_err());
+}

@@ -6,6 +6,7 @@
 //! **Architecture invariant:** this is the only crate that knows SQL. Queries are checked at run
 //! time (`sqlx::query`), so building needs no database.
 
+mod cases;
 pub mod chain;
 mod writer;
 
@@ -15,6 +16,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
 
+pub use cases::{CaseData, CaseEvent, CaseFilter, CaseRecord};
 pub use chain::{NewRecord, Record};
 pub use writer::{AuditWriter, Receipt};
 
@@ -79,6 +81,21 @@ pub enum StoreError {
     /// The URL names a database this store does not support.
     #[error("ukjent database-URL «{0}»: ventet postgres://… eller sqlite://…")]
     UnknownUrl(String),
+    /// The case has changed since the version the change was made from.
+    #[error(
+        "sak {id} er endret av noen andre i mellomtiden (versjon {current}, skjemaet var fra versjon {expected})"
+    )]
+    Stale {
+        /// The case.
+        id: i64,
+        /// The version the change was made from.
+        expected: i64,
+        /// The version now.
+        current: i64,
+    },
+    /// No such case.
+    #[error("sak {0} finnes ikke")]
+    NotFound(i64),
     /// The audit writer has stopped.
     #[error("revisjonsloggen er stoppet")]
     WriterStopped,

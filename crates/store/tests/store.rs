@@ -112,3 +112,118 @@ async fn the_first_signing_key_stays() {
         assert_eq!(second, first);
     }
 }
+
+fn event(action: &str, to: &str) -> store::CaseEvent {
+    store::CaseEvent {
+        version: 0,
+        at: "2026-11-24T10:00:00.000Z".into(),
+        actor: "lege-1".into(),
+        actor_name: "Kari Lege".into(),
+        role: "prescriber".into(),
+        action: action.into(),
+        from_state: None,
+        to_state: to.into(),
+        record: format!("{action} → {to}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_changes_only_from_its_current_version_and_keeps_every_event() {
+    for db in TestDb::all().await {
+        let store = Store::open(&db.location).await.unwrap();
+        let data = store::CaseData {
+            kind: "off_label".into(),
+            state: "draft".into(),
+            author: "lege-1".into(),
+            author_name: "Kari Lege".into(),
+            trust: Some("OUS".into()),
+            atc: "L01FF02".into(),
+            substance: "pembrolizumab «æøå»".into(),
+            patients: 1,
+            cost_ore: 85_000_000,
+            fields: "{\"atc\":\"L01FF02\"}".into(),
+            omeq: Some(90.5),
+            created: "2026-11-24T10:00:00.000Z".into(),
+            ..Default::default()
+        };
+        let id = store
+            .create_case(&data, &event("create", "draft"))
+            .await
+            .unwrap();
+        let stored = store.case(id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.version, &stored.data),
+            (1, &data),
+            "{:?}",
+            db.location
+        );
+
+        let submitted = store::CaseData {
+            state: "submitted".into(),
+            ..data.clone()
+        };
+        let v2 = store
+            .update_case(id, 1, &submitted, &event("submit", "submitted"))
+            .await
+            .unwrap();
+        assert_eq!(v2, 2);
+        // A second change made from version 1 (a stale form) is refused and writes nothing.
+        let stale = store::CaseData {
+            state: "withdrawn".into(),
+            ..data.clone()
+        };
+        match store
+            .update_case(id, 1, &stale, &event("withdraw", "withdrawn"))
+            .await
+        {
+            Err(store::StoreError::Stale {
+                expected: 1,
+                current: 2,
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        let now = store.case(id).await.unwrap().unwrap();
+        assert_eq!((now.version, now.data.state.as_str()), (2, "submitted"));
+        let events = store.case_events(id).await.unwrap();
+        let seen: Vec<(i64, &str)> = events
+            .iter()
+            .map(|e| (e.version, e.action.as_str()))
+            .collect();
+        assert_eq!(seen, [(1, "create"), (2, "submit")]);
+
+        let listed = store
+            .cases(&store::CaseFilter {
+                kind: Some("off_label".into()),
+                states: vec!["submitted".into(), "recommended".into()],
+                trust_or_home: Some("OUS".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(
+            store
+                .cases(&store::CaseFilter {
+                    author: Some("x".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let mut raw = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+        assert!(
+            sqlx::query("DELETE FROM case_events")
+                .execute(&mut raw)
+                .await
+                .is_err(),
+            "case events are append-only"
+        );
+        assert!(matches!(
+            store.update_case(9999, 1, &data, &event("x", "y")).await,
+            Err(store::StoreError::NotFound(9999))
+        ));
+    }
+}

@@ -84,6 +84,10 @@ enum Cmd {
             requires = "oidc_issuer"
         )]
         oidc_jwks: Option<PathBuf>,
+        /// Slå av den lokale innloggingen på nettsidene (brukerne i local-users.toml). Bruk
+        /// dette i drift med en ekstern utsteder.
+        #[arg(long, env = "LEGEMIDDEL_NO_LOCAL_SIGN_IN")]
+        no_local_sign_in: bool,
     },
     /// Opprett eller oppgrader databasen (gjøres også ved oppstart).
     Migrate {
@@ -273,6 +277,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             oidc_issuer,
             oidc_audience,
             oidc_jwks,
+            no_local_sign_in,
         } => {
             let oidc = match (oidc_issuer, oidc_jwks) {
                 (Some(issuer), Some(jwks)) => Some(server::Oidc {
@@ -283,7 +288,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }),
                 _ => None,
             };
-            service::serve(store.location(), listen, rules, oidc)?;
+            service::serve(store.location(), listen, rules, oidc, !no_local_sign_in)?;
             Ok(())
         }
         Cmd::Migrate { store } => {

@@ -22,6 +22,7 @@ pub fn serve(
     listen: SocketAddr,
     rules: Arc<RuleSet>,
     oidc: Option<Oidc>,
+    local_sign_in: bool,
 ) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .json()
@@ -33,7 +34,7 @@ pub fn serve(
         .init();
     runtime()?.block_on(async move {
         let described = location.describe();
-        let app = App::build(Config { listen, location, rules: rules.clone(), oidc }).await?;
+        let app = App::build(Config { listen, location, rules: rules.clone(), oidc, local_sign_in }).await?;
         let addr = app.local_addr();
         tracing::info!(addr = %addr, store = %described, rule_set = %rules.version(), "legemiddel lytter");
         eprintln!("legemiddel lytter på http://{addr} ({described}); stopp med Ctrl-C");

@@ -50,6 +50,9 @@ pub struct Claims {
     /// The prescriber's role in decisions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prescriber_role: Option<String>,
+    /// The health trust the user works for (off-label approvals are per trust, O2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<String>,
 }
 
 /// A verified caller.
@@ -63,6 +66,8 @@ pub struct User {
     pub roles: Vec<Role>,
     /// The prescriber's role, where the token says.
     pub prescriber_role: Option<String>,
+    /// The health trust, where the token says.
+    pub trust: Option<String>,
 }
 
 impl User {
@@ -185,6 +190,7 @@ impl Verifier {
             name: c.name,
             roles,
             prescriber_role: c.prescriber_role,
+            trust: c.trust,
         })
     }
 }
@@ -263,7 +269,54 @@ impl LocalKey {
             roles: roles.iter().map(|r| r.code().to_string()).collect(),
             role: None,
             prescriber_role: prescriber_role.map(str::to_string),
+            trust: None,
         };
         self.sign_claims(&claims)
     }
+
+    /// Signs a token for `who`, valid for `hours` from `now` (epoch seconds).
+    pub fn sign_identity(&self, who: &Identity, now: i64, hours: i64) -> String {
+        self.sign_claims(&Claims {
+            sub: who.subject.clone(),
+            name: Some(who.name.clone()),
+            iss: LOCAL_ISSUER.into(),
+            aud: LOCAL_AUDIENCE.into(),
+            exp: now + hours * 3600,
+            iat: now,
+            roles: who.roles.iter().map(|r| r.code().to_string()).collect(),
+            role: None,
+            prescriber_role: who.prescriber_role.clone(),
+            trust: who.trust.clone(),
+        })
+    }
+}
+
+/// Who a locally signed token is for.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// Subject (user id in the audit trail).
+    pub subject: String,
+    /// Display name.
+    pub name: String,
+    /// Roles.
+    #[serde(deserialize_with = "roles")]
+    pub roles: Vec<Role>,
+    /// The prescriber's role in decisions.
+    #[serde(default)]
+    pub prescriber_role: Option<String>,
+    /// The health trust.
+    #[serde(default)]
+    pub trust: Option<String>,
+}
+
+fn roles<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Role>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    names
+        .iter()
+        .map(|n| {
+            Role::from_code(n)
+                .ok_or_else(|| serde::de::Error::custom(format!("ukjent rolle «{n}»")))
+        })
+        .collect()
 }

@@ -6,8 +6,12 @@
 //! [`App::build`] path serves `legemiddel serve` and the tests.
 
 pub mod auth;
+mod cases_api;
 pub mod cds;
 mod metrics;
+mod web;
+mod workflow;
+mod xlsx;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,6 +45,8 @@ pub struct Config {
     pub rules: Arc<RuleSet>,
     /// An external OpenID Connect issuer, besides the local one.
     pub oidc: Option<Oidc>,
+    /// Whether the web pages offer the local sign-in (the users of `local-users.toml`).
+    pub local_sign_in: bool,
 }
 
 /// An external token issuer (e.g. HelseID).
@@ -73,8 +79,11 @@ pub enum StartError {
     Auth(String),
 }
 
-struct AppState {
+/// What every handler shares.
+pub struct AppState {
     rules: Arc<RuleSet>,
+    /// The local signing key, when local sign-in is on.
+    local_key: Option<LocalKey>,
     store: Store,
     audit: AuditWriter,
     verifiers: Vec<Verifier>,
@@ -88,7 +97,7 @@ pub struct App {
 }
 
 /// Roles that may ask for a decision.
-const DECIDERS: &[Role] = &[
+pub(crate) const DECIDERS: &[Role] = &[
     Role::Prescriber,
     Role::ClinicHead,
     Role::MedicalDirector,
@@ -113,6 +122,42 @@ pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
     ("POST", "/api/v1/dispense", Some(DISPENSERS)),
     ("GET", "/api/v1/rules", Some(ANYONE)),
     ("GET", "/cds-services", None),
+    ("POST", "/api/v1/off-label", Some(cases_api::APPLICANTS)),
+    ("GET", "/api/v1/off-label", Some(cases_api::OFF_LABEL_STAFF)),
+    (
+        "GET",
+        "/api/v1/off-label/{id}",
+        Some(cases_api::OFF_LABEL_STAFF),
+    ),
+    ("PUT", "/api/v1/off-label/{id}", Some(cases_api::APPLICANTS)),
+    (
+        "POST",
+        "/api/v1/off-label/{id}/moves",
+        Some(cases_api::OFF_LABEL_ACTORS),
+    ),
+    ("POST", "/api/v1/helfo/lookup", Some(cases_api::APPLICANTS)),
+    (
+        "POST",
+        "/api/v1/helfo/applications",
+        Some(cases_api::APPLICANTS),
+    ),
+    (
+        "GET",
+        "/api/v1/helfo/applications/{id}",
+        Some(cases_api::HELFO_READERS),
+    ),
+    (
+        "POST",
+        "/api/v1/helfo/applications/{id}/ruling",
+        Some(cases_api::CASEWORKERS),
+    ),
+    ("GET", "/api/v1/helfo/queue", Some(cases_api::CASEWORKERS)),
+    ("POST", "/api/v1/helfo/coverage", Some(cases_api::COVERAGE)),
+    (
+        "GET",
+        "/api/v1/overviews/{name}",
+        Some(cases_api::OVERVIEW_READERS),
+    ),
     (
         "POST",
         "/cds-services/legemiddel-order-select",
@@ -155,6 +200,7 @@ impl App {
         let audit = AuditWriter::start(store.clone()).await?;
         let state = Arc::new(AppState {
             rules: config.rules,
+            local_key: config.local_sign_in.then_some(key),
             store,
             audit,
             verifiers,
@@ -196,6 +242,28 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/decide", post(decide_one))
         .route("/api/v1/dispense", post(dispense_one))
         .route("/api/v1/rules", get(rules_in_force))
+        .route(
+            "/api/v1/off-label",
+            post(cases_api::off_label_create).get(cases_api::off_label_list),
+        )
+        .route(
+            "/api/v1/off-label/{id}",
+            get(cases_api::case_get).put(cases_api::off_label_update),
+        )
+        .route(
+            "/api/v1/off-label/{id}/moves",
+            post(cases_api::off_label_move),
+        )
+        .route("/api/v1/helfo/lookup", post(cases_api::helfo_lookup))
+        .route("/api/v1/helfo/applications", post(cases_api::helfo_create))
+        .route("/api/v1/helfo/applications/{id}", get(cases_api::case_get))
+        .route(
+            "/api/v1/helfo/applications/{id}/ruling",
+            post(cases_api::helfo_ruling),
+        )
+        .route("/api/v1/helfo/queue", get(cases_api::helfo_queue))
+        .route("/api/v1/helfo/coverage", post(cases_api::helfo_coverage))
+        .route("/api/v1/overviews/{name}", get(cases_api::overview_get))
         .layer(DefaultBodyLimit::max(256 * 1024))
         .merge(
             Router::new()
@@ -214,6 +282,7 @@ fn router(state: Arc<AppState>) -> Router {
             post(cds_hook).layer(DefaultBodyLimit::max(1024 * 1024)),
         )
         .merge(api)
+        .merge(web::routes().layer(DefaultBodyLimit::max(256 * 1024)))
         .layer(middleware::from_fn_with_state(state.clone(), measure))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -223,10 +292,10 @@ fn router(state: Arc<AppState>) -> Router {
 }
 
 /// An answer with a status and `{"error": {"field", "message"}}`.
-struct ApiError {
-    status: StatusCode,
-    field: String,
-    message: String,
+pub(crate) struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) field: String,
+    pub(crate) message: String,
 }
 
 impl ApiError {
@@ -294,7 +363,7 @@ fn audited(receipt: &store::Receipt, body: Vec<u8>) -> Response {
 }
 
 /// The caller, if the token verifies and grants one of `allowed`.
-fn authorize(
+pub(crate) fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     allowed: &[Role],
@@ -336,7 +405,7 @@ fn authorize(
 
 /// Records what was asked and answered; only then may the answer go out. The receipt's
 /// sequence number goes back in the `X-Audit-Seq` header, so a caller can cite the record.
-async fn record(
+pub(crate) async fn record(
     state: &AppState,
     user: &User,
     role: Role,
@@ -636,7 +705,7 @@ pub fn now_epoch() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     use chrono::Datelike;
     let d = chrono::Local::now().date_naive();
     Date::from_ymd(d.year(), d.month(), d.day())

@@ -27,6 +27,7 @@ async fn spawn(db: TestDb) -> TestApp {
         location: db.location.clone(),
         rules,
         oidc: None,
+        local_sign_in: true,
     };
     let app = App::build(config).await.expect("the app builds");
     let addr = app.local_addr();
@@ -84,6 +85,7 @@ fn claims(role: Role, now: i64) -> Claims {
         roles: vec![role.code().into()],
         role: None,
         prescriber_role: None,
+        trust: None,
     }
 }
 

@@ -1,0 +1,707 @@
+//! The case workflows' JSON API (`/api/v1/off-label`, `/api/v1/helfo`, `/api/v1/overviews`).
+//! Thin: parse, authorize, call [`crate::workflow`], answer. Every refusal says why, with the
+//! field it is about: 403 (the role may not), 409 (the case is elsewhere, or has moved since the
+//! caller's version), 422 (a field is wrong; all of them are listed).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cases::helfo::{self, Assessment, Ruling};
+use cases::off_label::{self, Move, Request};
+use cases::overview::{self, Granularity, Table};
+use cases::{Fields, Refusal};
+use domain::{Atc, Date, Role};
+use serde_json::{Value, json};
+use store::{CaseEvent, CaseFilter, CaseRecord};
+
+use crate::workflow::{self, HelfoSubmitted, WorkflowError};
+use crate::{ApiError, AppState, authorize, today};
+
+/// Who may file and follow off-label applications.
+pub const OFF_LABEL_STAFF: &[Role] = &[
+    Role::Prescriber,
+    Role::ClinicHead,
+    Role::MedicalDirector,
+    Role::Administrator,
+    Role::Analyst,
+];
+/// Who may act on off-label applications.
+pub const OFF_LABEL_ACTORS: &[Role] = &[Role::Prescriber, Role::ClinicHead, Role::MedicalDirector];
+/// Who may apply to Helfo.
+pub const APPLICANTS: &[Role] = &[Role::Prescriber];
+/// Who may read § 3 cases.
+pub const HELFO_READERS: &[Role] = &[Role::Prescriber, Role::HelfoCaseworker, Role::Administrator];
+/// Helfo's caseworkers.
+pub const CASEWORKERS: &[Role] = &[Role::HelfoCaseworker];
+/// Who checks a dispensing against the patient's decisions.
+pub const COVERAGE: &[Role] = &[Role::Pharmacist, Role::Prescriber, Role::HelfoCaseworker];
+/// Who reads the overviews (O4).
+pub const OVERVIEW_READERS: &[Role] = &[
+    Role::ClinicHead,
+    Role::MedicalDirector,
+    Role::Analyst,
+    Role::Administrator,
+];
+
+/// A workflow refusal as an HTTP answer.
+pub struct CaseError(pub WorkflowError);
+
+impl From<WorkflowError> for CaseError {
+    fn from(e: WorkflowError) -> Self {
+        CaseError(e)
+    }
+}
+
+impl From<ApiError> for CaseError {
+    fn from(e: ApiError) -> Self {
+        // 401 is carried as an error on `Authorization` (see `status_and_errors`).
+        let refusal = match e.status {
+            StatusCode::FORBIDDEN => Refusal::Forbidden(e.message),
+            _ => Refusal::Invalid(vec![cases::FieldError {
+                field: if e.status == StatusCode::UNAUTHORIZED {
+                    "Authorization".into()
+                } else {
+                    e.field
+                },
+                message: e.message,
+            }]),
+        };
+        CaseError(WorkflowError::Refused(refusal))
+    }
+}
+
+/// Status and errors of a refusal (shared with the web pages).
+pub fn status_and_errors(e: &WorkflowError) -> (StatusCode, Vec<cases::FieldError>) {
+    let one = |field: &str, message: String| {
+        vec![cases::FieldError {
+            field: field.into(),
+            message,
+        }]
+    };
+    match e {
+        WorkflowError::Refused(Refusal::Forbidden(m)) => {
+            (StatusCode::FORBIDDEN, one("$", m.clone()))
+        }
+        WorkflowError::Refused(Refusal::Conflict(m)) => {
+            (StatusCode::CONFLICT, one("state", m.clone()))
+        }
+        WorkflowError::Refused(Refusal::Invalid(errors)) => {
+            let status = if errors.iter().any(|e| e.field == "Authorization") {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            (status, errors.clone())
+        }
+        WorkflowError::Stale(m) => (StatusCode::CONFLICT, one("version", m.clone())),
+        WorkflowError::NotFound => (StatusCode::NOT_FOUND, one("id", "saken finnes ikke".into())),
+        WorkflowError::Store(err) => {
+            tracing::error!(error = %err, "saksbehandling");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                one(
+                    "$",
+                    "databasen svarte ikke; ingenting er endret, prøv igjen".into(),
+                ),
+            )
+        }
+    }
+}
+
+impl IntoResponse for CaseError {
+    fn into_response(self) -> Response {
+        let (status, errors) = status_and_errors(&self.0);
+        let body = json!({
+            "error": { "field": errors[0].field, "message": errors[0].message },
+            "errors": errors.iter().map(|e| json!({"field": e.field, "message": e.message})).collect::<Vec<_>>(),
+        });
+        let mut response = (status, json_type(), body.to_string()).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+fn json_type() -> [(header::HeaderName, HeaderValue); 1] {
+    [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )]
+}
+
+fn json_answer(status: StatusCode, body: Value) -> Response {
+    (status, json_type(), body.to_string()).into_response()
+}
+
+fn body_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, CaseError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(bad("$", "ventet et JSON-objekt")),
+        Err(e) => Err(bad("$", &format!("ugyldig JSON: {e}"))),
+    }
+}
+
+fn bad(field: &str, message: &str) -> CaseError {
+    CaseError(WorkflowError::Refused(Refusal::Invalid(vec![
+        cases::FieldError {
+            field: field.into(),
+            message: message.into(),
+        },
+    ])))
+}
+
+/// The form's fields from JSON: strings as they are, numbers and booleans as text, arrays of
+/// strings as lines (evaluation dates, stop rules).
+pub fn fields_from_json(value: Option<&Value>) -> Result<Fields, CaseError> {
+    let Some(Value::Object(map)) = value else {
+        return Err(bad("fields", "ventet et objekt med skjemaets felt"));
+    };
+    let mut fields = Fields::new();
+    for (k, v) in map {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => continue,
+            Value::Array(items) => {
+                let mut lines = Vec::new();
+                for item in items {
+                    match item {
+                        Value::String(s) => lines.push(s.clone()),
+                        _ => return Err(bad(&format!("fields.{k}"), "ventet en liste av tekster")),
+                    }
+                }
+                lines.join("\n")
+            }
+            Value::Object(_) => {
+                return Err(bad(
+                    &format!("fields.{k}"),
+                    "ventet tekst, tall, ja/nei eller en liste",
+                ));
+            }
+        };
+        fields.insert(k.clone(), text);
+    }
+    Ok(fields)
+}
+
+fn version_of(map: &serde_json::Map<String, Value>) -> Result<i64, CaseError> {
+    map.get("version").and_then(Value::as_i64).ok_or_else(|| {
+        bad(
+            "version",
+            "ventet versjonen saken hadde da du leste den (heltall)",
+        )
+    })
+}
+
+/// A case as JSON: its columns, the form, what the engine filled in, its history, and the
+/// moves open to the caller.
+pub fn case_json(record: &CaseRecord, events: &[CaseEvent], moves: &[&str]) -> Value {
+    let d = &record.data;
+    let state_text = if d.kind == "helfo" {
+        helfo::State::from_code(&d.state).map_or("?", |s| s.describe())
+    } else {
+        off_label::State::from_code(&d.state).map_or("?", |s| s.describe())
+    };
+    let mut fields = workflow::fields_of(record);
+    // A national identity number is shown only as its first six digits outside the case page.
+    if let Some(id) = fields.get_mut("patient_id")
+        && id.len() == 11
+    {
+        id.replace_range(6.., "*****");
+    }
+    json!({
+        "id": record.id,
+        "kind": d.kind,
+        "version": record.version,
+        "state": d.state,
+        "state_text": state_text,
+        "author": d.author_name,
+        "trust": d.trust,
+        "home_trust": d.home_trust,
+        "clinic": d.clinic,
+        "atc": d.atc,
+        "substance": d.substance,
+        "cost_estimate_ore": d.cost_ore,
+        "valid_from": d.valid_from,
+        "valid_until": d.valid_until,
+        "omeq": d.omeq,
+        "approved": d.approved,
+        "created": d.created,
+        "updated": record.updated,
+        "fields": fields,
+        "derived": workflow::derived_of(record),
+        "moves": moves,
+        "events": events.iter().map(|e| json!({
+            "version": e.version,
+            "at": e.at,
+            "by": e.actor_name,
+            "role": e.role,
+            "action": e.action,
+            "from": e.from_state,
+            "to": e.to_state,
+            "record": e.record,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `POST /api/v1/off-label`: `{fields, submit}`.
+pub async fn off_label_create(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, CaseError> {
+    let (user, role) = authorize(&state, &headers, APPLICANTS)?;
+    let actor = workflow::actor(&user, role);
+    let map = body_object(&body)?;
+    let fields = fields_from_json(map.get("fields"))?;
+    let submit = map.get("submit").and_then(Value::as_bool).unwrap_or(false);
+    let id = workflow::off_label_save(&state, &actor, None, fields, submit, today()).await?;
+    let (record, events) = workflow::load(&state, &actor, id).await?;
+    let moves = move_codes(&record, &actor);
+    Ok(json_answer(
+        StatusCode::CREATED,
+        case_json(&record, &events, &moves),
+    ))
+}
+
+/// `PUT /api/v1/off-label/{id}`: `{version, fields, submit}` (a draft or a returned one).
+pub async fn off_label_update(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, CaseError> {
+    let (user, role) = authorize(&state, &headers, APPLICANTS)?;
+    let actor = workflow::actor(&user, role);
+    let map = body_object(&body)?;
+    let version = version_of(&map)?;
+    let fields = fields_from_json(map.get("fields"))?;
+    let submit = map.get("submit").and_then(Value::as_bool).unwrap_or(false);
+    // Visibility first: a case the caller may not see does not exist for them.
+    workflow::load(&state, &actor, id).await?;
+    workflow::off_label_save(&state, &actor, Some((id, version)), fields, submit, today()).await?;
+    let (record, events) = workflow::load(&state, &actor, id).await?;
+    let moves = move_codes(&record, &actor);
+    Ok(json_answer(
+        StatusCode::OK,
+        case_json(&record, &events, &moves),
+    ))
+}
+
+fn move_codes(record: &CaseRecord, actor: &cases::Actor) -> Vec<&'static str> {
+    if record.data.kind != "off_label" {
+        return Vec::new();
+    }
+    workflow::head(record)
+        .moves_for(actor)
+        .into_iter()
+        .map(Move::code)
+        .collect()
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ListQuery {
+    state: Option<String>,
+}
+
+/// `GET /api/v1/off-label?state=…`: the cases the caller may see.
+pub async fn off_label_list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, CaseError> {
+    let (user, role) = authorize(&state, &headers, OFF_LABEL_STAFF)?;
+    let actor = workflow::actor(&user, role);
+    let all = state
+        .store
+        .cases(&CaseFilter {
+            kind: Some("off_label".into()),
+            states: q.state.into_iter().collect(),
+            ..CaseFilter::default()
+        })
+        .await
+        .map_err(WorkflowError::from)?;
+    let visible: Vec<Value> = all
+        .iter()
+        .filter(|c| workflow::may_see(&actor, c))
+        .filter(|c| c.data.state != "draft" || c.data.author == actor.subject)
+        .map(|c| case_json(c, &[], &move_codes(c, &actor)))
+        .collect();
+    Ok(json_answer(StatusCode::OK, json!({ "cases": visible })))
+}
+
+/// `GET /api/v1/off-label/{id}` and `GET /api/v1/helfo/applications/{id}`.
+pub async fn case_get(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, CaseError> {
+    let allowed: Vec<Role> = OFF_LABEL_STAFF
+        .iter()
+        .chain(HELFO_READERS)
+        .copied()
+        .collect();
+    let (user, role) = authorize(&state, &headers, &allowed)?;
+    let actor = workflow::actor(&user, role);
+    let (record, events) = workflow::load(&state, &actor, id).await?;
+    let moves = move_codes(&record, &actor);
+    Ok(json_answer(
+        StatusCode::OK,
+        case_json(&record, &events, &moves),
+    ))
+}
+
+/// `POST /api/v1/off-label/{id}/moves`: `{version, move, reason, stop_rule?}`.
+pub async fn off_label_move(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, CaseError> {
+    let (user, role) = authorize(&state, &headers, OFF_LABEL_ACTORS)?;
+    let actor = workflow::actor(&user, role);
+    let map = body_object(&body)?;
+    let version = version_of(&map)?;
+    let code = map.get("move").and_then(Value::as_str).unwrap_or("");
+    let movement = Move::from_code(code).ok_or_else(|| {
+        let codes: Vec<&str> = Move::ALL.iter().map(|m| m.code()).collect();
+        bad(
+            "move",
+            &format!("ukjent trekk «{code}»; ventet en av: {}", codes.join(", ")),
+        )
+    })?;
+    let request = Request {
+        movement,
+        reason: map
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        stop_rule: map
+            .get("stop_rule")
+            .and_then(Value::as_u64)
+            .and_then(|i| usize::try_from(i).ok()),
+    };
+    let record = workflow::off_label_move(&state, &actor, id, version, &request, today()).await?;
+    let events = state
+        .store
+        .case_events(id)
+        .await
+        .map_err(WorkflowError::from)?;
+    let moves = move_codes(&record, &actor);
+    Ok(json_answer(
+        StatusCode::OK,
+        case_json(&record, &events, &moves),
+    ))
+}
+
+/// `POST /api/v1/helfo/lookup`: `{fields: {patient_id_kind, patient_id, atc, substance, brand?}}`.
+pub async fn helfo_lookup(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, CaseError> {
+    authorize(&state, &headers, APPLICANTS)?;
+    let map = body_object(&body)?;
+    let fields = fields_from_json(map.get("fields"))?;
+    let found = workflow::helfo_lookup(&state, &fields, today()).await?;
+    Ok(json_answer(
+        StatusCode::OK,
+        json!({
+            "h_list": found.h_list,
+            "existing": found.existing.iter().map(|c| json!({
+                "id": c.id, "state": c.data.state, "atc": c.data.atc,
+                "valid_until": c.data.valid_until,
+            })).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+fn assessment_json(a: &Assessment) -> Value {
+    let outcome = match a {
+        Assessment::NotNeeded { .. } => "not_needed",
+        Assessment::Granted { .. } => "granted",
+        Assessment::Refused { .. } => "refused",
+        Assessment::Manual { .. } => "manual",
+        Assessment::Paper { .. } => "paper",
+    };
+    let mut v = json!({ "outcome": outcome, "reason": a.reason() });
+    match a {
+        Assessment::Refused { rule, .. } | Assessment::NotNeeded { rule, .. } => {
+            v["rule"] = json!(rule.code());
+        }
+        Assessment::Granted {
+            valid_from,
+            valid_until,
+            ..
+        } => {
+            v["valid_from"] = json!(valid_from.to_string());
+            v["valid_until"] = json!(valid_until.map(|d| d.to_string()));
+        }
+        _ => {}
+    }
+    v
+}
+
+/// `POST /api/v1/helfo/applications`: `{fields}`; the prescriber's role comes from the token.
+pub async fn helfo_create(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, CaseError> {
+    let (user, role) = authorize(&state, &headers, APPLICANTS)?;
+    let actor = workflow::actor(&user, role);
+    let prescriber = workflow::prescriber_role(&user)?;
+    let map = body_object(&body)?;
+    let fields = fields_from_json(map.get("fields"))?;
+    match workflow::helfo_submit(&state, &actor, prescriber, fields, today()).await? {
+        HelfoSubmitted::NotNeeded(a) => Ok(json_answer(
+            StatusCode::OK,
+            json!({ "assessment": assessment_json(&a) }),
+        )),
+        HelfoSubmitted::Stored(id, a) => {
+            let (record, events) = workflow::load(&state, &actor, id).await?;
+            let mut body = case_json(&record, &events, &[]);
+            body["assessment"] = assessment_json(&a);
+            Ok(json_answer(StatusCode::CREATED, body))
+        }
+    }
+}
+
+/// `GET /api/v1/helfo/queue`: the cases waiting for a caseworker, oldest first.
+pub async fn helfo_queue(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, CaseError> {
+    authorize(&state, &headers, CASEWORKERS)?;
+    let queue = state
+        .store
+        .cases(&CaseFilter {
+            kind: Some("helfo".into()),
+            states: vec!["manual".into(), "paper".into()],
+            ..CaseFilter::default()
+        })
+        .await
+        .map_err(WorkflowError::from)?;
+    let cases: Vec<Value> = queue.iter().map(|c| case_json(c, &[], &[])).collect();
+    Ok(json_answer(StatusCode::OK, json!({ "cases": cases })))
+}
+
+/// `POST /api/v1/helfo/applications/{id}/ruling`: `{version, ruling: grant|refuse,
+/// valid_until?, reason}`.
+pub async fn helfo_ruling(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, CaseError> {
+    let (user, role) = authorize(&state, &headers, CASEWORKERS)?;
+    let actor = workflow::actor(&user, role);
+    let map = body_object(&body)?;
+    let version = version_of(&map)?;
+    let ruling = parse_ruling(
+        map.get("ruling").and_then(Value::as_str).unwrap_or(""),
+        map.get("valid_until").and_then(Value::as_str).unwrap_or(""),
+    )?;
+    let reason = map.get("reason").and_then(Value::as_str).unwrap_or("");
+    let record =
+        workflow::helfo_rule(&state, &actor, id, version, &ruling, reason, today()).await?;
+    let events = state
+        .store
+        .case_events(id)
+        .await
+        .map_err(WorkflowError::from)?;
+    Ok(json_answer(
+        StatusCode::OK,
+        case_json(&record, &events, &[]),
+    ))
+}
+
+/// A ruling from its form or JSON values.
+pub fn parse_ruling(ruling: &str, valid_until: &str) -> Result<Ruling, CaseError> {
+    match ruling {
+        "grant" => {
+            let valid_until = match valid_until.trim() {
+                "" => None,
+                d => Some(Date::parse(d).map_err(|e| bad("valid_until", &e.to_string()))?),
+            };
+            Ok(Ruling::Grant { valid_until })
+        }
+        "refuse" => Ok(Ruling::Refuse),
+        other => Err(bad(
+            "ruling",
+            &format!("ukjent vedtak «{other}»; ventet grant eller refuse"),
+        )),
+    }
+}
+
+/// `POST /api/v1/helfo/coverage`: `{patient_id, atc, date?, omeq?}` — the decision a blue
+/// prescription is dispensed against (B5), or why there is none.
+pub async fn helfo_coverage(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, CaseError> {
+    authorize(&state, &headers, COVERAGE)?;
+    let map = body_object(&body)?;
+    let patient_id = map
+        .get("patient_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            bad(
+                "patient_id",
+                "ventet fødselsnummer eller D-nummer (11 sifre)",
+            )
+        })?;
+    let atc = map
+        .get("atc")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("atc", "ventet en ATC-kode"))
+        .and_then(|a| Atc::parse(a).map_err(|e| bad("atc", &e.to_string())))?;
+    let date = match map.get("date").and_then(Value::as_str) {
+        Some(d) => Date::parse(d).map_err(|e| bad("date", &e.to_string()))?,
+        None => today(),
+    };
+    let omeq = map.get("omeq").and_then(Value::as_f64);
+    let answer = match workflow::helfo_coverage(&state, patient_id, atc, date, omeq).await? {
+        Ok(g) => json!({
+            "covered": true,
+            "case": g.case_id,
+            "valid_from": g.valid_from.to_string(),
+            "valid_until": g.valid_until.map(|d| d.to_string()),
+            "omeq": g.omeq,
+        }),
+        Err(why) => json!({ "covered": false, "reason": why }),
+    };
+    Ok(json_answer(StatusCode::OK, answer))
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct OverviewQuery {
+    format: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    period: Option<String>,
+}
+
+/// The overview tables by name, with their parameters checked.
+pub async fn overview_table(
+    state: &AppState,
+    name: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    period: Option<&str>,
+) -> Result<Table, CaseError> {
+    let rows = workflow::overview_rows(state).await?;
+    let today = today();
+    let date = |field: &str, v: Option<&str>, default: Date| match v.filter(|s| !s.is_empty()) {
+        Some(d) => Date::parse(d).map_err(|e| bad(field, &e.to_string())),
+        None => Ok(default),
+    };
+    match name {
+        "kostnader" => {
+            let from = date(
+                "from",
+                from,
+                Date::from_ymd(today.year(), 1, 1).unwrap_or(today),
+            )?;
+            let to = date("to", to, today)?;
+            if to < from {
+                return Err(bad("to", "til-datoen må være etter fra-datoen"));
+            }
+            let granularity = match period.filter(|p| !p.is_empty()) {
+                None => Granularity::Year,
+                Some(p) => Granularity::from_code(p)
+                    .ok_or_else(|| bad("period", "ventet month, quarter eller year"))?,
+            };
+            Ok(overview::approved_cost(&rows, granularity, from, to))
+        }
+        "utproving" => Ok(overview::patients_on_trial_treatment(&rows)),
+        "soknader" => Ok(overview::applications_by_state_and_age(&rows, today)),
+        _ => Err(CaseError(WorkflowError::NotFound)),
+    }
+}
+
+/// `GET /api/v1/overviews/{name}?format=json|csv|xlsx&from&to&period`: `kostnader`,
+/// `utproving`, `soknader`.
+pub async fn overview_get(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<OverviewQuery>,
+) -> Result<Response, CaseError> {
+    authorize(&state, &headers, OVERVIEW_READERS)?;
+    let table = overview_table(
+        &state,
+        &name,
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.period.as_deref(),
+    )
+    .await?;
+    export(&table, &name, q.format.as_deref().unwrap_or("json"))
+}
+
+/// The table as JSON, CSV or XLSX.
+pub fn export(table: &Table, name: &str, format: &str) -> Result<Response, CaseError> {
+    let disposition = |ext: &str| {
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}.{ext}\""))
+            .unwrap_or(HeaderValue::from_static("attachment"))
+    };
+    match format {
+        "json" => Ok(json_answer(
+            StatusCode::OK,
+            json!({
+                "title": table.title,
+                "columns": table.columns,
+                "rows": table.rows.iter().map(|r| r.iter().map(|c| match c {
+                    overview::Cell::Text(t) => json!(t),
+                    overview::Cell::Count(n) => json!(n),
+                    overview::Cell::Money(o) => json!(o.0),
+                }).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            }),
+        )),
+        "csv" => Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/csv; charset=utf-8"),
+                ),
+                (header::CONTENT_DISPOSITION, disposition("csv")),
+            ],
+            overview::csv(table),
+        )
+            .into_response()),
+        "xlsx" => {
+            let bytes = crate::xlsx::table(table).map_err(|e| {
+                CaseError(WorkflowError::Refused(Refusal::Conflict(format!(
+                    "XLSX: {e}"
+                ))))
+            })?;
+            Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        ),
+                    ),
+                    (header::CONTENT_DISPOSITION, disposition("xlsx")),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        other => Err(bad(
+            "format",
+            &format!("ukjent format «{other}»; ventet json, csv eller xlsx"),
+        )),
+    }
+}

@@ -1,0 +1,1798 @@
+//! The web pages (bokmål), served by `legemiddel serve`: server-rendered HTML that works
+//! without JavaScript (a small script only shows the browser's checks next to each field as you
+//! type). Sign-in is the same tokens and roles as the API, carried in an HttpOnly, SameSite=Strict
+//! cookie; the embedded default has a local sign-in with the users of `local-users.toml`.
+//!
+//! Every page calls the same workflow functions as the API ([`crate::workflow`]), so what a
+//! person can do in the browser is exactly what the API allows them.
+
+pub mod forms;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use cases::helfo::{self, Assessment};
+use cases::off_label::{self, Move, Request};
+use cases::{Actor, FieldError, Fields};
+use domain::Role;
+use forms::{Field, Section};
+use serde_json::Value;
+use store::{CaseEvent, CaseFilter, CaseRecord};
+
+use crate::auth::Identity;
+use crate::cases_api::{self, CaseError};
+use crate::workflow::{self, HelfoSubmitted, WorkflowError};
+use crate::{AppState, User, now_epoch, today};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "legemiddel";
+
+/// The users of the local sign-in.
+pub fn local_users() -> Vec<Identity> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        user: Vec<Identity>,
+    }
+    toml::from_str::<File>(include_str!("../../local-users.toml"))
+        .map(|f| f.user)
+        .unwrap_or_default()
+}
+
+/// The routes of the pages.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/logg-inn", get(login_page).post(login))
+        .route("/logg-ut", post(logout))
+        .route("/hvem-betaler", get(decide_page).post(decide_submit))
+        .route("/regler", get(rules_page))
+        .route("/off-label", get(off_label_list))
+        .route("/off-label/ny", get(off_label_new).post(off_label_create))
+        .route(
+            "/off-label/{id}",
+            get(off_label_case).post(off_label_update),
+        )
+        .route("/off-label/{id}/trekk", post(off_label_move))
+        .route("/helfo", get(helfo_list))
+        .route("/helfo/ny", get(helfo_lookup_page).post(helfo_submit))
+        .route("/helfo/oppslag", post(helfo_lookup))
+        .route("/helfo/ko", get(helfo_queue))
+        .route("/helfo/{id}", get(helfo_case))
+        .route("/helfo/{id}/vedtak", post(helfo_ruling))
+        .route("/oversikter", get(overviews))
+        .route("/oversikter/{file}", get(overview_download))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The frame of every page.
+
+/// A menu entry.
+pub struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    current: bool,
+}
+
+/// The signed-in user as shown.
+pub struct UserView {
+    name: String,
+    role: String,
+    trust: Option<String>,
+}
+
+/// What every page has: title, menu, user, a message after a redirect.
+pub struct Frame {
+    title: String,
+    nav: Vec<NavItem>,
+    user: Option<UserView>,
+    flash: Option<String>,
+}
+
+fn frame(
+    title: impl Into<String>,
+    session: Option<&Session>,
+    current: &str,
+    flash: Option<&str>,
+) -> Frame {
+    let nav = session
+        .map(|s| {
+            let mut items: Vec<(&'static str, &'static str)> = vec![("/", "Start")];
+            let role = s.role;
+            if matches!(
+                role,
+                Role::Prescriber
+                    | Role::ClinicHead
+                    | Role::MedicalDirector
+                    | Role::Pharmacist
+                    | Role::HelfoCaseworker
+                    | Role::Administrator
+            ) {
+                items.push(("/hvem-betaler", "Hvem betaler?"));
+            }
+            if matches!(
+                role,
+                Role::Prescriber
+                    | Role::ClinicHead
+                    | Role::MedicalDirector
+                    | Role::Administrator
+                    | Role::Analyst
+            ) {
+                items.push((
+                    "/off-label",
+                    if role == Role::Prescriber {
+                        "Off-label-søknader"
+                    } else {
+                        "Innboks off-label"
+                    },
+                ));
+            }
+            if role == Role::Prescriber {
+                items.push(("/helfo", "Søknader til Helfo"));
+            }
+            if role == Role::HelfoCaseworker {
+                items.push(("/helfo/ko", "Saksbehandlingskø"));
+            }
+            if cases_api::OVERVIEW_READERS.contains(&role) {
+                items.push(("/oversikter", "Oversikter"));
+            }
+            items.push(("/regler", "Regler"));
+            items
+                .into_iter()
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    current: href == current,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Frame {
+        title: title.into(),
+        nav,
+        user: session.map(|s| UserView {
+            name: s.actor.name.clone(),
+            role: s.role.describe().to_string(),
+            trust: s.actor.trust.clone(),
+        }),
+        flash: flash.and_then(flash_text).map(str::to_string),
+    }
+}
+
+/// The messages shown after a redirect (by code, so no text travels in the URL).
+fn flash_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "lagret" => "Utkastet er lagret.",
+        "sendt" => "Søknaden er sendt til klinikk-/avdelingsleder.",
+        "flyttet" => "Saken er oppdatert og journalført.",
+        "vedtak" => "Vedtaket er registrert.",
+        "innlogget" => "Du er logget inn.",
+        _ => return None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    frame: Frame,
+    heading: String,
+    text: String,
+    link: Option<(String, String)>,
+}
+
+fn message(status: StatusCode, session: Option<&Session>, heading: &str, text: &str) -> Response {
+    render(
+        status,
+        &MessagePage {
+            frame: frame(heading, session, "", None),
+            heading: heading.into(),
+            text: text.into(),
+            link: session
+                .is_none()
+                .then(|| ("/logg-inn".to_string(), "Logg inn".to_string())),
+        },
+    )
+}
+
+fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "siden kunne ikke lages");
+            (StatusCode::INTERNAL_SERVER_ERROR, "siden kunne ikke lages").into_response()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in.
+
+/// A signed-in user and the role they act in.
+pub struct Session {
+    user: User,
+    role: Role,
+    actor: Actor,
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v)
+}
+
+fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+    let token = cookie_token(headers)?;
+    let user = state.verifiers.iter().find_map(|v| v.verify(token).ok())?;
+    let role = *user.roles.first()?;
+    let actor = workflow::actor(&user, role);
+    Some(Session { user, role, actor })
+}
+
+/// The session, if the user has one of `allowed`; otherwise the sign-in page or a refusal.
+fn require(state: &AppState, headers: &HeaderMap, allowed: &[Role]) -> Result<Session, Response> {
+    let Some(s) = session(state, headers) else {
+        return Err(Redirect::to("/logg-inn").into_response());
+    };
+    if !allowed.contains(&s.role) {
+        let names: Vec<&str> = allowed.iter().map(|r| r.describe()).collect();
+        return Err(message(
+            StatusCode::FORBIDDEN,
+            Some(&s),
+            "Ikke tilgang",
+            &format!(
+                "Denne siden er for: {}. Du er logget inn som {}.",
+                names.join(", "),
+                s.role.describe()
+            ),
+        ));
+    }
+    Ok(s)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    frame: Frame,
+    users: Vec<(String, String)>,
+    enabled: bool,
+    error: Option<String>,
+}
+
+fn user_label(u: &Identity) -> String {
+    let roles: Vec<&str> = u.roles.iter().map(|r| r.describe()).collect();
+    let mut label = format!("{} – {}", u.name, roles.join(", "));
+    if let Some(t) = &u.trust {
+        label.push_str(&format!(", {t}"));
+    }
+    if let Some(p) = u
+        .prescriber_role
+        .as_deref()
+        .and_then(domain::PrescriberRole::from_code)
+    {
+        label.push_str(&format!(" ({})", decide::role_name(p)));
+    }
+    label
+}
+
+async fn login_page(State(state): State<Arc<AppState>>) -> Response {
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            frame: frame("Logg inn", None, "", None),
+            users: local_users()
+                .iter()
+                .map(|u| (u.subject.clone(), user_label(u)))
+                .collect(),
+            enabled: state.local_key.is_some(),
+            error: None,
+        },
+    )
+}
+
+async fn login(
+    State(state): State<Arc<AppState>>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let chosen = form
+        .iter()
+        .find(|(k, _)| k == "user")
+        .map(|(_, v)| v.as_str());
+    let users = local_users();
+    let (Some(key), Some(user)) = (
+        state.local_key.as_ref(),
+        chosen.and_then(|c| users.iter().find(|u| u.subject == c)),
+    ) else {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &LoginPage {
+                frame: frame("Logg inn", None, "", None),
+                users: users
+                    .iter()
+                    .map(|u| (u.subject.clone(), user_label(u)))
+                    .collect(),
+                enabled: state.local_key.is_some(),
+                error: Some("Velg en bruker.".into()),
+            },
+        );
+    };
+    let token = key.sign_identity(user, now_epoch(), 12);
+    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
+    let mut response = Redirect::to("/?melding=innlogget").into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn logout() -> Response {
+    let mut response = Redirect::to("/logg-inn").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("legemiddel=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    response
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Flash {
+    melding: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    frame: Frame,
+    role: String,
+    tasks: Vec<(String, String, usize)>,
+}
+
+async fn home(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(f): Query<Flash>,
+) -> Response {
+    let Some(s) = session(&state, &headers) else {
+        return Redirect::to("/logg-inn").into_response();
+    };
+    // What waits for this user, counted.
+    let mut tasks = Vec::new();
+    match s.role {
+        Role::ClinicHead | Role::MedicalDirector => {
+            let n = inbox(&state, &s).await.map(|v| v.len()).unwrap_or(0);
+            tasks.push((
+                "/off-label".to_string(),
+                "Søknader som venter på deg".to_string(),
+                n,
+            ));
+        }
+        Role::Prescriber => {
+            let mine = |kind: &str| CaseFilter {
+                kind: Some(kind.into()),
+                author: Some(s.actor.subject.clone()),
+                ..CaseFilter::default()
+            };
+            let n = state
+                .store
+                .cases(&mine("off_label"))
+                .await
+                .map(|v| v.len())
+                .unwrap_or(0);
+            tasks.push(("/off-label".into(), "Dine off-label-søknader".into(), n));
+            let n = state
+                .store
+                .cases(&mine("helfo"))
+                .await
+                .map(|v| v.len())
+                .unwrap_or(0);
+            tasks.push(("/helfo".into(), "Dine søknader til Helfo".into(), n));
+        }
+        Role::HelfoCaseworker => {
+            let n = state
+                .store
+                .cases(&CaseFilter {
+                    kind: Some("helfo".into()),
+                    states: vec!["manual".into(), "paper".into()],
+                    ..CaseFilter::default()
+                })
+                .await
+                .map(|v| v.len())
+                .unwrap_or(0);
+            tasks.push((
+                "/helfo/ko".into(),
+                "Søknader til manuell behandling".into(),
+                n,
+            ));
+        }
+        _ => {}
+    }
+    render(
+        StatusCode::OK,
+        &HomePage {
+            frame: frame("Start", Some(&s), "/", f.melding.as_deref()),
+            role: s.role.describe().into(),
+            tasks,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forms.
+
+fn form_fields(form: Vec<(String, String)>) -> Fields {
+    let mut fields = Fields::new();
+    for (k, v) in form {
+        fields.insert(k, v);
+    }
+    fields
+}
+
+/// An error summary entry: the field's id, its label and the message.
+pub struct SummaryItem {
+    id: String,
+    label: String,
+    message: String,
+}
+
+fn summary(sections: &[Section], errors: &[FieldError]) -> Vec<SummaryItem> {
+    errors
+        .iter()
+        .map(|e| {
+            let field = sections
+                .iter()
+                .flat_map(|s| &s.fields)
+                .find(|f| f.name == e.field);
+            SummaryItem {
+                id: field.map_or_else(|| "hoved".into(), Field::id),
+                label: field.map_or_else(|| "Skjemaet".into(), |f| f.label.to_string()),
+                message: e.message.clone(),
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+struct FormPage {
+    frame: Frame,
+    heading: String,
+    intro: String,
+    action: String,
+    sections: Vec<Section>,
+    errors: Vec<SummaryItem>,
+    hidden: Vec<(String, String)>,
+    buttons: Vec<(String, String)>,
+    result: Option<DecisionView>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// "Who pays?"
+
+/// A decision, in plain words, with links to the rule text.
+pub struct DecisionView {
+    payer: String,
+    prescription: String,
+    scheme: String,
+    copayment: bool,
+    actions: Vec<String>,
+    blockers: Vec<String>,
+    steps: Vec<(String, bool, String)>,
+    citations: Vec<String>,
+    rule_set: String,
+}
+
+fn decide_defaults(s: &Session) -> Fields {
+    let mut f = Fields::new();
+    f.insert("date".into(), today().to_string());
+    f.insert("drug.authorisation".into(), "marketed".into());
+    f.insert("use.on_label".into(), "true".into());
+    f.insert("setting".into(), "patient_administered".into());
+    f.insert("started_in".into(), "primary".into());
+    f.insert("patient.id".into(), "fnr".into());
+    f.insert("patient.member".into(), "true".into());
+    f.insert("treatment.months_per_year".into(), "12".into());
+    f.insert(
+        "prescriber.role".into(),
+        s.user
+            .prescriber_role
+            .clone()
+            .unwrap_or_else(|| "gp".into()),
+    );
+    f
+}
+
+fn decide_page_with(
+    s: &Session,
+    fields: &Fields,
+    errors: &[FieldError],
+    result: Option<DecisionView>,
+    status: StatusCode,
+) -> Response {
+    let mut sections = forms::decide();
+    let unplaced = forms::fill(&mut sections, fields, errors);
+    let mut all = errors.to_vec();
+    all.retain(|e| !unplaced.contains(e));
+    all.extend(unplaced);
+    render(
+        status,
+        &FormPage {
+            frame: frame("Hvem betaler?", Some(s), "/hvem-betaler", None),
+            heading: "Hvem betaler?".into(),
+            intro: "Fyll inn situasjonen. Svaret viser hvem som betaler, hvilken resept som skal skrives, hva som må søkes om, \
+                    hva som stopper det – og hvorfor, regel for regel."
+                .into(),
+            action: "/hvem-betaler".into(),
+            errors: summary(&sections, &all),
+            sections,
+            hidden: Vec::new(),
+            buttons: vec![("decide".into(), "Vis hvem som betaler".into())],
+            result,
+        },
+    )
+}
+
+async fn decide_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    match require(&state, &headers, crate::DECIDERS) {
+        Ok(s) => decide_page_with(&s, &decide_defaults(&s), &[], None, StatusCode::OK),
+        Err(r) => r,
+    }
+}
+
+/// The form's fields as the contract's JSON: paths become nesting; numbers and booleans are
+/// sent as such when they read as such, and otherwise as text, so the contract names the field.
+fn decision_json(fields: &Fields) -> Value {
+    let mut root = serde_json::Map::new();
+    for (path, value) in fields {
+        let value = value.trim();
+        if value.is_empty() || path == "action" {
+            continue;
+        }
+        let json = match value {
+            "ja" | "true" => Value::Bool(true),
+            "nei" | "false" => Value::Bool(false),
+            v if matches!(
+                path.as_str(),
+                "patient.age" | "treatment.months_per_year" | "opioid.omeq" | "drug.thc_percent"
+            ) =>
+            {
+                v.replace(',', ".")
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|n| {
+                        if path == "patient.age" && n.fract() == 0.0 && n >= 0.0 {
+                            Some(Value::from(n as u64))
+                        } else {
+                            serde_json::Number::from_f64(n).map(Value::Number)
+                        }
+                    })
+                    .unwrap_or_else(|| Value::String(v.into()))
+            }
+            v => Value::String(v.into()),
+        };
+        match path.split_once('.') {
+            Some((outer, inner)) => {
+                let entry = root
+                    .entry(outer.to_string())
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                if let Value::Object(m) = entry {
+                    m.insert(inner.to_string(), json);
+                }
+            }
+            None => {
+                root.insert(path.clone(), json);
+            }
+        }
+    }
+    Value::Object(root)
+}
+
+async fn decide_submit(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let s = match require(&state, &headers, crate::DECIDERS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let fields = form_fields(form);
+    let body = decision_json(&fields).to_string();
+    let outcome = contract::parse_decision_request(body.as_bytes())
+        .and_then(|req| decide::decide(&req, &state.rules).map_err(contract::ContractError::from));
+    match outcome {
+        Err(e) => {
+            let error = FieldError {
+                field: e.field.clone(),
+                message: e.message,
+            };
+            decide_page_with(
+                &s,
+                &fields,
+                &[error],
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Ok(d) => {
+            let mut out = Vec::with_capacity(2048);
+            contract::write_decision(&d, &mut out);
+            if let Err(e) = crate::record(
+                &state,
+                &s.user,
+                s.role,
+                "decide:web",
+                d.rule_set,
+                body.as_bytes(),
+                &out,
+            )
+            .await
+            {
+                return message(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Some(&s),
+                    "Kunne ikke journalføre",
+                    &e.message,
+                );
+            }
+            let view = DecisionView {
+                payer: d.payer.describe().into(),
+                prescription: d.prescription.describe().into(),
+                scheme: d.scheme.code().into(),
+                copayment: d.copayment,
+                actions: d
+                    .actions
+                    .iter()
+                    .map(|a| match a.applicant {
+                        Some(who) => format!("{} – søker: {}", a.kind.describe(), who.describe()),
+                        None => a.kind.describe().to_string(),
+                    })
+                    .collect(),
+                blockers: d.blockers.iter().map(|b| b.message.to_string()).collect(),
+                steps: d
+                    .explanation
+                    .iter()
+                    .map(|st| (st.rule.code().to_string(), st.applied, st.text.to_string()))
+                    .collect(),
+                citations: d.citations.iter().map(|c| c.to_string()).collect(),
+                rule_set: d.rule_set.to_string(),
+            };
+            decide_page_with(&s, &fields, &[], Some(view), StatusCode::OK)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rules.html")]
+struct RulesPage {
+    frame: Frame,
+    date: String,
+    rules: Vec<RuleView>,
+}
+
+/// One rule in force, as shown.
+pub struct RuleView {
+    id: String,
+    title: String,
+    basis: String,
+    source: String,
+    note: Option<String>,
+    lines: Vec<(String, String)>,
+}
+
+async fn rules_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let s = match require(&state, &headers, Role::ALL) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let date = today();
+    let rules = state
+        .rules
+        .in_force(date)
+        .into_iter()
+        .map(|r| RuleView {
+            id: r.source.rule.code().into(),
+            title: r.source.title.clone(),
+            basis: r.source.basis.clone(),
+            source: r.source.source.clone(),
+            note: r.source.note.clone(),
+            lines: r.lines,
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &RulesPage {
+            frame: frame("Regler", Some(&s), "/regler", None),
+            date: date.to_string(),
+            rules,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Off-label applications.
+
+#[derive(Template)]
+#[template(path = "list.html")]
+struct ListPage {
+    frame: Frame,
+    heading: String,
+    intro: String,
+    new_link: Option<(String, String)>,
+    columns: Vec<String>,
+    rows: Vec<(String, Vec<String>)>,
+    empty: String,
+}
+
+/// Cases waiting for a clinic head or medical director.
+async fn inbox(state: &AppState, s: &Session) -> Result<Vec<CaseRecord>, WorkflowError> {
+    let all = state
+        .store
+        .cases(&CaseFilter {
+            kind: Some("off_label".into()),
+            states: vec![
+                "submitted".into(),
+                "recommended".into(),
+                "awaiting_home_trust".into(),
+            ],
+            trust_or_home: s.actor.trust.clone(),
+            ..CaseFilter::default()
+        })
+        .await?;
+    Ok(all
+        .into_iter()
+        .filter(|c| !workflow::head(c).moves_for(&s.actor).is_empty())
+        .collect())
+}
+
+fn off_label_row(c: &CaseRecord) -> (String, Vec<String>) {
+    let state = off_label::State::from_code(&c.data.state).map_or("?", |s| s.describe());
+    (
+        format!("/off-label/{}", c.id),
+        vec![
+            format!("OL-{}", c.id),
+            format!("{} ({})", c.data.substance, c.data.atc),
+            c.data.clinic.clone().unwrap_or_default(),
+            c.data.author_name.clone(),
+            state.into(),
+            c.updated.get(..10).unwrap_or("").into(),
+        ],
+    )
+}
+
+async fn off_label_list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(f): Query<Flash>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::OFF_LABEL_STAFF) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (heading, intro, cases) = if s.role == Role::Prescriber {
+        let mine = state
+            .store
+            .cases(&CaseFilter {
+                kind: Some("off_label".into()),
+                author: Some(s.actor.subject.clone()),
+                ..CaseFilter::default()
+            })
+            .await;
+        (
+            "Dine off-label-søknader",
+            "Søknader om behandling utenfor godkjent indikasjon som helseforetaket finansierer (O1–O5).",
+            mine,
+        )
+    } else if matches!(s.role, Role::ClinicHead | Role::MedicalDirector) {
+        (
+            "Innboks",
+            "Søknader som venter på din vurdering, eldste først.",
+            inbox(&state, &s).await.map_err(|e| match e {
+                WorkflowError::Store(e) => e,
+                _ => store::StoreError::NotFound(0),
+            }),
+        )
+    } else {
+        (
+            "Alle off-label-søknader",
+            "Alle søknader, for oversikt.",
+            state
+                .store
+                .cases(&CaseFilter {
+                    kind: Some("off_label".into()),
+                    ..CaseFilter::default()
+                })
+                .await,
+        )
+    };
+    let cases = match cases {
+        Ok(c) => c,
+        Err(e) => {
+            return message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(&s),
+                "Databasen svarer ikke",
+                &e.to_string(),
+            );
+        }
+    };
+    render(
+        StatusCode::OK,
+        &ListPage {
+            frame: frame(heading, Some(&s), "/off-label", f.melding.as_deref()),
+            heading: heading.into(),
+            intro: intro.into(),
+            new_link: (s.role == Role::Prescriber)
+                .then(|| ("/off-label/ny".into(), "Ny søknad".into())),
+            columns: ["Sak", "Legemiddel", "Klinikk", "Søker", "Status", "Endret"]
+                .map(String::from)
+                .to_vec(),
+            rows: cases.iter().map(off_label_row).collect(),
+            empty: "Ingen søknader her nå.".into(),
+        },
+    )
+}
+
+fn off_label_form_page(
+    s: &Session,
+    action: &str,
+    fields: &Fields,
+    errors: &[FieldError],
+    hidden: Vec<(String, String)>,
+    status: StatusCode,
+) -> Response {
+    let mut sections = forms::off_label();
+    let unplaced = forms::fill(&mut sections, fields, errors);
+    let mut all: Vec<FieldError> = errors
+        .iter()
+        .filter(|e| !unplaced.contains(e))
+        .cloned()
+        .collect();
+    all.extend(unplaced);
+    render(
+        status,
+        &FormPage {
+            frame: frame("Off-label-søknad", Some(s), "/off-label", None),
+            heading: "Søknad om off-label-behandling".into(),
+            intro: format!(
+                "Søknad til {} om behandling som helseforetaket finansierer (vedlegg 1). Når du sender inn, kjøres \
+                 beslutningsmotoren, og søknaden går til klinikk-/avdelingsleder og så fagdirektør (O2).",
+                s.actor.trust.as_deref().unwrap_or("helseforetaket")
+            ),
+            action: action.into(),
+            errors: summary(&sections, &all),
+            sections,
+            hidden,
+            buttons: vec![
+                ("draft".into(), "Lagre utkast".into()),
+                ("submit".into(), "Send inn".into()),
+            ],
+            result: None,
+        },
+    )
+}
+
+async fn off_label_new(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    match require(&state, &headers, cases_api::APPLICANTS) {
+        Ok(s) => {
+            let mut defaults = Fields::new();
+            defaults.insert("scope".into(), "patient".into());
+            defaults.insert("nye_metoder".into(), "none".into());
+            defaults.insert("setting".into(), "patient_administered".into());
+            defaults.insert("use_kind".into(), "off_label".into());
+            off_label_form_page(
+                &s,
+                "/off-label/ny",
+                &defaults,
+                &[],
+                Vec::new(),
+                StatusCode::OK,
+            )
+        }
+        Err(r) => r,
+    }
+}
+
+fn refusal_page(s: &Session, e: &WorkflowError) -> Response {
+    let (status, errors) = cases_api::status_and_errors(e);
+    let heading = match status {
+        StatusCode::FORBIDDEN => "Ikke tillatt",
+        StatusCode::NOT_FOUND => "Finnes ikke",
+        StatusCode::CONFLICT => "Kan ikke gjøres nå",
+        _ => "Noe gikk galt",
+    };
+    let text: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
+    message(status, Some(s), heading, &text.join(" "))
+}
+
+async fn off_label_create(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::APPLICANTS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut fields = form_fields(form);
+    let submit = fields.remove("action").as_deref() == Some("submit");
+    match workflow::off_label_save(&state, &s.actor, None, fields.clone(), submit, today()).await {
+        Ok(id) => Redirect::to(&format!(
+            "/off-label/{id}?melding={}",
+            if submit { "sendt" } else { "lagret" }
+        ))
+        .into_response(),
+        Err(WorkflowError::Refused(cases::Refusal::Invalid(errors))) => off_label_form_page(
+            &s,
+            "/off-label/ny",
+            &fields,
+            &errors,
+            Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => refusal_page(&s, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "off_label_case.html")]
+struct OffLabelCasePage {
+    frame: Frame,
+    id: i64,
+    version: i64,
+    state: String,
+    state_code: String,
+    summary: Vec<(String, String)>,
+    derived: Option<DerivedView>,
+    events: Vec<EventView>,
+    moves: Vec<(String, String, bool)>,
+    stop_rules: Vec<(usize, String)>,
+    next_evaluation: Option<String>,
+    error: Option<String>,
+    edit_link: bool,
+}
+
+/// What the engine filled in, as shown.
+pub struct DerivedView {
+    payer: String,
+    prescription: String,
+    actions: Vec<String>,
+    godkjenningsfritak: bool,
+    nye_metoder: String,
+    steps: Vec<(String, bool, String)>,
+    citations: Vec<String>,
+}
+
+/// One event, as shown.
+pub struct EventView {
+    at: String,
+    by: String,
+    role: String,
+    record: String,
+}
+
+fn events_view(events: &[CaseEvent]) -> Vec<EventView> {
+    events
+        .iter()
+        .map(|e| EventView {
+            at: e.at.replace('T', " ").chars().take(16).collect(),
+            by: e.actor_name.clone(),
+            role: Role::from_code(&e.role).map_or(e.role.clone(), |r| r.describe().to_string()),
+            record: e.record.clone(),
+        })
+        .collect()
+}
+
+fn derived_view(v: &Value) -> Option<DerivedView> {
+    let code = |k: &str| v[k].as_str().unwrap_or("").to_string();
+    if v.is_null() {
+        return None;
+    }
+    Some(DerivedView {
+        payer: domain::Payer::from_code(&code("payer"))
+            .map_or(code("payer"), |p| p.describe().into()),
+        prescription: domain::Prescription::from_code(&code("prescription"))
+            .map_or(code("prescription"), |p| p.describe().into()),
+        actions: v["actions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|a| {
+                domain::ActionKind::from_code(a).map_or(a.to_string(), |k| k.describe().into())
+            })
+            .collect(),
+        godkjenningsfritak: v["godkjenningsfritak"].as_bool().unwrap_or(false),
+        nye_metoder: code("nye_metoder"),
+        steps: v["explanation"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                (
+                    s["rule"].as_str().unwrap_or("").to_string(),
+                    s["applied"].as_bool().unwrap_or(false),
+                    s["text"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect(),
+        citations: v["citations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+fn labelled(fields: &Fields, sections: &[Section]) -> Vec<(String, String)> {
+    sections
+        .iter()
+        .flat_map(|s| &s.fields)
+        .filter_map(|f| {
+            let v = fields.get(f.name)?.trim();
+            if v.is_empty() {
+                return None;
+            }
+            let shown = if f.is("yesno") {
+                if matches!(v, "ja" | "true" | "on") {
+                    "ja"
+                } else {
+                    "nei"
+                }
+                .to_string()
+            } else if f.is("select") {
+                f.options
+                    .iter()
+                    .find(|(c, _)| c == v)
+                    .map_or(v.to_string(), |(_, l)| l.clone())
+            } else {
+                v.to_string()
+            };
+            Some((f.label.to_string(), shown))
+        })
+        .collect()
+}
+
+async fn show_off_label(
+    state: &AppState,
+    s: &Session,
+    id: i64,
+    flash: Option<&str>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (record, events) = match workflow::load(state, &s.actor, id).await {
+        Ok(r) if r.0.data.kind == "off_label" => r,
+        Ok(_) => return refusal_page(s, &WorkflowError::NotFound),
+        Err(e) => return refusal_page(s, &e),
+    };
+    let h = workflow::head(&record);
+    let fields = workflow::fields_of(&record);
+    let editable = matches!(
+        h.state,
+        off_label::State::Draft | off_label::State::Returned
+    ) && h.author == s.actor.subject;
+    let moves = h
+        .moves_for(&s.actor)
+        .into_iter()
+        .filter(|m| *m != Move::Submit)
+        .map(|m| {
+            (
+                m.code().to_string(),
+                m.describe().to_string(),
+                matches!(
+                    m,
+                    Move::Reject | Move::Withdraw | Move::EvaluateStop | Move::Return
+                ),
+            )
+        })
+        .collect();
+    render(
+        status,
+        &OffLabelCasePage {
+            frame: frame(format!("Sak OL-{id}"), Some(s), "/off-label", flash),
+            id,
+            version: record.version,
+            state: h.state.describe().into(),
+            state_code: h.state.code().into(),
+            summary: labelled(&fields, &forms::off_label()),
+            derived: derived_view(&workflow::derived_of(&record)),
+            events: events_view(&events),
+            moves,
+            stop_rules: h.stop_rules.iter().cloned().enumerate().collect(),
+            next_evaluation: h.next_evaluation().map(|d| d.to_string()),
+            error,
+            edit_link: editable,
+        },
+    )
+}
+
+#[derive(serde::Deserialize, Default)]
+struct CaseQuery {
+    melding: Option<String>,
+    endre: Option<String>,
+}
+
+async fn off_label_case(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Query(q): Query<CaseQuery>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::OFF_LABEL_STAFF) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if q.endre.is_some() {
+        return match workflow::load(&state, &s.actor, id).await {
+            Ok((record, _)) => off_label_form_page(
+                &s,
+                &format!("/off-label/{id}"),
+                &workflow::fields_of(&record),
+                &[],
+                vec![("version".into(), record.version.to_string())],
+                StatusCode::OK,
+            ),
+            Err(e) => refusal_page(&s, &e),
+        };
+    }
+    show_off_label(&state, &s, id, q.melding.as_deref(), None, StatusCode::OK).await
+}
+
+fn take_version(fields: &mut Fields) -> Option<i64> {
+    fields.remove("version").and_then(|v| v.trim().parse().ok())
+}
+
+async fn off_label_update(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::APPLICANTS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut fields = form_fields(form);
+    let submit = fields.remove("action").as_deref() == Some("submit");
+    let Some(version) = take_version(&mut fields) else {
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&s),
+            "Mangler versjon",
+            "Skjemaet mangler versjonsnummeret; last siden på nytt.",
+        );
+    };
+    let hidden = vec![("version".to_string(), version.to_string())];
+    if let Err(e) = workflow::load(&state, &s.actor, id).await {
+        return refusal_page(&s, &e);
+    }
+    match workflow::off_label_save(
+        &state,
+        &s.actor,
+        Some((id, version)),
+        fields.clone(),
+        submit,
+        today(),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/off-label/{id}?melding={}",
+            if submit { "sendt" } else { "lagret" }
+        ))
+        .into_response(),
+        Err(WorkflowError::Refused(cases::Refusal::Invalid(errors))) => off_label_form_page(
+            &s,
+            &format!("/off-label/{id}"),
+            &fields,
+            &errors,
+            hidden,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e @ WorkflowError::Stale(_)) => {
+            let (_, errors) = cases_api::status_and_errors(&e);
+            show_off_label(
+                &state,
+                &s,
+                id,
+                None,
+                Some(errors[0].message.clone()),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => refusal_page(&s, &e),
+    }
+}
+
+async fn off_label_move(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::OFF_LABEL_ACTORS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut fields = form_fields(form);
+    let Some(version) = take_version(&mut fields) else {
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&s),
+            "Mangler versjon",
+            "Skjemaet mangler versjonsnummeret; last siden på nytt.",
+        );
+    };
+    let Some(movement) = fields.get("move").and_then(|m| Move::from_code(m)) else {
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&s),
+            "Ukjent handling",
+            "Velg en av knappene på saken.",
+        );
+    };
+    let request = Request {
+        movement,
+        reason: fields.get("reason").cloned().unwrap_or_default(),
+        stop_rule: fields.get("stop_rule").and_then(|v| v.parse().ok()),
+    };
+    match workflow::off_label_move(&state, &s.actor, id, version, &request, today()).await {
+        Ok(_) => Redirect::to(&format!("/off-label/{id}?melding=flyttet")).into_response(),
+        Err(
+            e @ (WorkflowError::Stale(_)
+            | WorkflowError::Refused(cases::Refusal::Invalid(_))
+            | WorkflowError::Refused(cases::Refusal::Conflict(_))),
+        ) => {
+            let (status, errors) = cases_api::status_and_errors(&e);
+            let text: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
+            show_off_label(&state, &s, id, None, Some(text.join(" ")), status).await
+        }
+        Err(e) => refusal_page(&s, &e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// § 3 applications to Helfo.
+
+fn helfo_row(c: &CaseRecord) -> (String, Vec<String>) {
+    let state = helfo::State::from_code(&c.data.state).map_or("?", |s| s.describe());
+    (
+        format!("/helfo/{}", c.id),
+        vec![
+            format!("H-{}", c.id),
+            format!("{} ({})", c.data.substance, c.data.atc),
+            c.data.author_name.clone(),
+            state.into(),
+            c.data.valid_until.clone().unwrap_or_default(),
+            c.data.created.get(..10).unwrap_or("").into(),
+        ],
+    )
+}
+
+async fn helfo_list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let s = match require(&state, &headers, cases_api::APPLICANTS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let cases = state
+        .store
+        .cases(&CaseFilter {
+            kind: Some("helfo".into()),
+            author: Some(s.actor.subject.clone()),
+            ..CaseFilter::default()
+        })
+        .await
+        .unwrap_or_default();
+    render(
+        StatusCode::OK,
+        &ListPage {
+            frame: frame("Søknader til Helfo", Some(&s), "/helfo", None),
+            heading: "Dine søknader om individuell stønad (§ 3)".into(),
+            intro: "Helfo avgjør søknaden med en gang der reglene avgjør den; ellers går den til en saksbehandler.".into(),
+            new_link: Some(("/helfo/ny".into(), "Ny søknad".into())),
+            columns: ["Sak", "Legemiddel", "Søker", "Status", "Gyldig til", "Sendt"].map(String::from).to_vec(),
+            rows: cases.iter().map(helfo_row).collect(),
+            empty: "Ingen søknader ennå.".into(),
+        },
+    )
+}
+
+async fn helfo_queue(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(f): Query<Flash>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::CASEWORKERS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let cases = state
+        .store
+        .cases(&CaseFilter {
+            kind: Some("helfo".into()),
+            states: vec!["manual".into(), "paper".into()],
+            ..CaseFilter::default()
+        })
+        .await
+        .unwrap_or_default();
+    render(
+        StatusCode::OK,
+        &ListPage {
+            frame: frame(
+                "Saksbehandlingskø",
+                Some(&s),
+                "/helfo/ko",
+                f.melding.as_deref(),
+            ),
+            heading: "Søknader til manuell behandling".into(),
+            intro: "Eldste først. Hver sak sier hvorfor den ikke kunne avgjøres automatisk.".into(),
+            new_link: None,
+            columns: [
+                "Sak",
+                "Legemiddel",
+                "Søker",
+                "Status",
+                "Gyldig til",
+                "Sendt",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: cases.iter().map(helfo_row).collect(),
+            empty: "Køen er tom.".into(),
+        },
+    )
+}
+
+fn helfo_form_page(
+    s: &Session,
+    fields: &Fields,
+    errors: &[FieldError],
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let mut sections = forms::helfo();
+    let unplaced = forms::fill(&mut sections, fields, errors);
+    let mut all: Vec<FieldError> = errors
+        .iter()
+        .filter(|e| !unplaced.contains(e))
+        .cloned()
+        .collect();
+    all.extend(unplaced);
+    render(
+        status,
+        &FormPage {
+            frame: frame("Søknad til Helfo", Some(s), "/helfo", None),
+            heading: "Søknad om individuell stønad (§ 3)".into(),
+            intro: notice.unwrap_or_else(|| {
+                "Svar på spørsmålene slik de gjelder pasienten. Søknaden avgjøres med en gang der reglene avgjør den.".into()
+            }),
+            action: "/helfo/ny".into(),
+            errors: summary(&sections, &all),
+            sections,
+            hidden: Vec::new(),
+            buttons: vec![("submit".into(), "Send søknaden".into())],
+            result: None,
+        },
+    )
+}
+
+fn helfo_lookup_form(
+    s: &Session,
+    fields: &Fields,
+    errors: &[FieldError],
+    status: StatusCode,
+) -> Response {
+    let mut sections = forms::helfo_lookup();
+    forms::fill(&mut sections, fields, errors);
+    render(
+        status,
+        &FormPage {
+            frame: frame("Søknad til Helfo", Some(s), "/helfo", None),
+            heading: "Søknad om individuell stønad (§ 3): oppslag først".into(),
+            intro: "Sjekk først om pasienten alt har vedtak eller en søknad under behandling for samme virkestoff, og om \
+                    helseforetaket betaler (H-reseptlisten)."
+                .into(),
+            action: "/helfo/oppslag".into(),
+            errors: summary(&sections, errors),
+            sections,
+            hidden: Vec::new(),
+            buttons: vec![("lookup".into(), "Slå opp".into())],
+            result: None,
+        },
+    )
+}
+
+async fn helfo_lookup_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    match require(&state, &headers, cases_api::APPLICANTS) {
+        Ok(s) => {
+            let mut f = Fields::new();
+            f.insert("patient_id_kind".into(), "fnr".into());
+            helfo_lookup_form(&s, &f, &[], StatusCode::OK)
+        }
+        Err(r) => r,
+    }
+}
+
+async fn helfo_lookup(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::APPLICANTS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut fields = form_fields(form);
+    fields.remove("action");
+    match workflow::helfo_lookup(&state, &fields, today()).await {
+        Err(WorkflowError::Refused(cases::Refusal::Invalid(errors))) => {
+            helfo_lookup_form(&s, &fields, &errors, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => refusal_page(&s, &e),
+        Ok(found) => {
+            if let Some(stop) = found.h_list {
+                return message(StatusCode::OK, Some(&s), "Helseforetaket betaler", &stop);
+            }
+            if let Some(c) = found.existing.first() {
+                let state_text =
+                    helfo::State::from_code(&c.data.state).map_or("?", |st| st.describe());
+                return message(
+                    StatusCode::OK,
+                    Some(&s),
+                    "Pasienten har allerede en sak",
+                    &format!(
+                        "Sak H-{} for {} er {}{}. Bruk den i stedet for å søke på nytt.",
+                        c.id,
+                        c.data.atc,
+                        state_text,
+                        c.data
+                            .valid_until
+                            .as_deref()
+                            .map(|u| format!(", gyldig til og med {u}"))
+                            .unwrap_or_default()
+                    ),
+                );
+            }
+            let mut prefilled = fields.clone();
+            prefilled.insert("member".into(), "ja".into());
+            prefilled.insert("authorisation".into(), "marketed".into());
+            prefilled.insert("on_label".into(), "ja".into());
+            helfo_form_page(
+                &s,
+                &prefilled,
+                &[],
+                Some("Ingen vedtak eller søknad for dette virkestoffet, og det står ikke på H-reseptlisten. Fyll ut søknaden.".into()),
+                StatusCode::OK,
+            )
+        }
+    }
+}
+
+async fn helfo_submit(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::APPLICANTS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut fields = form_fields(form);
+    fields.remove("action");
+    let prescriber = match workflow::prescriber_role(&s.user) {
+        Ok(p) => p,
+        Err(e) => return refusal_page(&s, &e),
+    };
+    match workflow::helfo_submit(&state, &s.actor, prescriber, fields.clone(), today()).await {
+        Ok(HelfoSubmitted::Stored(id, _)) => Redirect::to(&format!("/helfo/{id}")).into_response(),
+        Ok(HelfoSubmitted::NotNeeded(a)) => {
+            let heading = match &a {
+                Assessment::NotNeeded { rule, .. } if *rule == domain::RuleId::F3 => {
+                    "Helseforetaket betaler"
+                }
+                _ => "Ingen søknad trengs",
+            };
+            message(StatusCode::OK, Some(&s), heading, &a.reason())
+        }
+        Err(WorkflowError::Refused(cases::Refusal::Invalid(errors))) => {
+            helfo_form_page(&s, &fields, &errors, None, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => refusal_page(&s, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "helfo_case.html")]
+struct HelfoCasePage {
+    frame: Frame,
+    id: i64,
+    version: i64,
+    state: String,
+    state_code: String,
+    reason: String,
+    rule: String,
+    automatic: bool,
+    valid_from: Option<String>,
+    valid_until: Option<String>,
+    summary: Vec<(String, String)>,
+    events: Vec<EventView>,
+    may_rule: bool,
+    paper: bool,
+    suggested_until: String,
+    error: Option<String>,
+}
+
+async fn show_helfo(
+    state: &AppState,
+    s: &Session,
+    id: i64,
+    flash: Option<&str>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (record, events) = match workflow::load(state, &s.actor, id).await {
+        Ok(r) if r.0.data.kind == "helfo" => r,
+        Ok(_) => return refusal_page(s, &WorkflowError::NotFound),
+        Err(e) => return refusal_page(s, &e),
+    };
+    let st = helfo::State::from_code(&record.data.state).unwrap_or(helfo::State::Manual);
+    let derived = workflow::derived_of(&record);
+    let mut fields = workflow::fields_of(&record);
+    if s.actor.role != Role::HelfoCaseworker
+        && let Some(id) = fields.get_mut("patient_id")
+        && id.len() == 11
+    {
+        id.replace_range(6.., "*****");
+    }
+    // The caseworker's default end date: the B3 time limit from today.
+    let suggested_until = helfo::validate(&fields)
+        .ok()
+        .and_then(|f| helfo::valid_until(&f, today(), &state.rules).ok())
+        .and_then(|(u, _)| u)
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    render(
+        status,
+        &HelfoCasePage {
+            frame: frame(
+                format!("Sak H-{id}"),
+                Some(s),
+                if s.role == Role::HelfoCaseworker {
+                    "/helfo/ko"
+                } else {
+                    "/helfo"
+                },
+                flash,
+            ),
+            id,
+            version: record.version,
+            state: st.describe().into(),
+            state_code: st.code().into(),
+            reason: derived["reason"].as_str().unwrap_or("").into(),
+            rule: derived["rule"].as_str().unwrap_or("").into(),
+            automatic: derived["automatic"].as_bool().unwrap_or(false),
+            valid_from: record.data.valid_from.clone(),
+            valid_until: record.data.valid_until.clone(),
+            summary: labelled(&fields, &forms::helfo()),
+            events: events_view(&events),
+            may_rule: s.role == Role::HelfoCaseworker && st.is_pending(),
+            paper: st == helfo::State::Paper,
+            suggested_until,
+            error,
+        },
+    )
+}
+
+async fn helfo_case(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Query(q): Query<CaseQuery>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::HELFO_READERS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    show_helfo(&state, &s, id, q.melding.as_deref(), None, StatusCode::OK).await
+}
+
+async fn helfo_ruling(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::CASEWORKERS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut fields = form_fields(form);
+    let Some(version) = take_version(&mut fields) else {
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&s),
+            "Mangler versjon",
+            "Skjemaet mangler versjonsnummeret; last siden på nytt.",
+        );
+    };
+    let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
+    let ruling = match cases_api::parse_ruling(get("ruling"), get("valid_until")) {
+        Ok(r) => r,
+        Err(CaseError(e)) => {
+            let (status, errors) = cases_api::status_and_errors(&e);
+            return show_helfo(
+                &state,
+                &s,
+                id,
+                None,
+                Some(errors[0].message.clone()),
+                status,
+            )
+            .await;
+        }
+    };
+    match workflow::helfo_rule(
+        &state,
+        &s.actor,
+        id,
+        version,
+        &ruling,
+        get("reason"),
+        today(),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!("/helfo/{id}?melding=vedtak")).into_response(),
+        Err(
+            e @ (WorkflowError::Stale(_)
+            | WorkflowError::Refused(cases::Refusal::Invalid(_))
+            | WorkflowError::Refused(cases::Refusal::Conflict(_))),
+        ) => {
+            let (status, errors) = cases_api::status_and_errors(&e);
+            let text: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
+            show_helfo(&state, &s, id, None, Some(text.join(" ")), status).await
+        }
+        Err(e) => refusal_page(&s, &e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overviews (O4).
+
+#[derive(Template)]
+#[template(path = "overviews.html")]
+struct OverviewsPage {
+    frame: Frame,
+    tables: Vec<(String, cases::overview::Table)>,
+    from: String,
+    to: String,
+    period: String,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct OverviewQuery {
+    from: Option<String>,
+    to: Option<String>,
+    period: Option<String>,
+}
+
+async fn overviews(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<OverviewQuery>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::OVERVIEW_READERS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut tables = Vec::new();
+    let mut error = None;
+    for name in ["kostnader", "utproving", "soknader"] {
+        match cases_api::overview_table(
+            &state,
+            name,
+            q.from.as_deref(),
+            q.to.as_deref(),
+            q.period.as_deref(),
+        )
+        .await
+        {
+            Ok(t) => tables.push((name.to_string(), t)),
+            Err(CaseError(e)) => {
+                let (_, errors) = cases_api::status_and_errors(&e);
+                error = Some(format!("{}: {}", errors[0].field, errors[0].message));
+            }
+        }
+    }
+    let t = today();
+    render(
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &OverviewsPage {
+            frame: frame("Oversikter", Some(&s), "/oversikter", None),
+            tables,
+            from: q.from.unwrap_or_else(|| format!("{}-01-01", t.year())),
+            to: q.to.unwrap_or_else(|| t.to_string()),
+            period: q.period.unwrap_or_else(|| "year".into()),
+            error,
+        },
+    )
+}
+
+async fn overview_download(
+    State(state): State<Arc<AppState>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<OverviewQuery>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::OVERVIEW_READERS) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some((name, ext)) = file.rsplit_once('.') else {
+        return message(
+            StatusCode::NOT_FOUND,
+            Some(&s),
+            "Finnes ikke",
+            "Ukjent fil.",
+        );
+    };
+    let table = match cases_api::overview_table(
+        &state,
+        name,
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.period.as_deref(),
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(CaseError(e)) => return refusal_page(&s, &e),
+    };
+    match cases_api::export(&table, name, ext) {
+        Ok(r) => r,
+        Err(CaseError(e)) => refusal_page(&s, &e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static files.
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
+    )
+        .into_response()
+}

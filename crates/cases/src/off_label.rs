@@ -790,7 +790,7 @@ pub fn apply(
     today: Date,
 ) -> Result<Outcome, Refusal> {
     let to = check(case, request.movement, actor)?;
-    let reason = request.reason.trim();
+    let reason = sentence(request.reason.trim());
     if request.movement != Move::Submit && reason.is_empty() {
         return Err(Refusal::Invalid(vec![FieldError {
             field: "reason".into(),
@@ -845,6 +845,15 @@ pub fn apply(
             Move::EvaluateContinue | Move::EvaluateStop
         ),
     })
+}
+
+/// The reason as a sentence (a full stop added if it has none), so the record reads well.
+fn sentence(reason: &str) -> String {
+    match reason.chars().last() {
+        None => String::new(),
+        Some('.' | '!' | '?') => reason.to_string(),
+        Some(_) => format!("{reason}."),
+    }
 }
 
 fn describe_past(m: Move) -> &'static str {

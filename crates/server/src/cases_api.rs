@@ -337,20 +337,37 @@ pub async fn off_label_list(
     Ok(json_answer(StatusCode::OK, json!({ "cases": visible })))
 }
 
-/// `GET /api/v1/off-label/{id}` and `GET /api/v1/helfo/applications/{id}`.
-pub async fn case_get(
+/// `GET /api/v1/off-label/{id}`.
+pub async fn off_label_get(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Result<Response, CaseError> {
-    let allowed: Vec<Role> = OFF_LABEL_STAFF
-        .iter()
-        .chain(HELFO_READERS)
-        .copied()
-        .collect();
-    let (user, role) = authorize(&state, &headers, &allowed)?;
+    case_get(&state, id, &headers, OFF_LABEL_STAFF, "off_label").await
+}
+
+/// `GET /api/v1/helfo/applications/{id}`.
+pub async fn helfo_get(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, CaseError> {
+    case_get(&state, id, &headers, HELFO_READERS, "helfo").await
+}
+
+async fn case_get(
+    state: &AppState,
+    id: i64,
+    headers: &HeaderMap,
+    allowed: &[Role],
+    kind: &str,
+) -> Result<Response, CaseError> {
+    let (user, role) = authorize(state, headers, allowed)?;
     let actor = workflow::actor(&user, role);
-    let (record, events) = workflow::load(&state, &actor, id).await?;
+    let (record, events) = workflow::load(state, &actor, id).await?;
+    if record.data.kind != kind {
+        return Err(CaseError(WorkflowError::NotFound));
+    }
     let moves = move_codes(&record, &actor);
     Ok(json_answer(
         StatusCode::OK,

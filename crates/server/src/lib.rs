@@ -248,7 +248,7 @@ fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/api/v1/off-label/{id}",
-            get(cases_api::case_get).put(cases_api::off_label_update),
+            get(cases_api::off_label_get).put(cases_api::off_label_update),
         )
         .route(
             "/api/v1/off-label/{id}/moves",
@@ -256,7 +256,7 @@ fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/helfo/lookup", post(cases_api::helfo_lookup))
         .route("/api/v1/helfo/applications", post(cases_api::helfo_create))
-        .route("/api/v1/helfo/applications/{id}", get(cases_api::case_get))
+        .route("/api/v1/helfo/applications/{id}", get(cases_api::helfo_get))
         .route(
             "/api/v1/helfo/applications/{id}/ruling",
             post(cases_api::helfo_ruling),

@@ -2,77 +2,11 @@
 //! every role (and no token, an expired one, a wrong issuer, a wrong signature); bad input; and
 //! the audit trail of what was served.
 
-#[path = "../../store/tests/common/mod.rs"]
-mod common;
+mod support;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use common::TestDb;
 use server::auth::{Claims, LOCAL_AUDIENCE, LOCAL_ISSUER};
-use server::{App, Config, ENDPOINTS, LocalKey, Role};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-struct TestApp {
-    addr: SocketAddr,
-    key: LocalKey,
-    store: store::Store,
-    _db: TestDb,
-}
-
-async fn spawn(db: TestDb) -> TestApp {
-    let rules = Arc::new(ruleset::RuleSet::embedded().unwrap());
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        location: db.location.clone(),
-        rules,
-        oidc: None,
-        local_sign_in: true,
-    };
-    let app = App::build(config).await.expect("the app builds");
-    let addr = app.local_addr();
-    tokio::spawn(app.run_until(std::future::pending()));
-    let store = store::Store::open(&db.location).await.unwrap();
-    let key = server::local_key(&store).await.unwrap();
-    TestApp {
-        addr,
-        key,
-        store,
-        _db: db,
-    }
-}
-
-/// A minimal HTTP/1.1 client: one request per connection, status and body back.
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let status: u16 = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
+use server::{ENDPOINTS, LocalKey, Role};
+use support::{TestDb, http, spawn};
 
 fn claims(role: Role, now: i64) -> Claims {
     Claims {
@@ -204,11 +138,18 @@ async fn every_endpoint_against_every_role_and_bad_token() {
         let mut failures = Vec::new();
         for &(method, path, allowed) in ENDPOINTS {
             let body = body_for(path);
+            let with_id = path.replace("{id}", "1").replace("{name}", "soknader");
             let path_q = if path == "/api/v1/rules" {
                 "/api/v1/rules?date=2025-01-01"
             } else {
-                path
+                with_id.as_str()
             };
+            // The case endpoints answer an allowed role with whatever the case calls for (404 for
+            // a case that does not exist, 422 for an empty form); what matters here is that the
+            // role gate lets it through and refuses everyone else.
+            let workflow = ["/api/v1/off-label", "/api/v1/helfo", "/api/v1/overviews"]
+                .iter()
+                .any(|p| path.starts_with(p));
             let expect = |role_ok: bool| {
                 if allowed.is_none() || role_ok {
                     200
@@ -216,11 +157,19 @@ async fn every_endpoint_against_every_role_and_bad_token() {
                     403
                 }
             };
-            for role in Role::ALL {
+            for &role in Role::ALL {
                 let token = app.key.sign_claims(&claims(role, now));
                 let ok = allowed.is_none_or(|a| a.contains(&role));
                 let (status, text) = http(app.addr, method, path_q, Some(&token), &body).await;
-                if status != expect(ok) {
+                let role_gate = status == 403 && text.contains("krever en av rollene");
+                let passed = if workflow && ok {
+                    status != 401 && !role_gate && status < 500
+                } else if workflow {
+                    role_gate
+                } else {
+                    status == expect(ok)
+                };
+                if !passed {
                     failures.push(format!(
                         "{method} {path} as {role}: {status} (expected {}) {text}",
                         expect(ok)

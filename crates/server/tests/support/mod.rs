@@ -1,0 +1,77 @@
+//! What the service's tests share: a service on a fresh database (SQLite or PostgreSQL) on a
+//! loopback port, and a minimal HTTP/1.1 client.
+
+#![allow(dead_code)]
+
+#[path = "../../../store/tests/common/mod.rs"]
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use common::TestDb;
+use server::{App, Config, LocalKey};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A running service.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub key: LocalKey,
+    pub store: store::Store,
+    _db: TestDb,
+}
+
+/// Starts the service on `db`.
+pub async fn spawn(db: TestDb) -> TestApp {
+    let rules = Arc::new(ruleset::RuleSet::embedded().unwrap());
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        location: db.location.clone(),
+        rules,
+        oidc: None,
+        local_sign_in: true,
+    };
+    let app = App::build(config).await.expect("the app builds");
+    let addr = app.local_addr();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let store = store::Store::open(&db.location).await.unwrap();
+    let key = server::local_key(&store).await.unwrap();
+    TestApp {
+        addr,
+        key,
+        store,
+        _db: db,
+    }
+}
+
+/// A minimal HTTP/1.1 client: one request per connection, status and body back.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status: u16 = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}

@@ -1,0 +1,577 @@
+//! The web pages as people use them, in a real headless Chromium (Debian's `chromium` and
+//! `chromedriver`, installed by `.ci/run`), against the real service on loopback, on SQLite and
+//! PostgreSQL:
+//!
+//! - the off-label chain: a doctor files (and first gets messages next to the fields), a clinic
+//!   head recommends, the medical director approves, the patient's trust approves; a stale form
+//!   is refused with an explanation;
+//! - three § 3 applications: granted at once, refused at once, sent to a caseworker who grants;
+//! - "who pays?", the overviews, and what each role may not see or do.
+//!
+//! Screenshots of the main pages are written to `docs/screenshots/` (linked from the README).
+//! Without Chromium the test says so and passes, unless `LEGEMIDDEL_REQUIRE_CHROMIUM=1` (as in
+//! CI), where a missing browser is a failure.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use server::Role;
+use server::auth::{Claims, LOCAL_AUDIENCE, LOCAL_ISSUER};
+use support::{TestApp, TestDb, http, spawn};
+
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find(names: &[&str]) -> Option<PathBuf> {
+    names.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+/// Starts chromedriver on a free loopback port, or explains why not.
+async fn driver() -> Option<(Driver, PathBuf)> {
+    let required = std::env::var("LEGEMIDDEL_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
+    let chromedriver = find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+    let chromium = find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
+    let (Some(chromedriver), Some(chromium)) = (chromedriver, chromium) else {
+        assert!(
+            !required,
+            "LEGEMIDDEL_REQUIRE_CHROMIUM=1 but chromium/chromedriver are not installed"
+        );
+        eprintln!(
+            "browser tests SKIPPED: install Debian's chromium and chromium-driver (or run .ci/run)"
+        );
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let profile =
+        std::env::temp_dir().join(format!("legemiddel-chromium-{}-{port}", std::process::id()));
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not listen on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Some((
+        Driver {
+            child,
+            port,
+            _profile: profile,
+        },
+        chromium,
+    ))
+}
+
+async fn browser(driver: &Driver, chromium: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1280,1400", "--lang=nb",
+                format!("--user-data-dir={}", driver._profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session")
+}
+
+/// Drives one browser against one service.
+struct Person<'a> {
+    c: &'a Client,
+    base: String,
+    shots: Option<PathBuf>,
+}
+
+impl Person<'_> {
+    async fn go(&self, path: &str) {
+        self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    async fn sign_in(&self, subject: &str) {
+        self.go("/logg-inn").await;
+        // Signing out first, if someone is signed in, is what a shared workstation would do.
+        if let Ok(out) = self
+            .c
+            .find(Locator::Css("form[action='/logg-ut'] button"))
+            .await
+        {
+            out.click().await.unwrap();
+            self.wait_for("h1", "Logg inn").await;
+        }
+        self.c
+            .find(Locator::Css(&format!("input[value='{subject}']")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        self.c
+            .find(Locator::Css("form[action='/logg-inn'] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        self.wait_for("h1", "Velkommen").await;
+    }
+
+    /// Waits until the element's text contains `text`.
+    async fn wait_for(&self, css: &str, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(e) = self.c.find(Locator::Css(css)).await
+                && let Ok(t) = e.text().await
+                && t.contains(text)
+            {
+                return t;
+            }
+            if Instant::now() > deadline {
+                let page = self.c.source().await.unwrap_or_default();
+                panic!(
+                    "«{text}» did not appear in {css}; page:\n{}",
+                    &page[..page.len().min(4000)]
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        match self.c.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn exists(&self, css: &str) -> bool {
+        self.c.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// Fills fields by name: text is typed, selects chosen by value, "ja" ticks a box.
+    async fn fill(&self, values: &[(&str, &str)]) {
+        for (name, value) in values {
+            let id = format!("f-{}", name.replace('.', "-"));
+            let e = self
+                .c
+                .find(Locator::Id(&id))
+                .await
+                .unwrap_or_else(|_| panic!("no field {id}"));
+            match e.tag_name().await.unwrap().as_str() {
+                "select" => e.select_by_value(value).await.unwrap(),
+                _ if e.attr("type").await.unwrap().as_deref() == Some("checkbox") => {
+                    if e.is_selected().await.unwrap() != (*value == "ja") {
+                        e.click().await.unwrap();
+                    }
+                }
+                _ => {
+                    e.clear().await.unwrap();
+                    e.send_keys(value).await.unwrap();
+                }
+            }
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        self.c
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|_| panic!("no {css}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn shot(&self, name: &str) {
+        if let Some(dir) = &self.shots {
+            let png = self.c.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    async fn move_case(&self, button: &str, reason: &str) {
+        self.fill(&[("reason", reason)]).await;
+        self.click(&format!("button[name='move'][value='{button}']"))
+            .await;
+    }
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn director_token(app: &TestApp, trust: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    app.key.sign_claims(&Claims {
+        sub: "lokal:kari.lege".into(),
+        name: Some("Kari Lege (i et annet vindu)".into()),
+        iss: LOCAL_ISSUER.into(),
+        aud: LOCAL_AUDIENCE.into(),
+        exp: now + 3600,
+        iat: now,
+        roles: vec![Role::Prescriber.code().into()],
+        role: None,
+        prescriber_role: Some("hospital_doctor".into()),
+        trust: Some(trust.into()),
+    })
+}
+
+const KARI: &str = "lokal:kari.lege";
+const KJELL: &str = "lokal:kjell.klinikkleder";
+const FRIDA: &str = "lokal:frida.fagdirektor";
+const BJORN: &str = "lokal:bjorn.fagdirektor";
+const PER: &str = "lokal:per.fastlege";
+const HANNE: &str = "lokal:hanne.helfo";
+const ANNA: &str = "lokal:anna.analytiker";
+const PAL: &str = "lokal:pal.farmasoyt";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_carry_applications_through_to_their_decisions_in_the_browser() {
+    let Some((driver, chromium)) = driver().await else {
+        return;
+    };
+    for (n, db) in TestDb::all().await.into_iter().enumerate() {
+        let place = format!("{:?}", db.location);
+        let app = spawn(db).await;
+        let c = browser(&driver, &chromium).await;
+        let p = Person {
+            c: &c,
+            base: format!("http://{}", app.addr),
+            // Screenshots from the first database only: the pages are the same.
+            shots: (n == 0).then(shots_dir),
+        };
+        eprintln!("browser: {place}");
+        off_label_chain(&p, &app).await;
+        helfo_applications(&p).await;
+        who_pays_and_overviews(&p).await;
+        what_roles_may_not(&p, &app).await;
+        c.close().await.unwrap();
+    }
+}
+
+async fn off_label_chain(p: &Person<'_>, app: &TestApp) {
+    p.go("/").await;
+    assert!(
+        p.text("h1").await.contains("Logg inn"),
+        "not signed in: the sign-in page"
+    );
+    p.shot("00-logg-inn").await;
+    p.sign_in(KARI).await;
+    p.go("/off-label/ny").await;
+
+    // Validation as you type: a wrong ATC code gets its message next to the field on leaving it.
+    p.fill(&[("atc", "123")]).await;
+    p.click("#f-substance").await;
+    p.wait_for("#f-atc-feil", "ATC-kode").await;
+
+    // Sent without consent and stop rules: the server names each field, next to it.
+    p.fill(&[
+        ("clinic", "Kreftklinikken"),
+        ("patient_ref", "J-104233"),
+        ("atc", "L01FF02"),
+        ("substance", "pembrolizumab"),
+        ("indication", "Sjelden sarkomtype med PD-L1-uttrykk"),
+        ("documentation", "phase_ii"),
+        ("references", "Smith et al., Lancet Oncol 2024;25:100-110"),
+        ("ecog", "1"),
+        ("safety", "Kjent bivirkningsprofil"),
+        ("uncertainty", "Moderat"),
+        ("consequences", "Rask progresjon uten behandling"),
+        ("cost_estimate", "850 000"),
+        ("plan_purpose", "Livsforlengelse; CT hver 12. uke"),
+        ("plan_dosing", "200 mg iv hver 3. uke"),
+        ("evaluation_dates", "2099-03-01\n2099-06-01"),
+        ("home_trust", "Helse Bergen HF"),
+    ])
+    .await;
+    p.click("button[value='submit']").await;
+    p.wait_for("#feiloppsummering", "Rett opp").await;
+    assert!(
+        p.text("#f-consent_recorded-feil")
+            .await
+            .contains("samtykke")
+    );
+    assert!(
+        p.text("#f-stop_rules-feil")
+            .await
+            .contains("stoppkriterium")
+    );
+    p.shot("01-off-label-feil-ved-feltene").await;
+
+    p.fill(&[
+        ("consent_recorded", "ja"),
+        (
+            "stop_rules",
+            "Progresjon etter RECIST\nBivirkning grad 3 eller mer",
+        ),
+    ])
+    .await;
+    p.click("button[value='submit']").await;
+    p.wait_for("#status", "sendt til klinikkleder").await;
+    assert!(
+        p.text("main").await.contains("helseforetaket (HF)"),
+        "the engine filled in the payer"
+    );
+    assert!(
+        !p.exists("button[value='recommend']").await,
+        "the doctor cannot recommend"
+    );
+    p.shot("02-off-label-sendt").await;
+
+    p.sign_in(KJELL).await;
+    p.go("/off-label").await;
+    p.wait_for("table", "pembrolizumab").await;
+    p.shot("03-innboks-klinikkleder").await;
+    p.click("table a").await;
+    p.wait_for("#status", "sendt til klinikkleder").await;
+    assert!(
+        !p.exists("button[value='approve']").await,
+        "a clinic head cannot approve"
+    );
+    p.move_case("recommend", "Faglig godt begrunnet").await;
+    p.wait_for("#status", "anbefalt").await;
+
+    p.sign_in(FRIDA).await;
+    p.go("/off-label").await;
+    p.click("table a").await;
+    p.wait_for("#status", "anbefalt").await;
+    p.shot("04-fagdirektor-godkjenner").await;
+    p.move_case("approve", "Godkjent etter lokal prosedyre")
+        .await;
+    p.wait_for("#status", "venter på pasientens helseforetak")
+        .await;
+
+    p.sign_in(BJORN).await;
+    p.go("/off-label").await;
+    p.click("table a").await;
+    p.move_case("approve", "Helse Bergen finansierer videre behandling")
+        .await;
+    p.wait_for("#status", "behandlingen kan starte").await;
+    let history = p.text(".historikk").await;
+    assert!(
+        history.contains("Godkjent av Bjørn Fagdirektør (fagdirektør, Helse Bergen HF)"),
+        "{history}"
+    );
+    p.shot("05-godkjent-av-begge-helseforetak").await;
+
+    // A stale form: Kari opens the case, someone else evaluates it meanwhile, Kari's click is
+    // refused with an explanation and nothing is overwritten.
+    p.sign_in(KARI).await;
+    p.go("/off-label").await;
+    p.click("table a").await;
+    p.wait_for("#status", "behandlingen kan starte").await;
+    let id =
+        p.c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+    let version =
+        p.c.find(Locator::Css("input[name='version']"))
+            .await
+            .unwrap()
+            .attr("value")
+            .await
+            .unwrap()
+            .unwrap();
+    let (status, body) = http(
+        app.addr,
+        "POST",
+        &format!("/api/v1/off-label/{id}/moves"),
+        Some(&director_token(app, "Oslo universitetssykehus HF")),
+        &json!({"version": version.parse::<i64>().unwrap(), "move": "evaluate_continue", "reason": "Stabil sykdom"}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    p.click("#stopp-0").await;
+    p.move_case("evaluate_stop", "Progresjon på CT").await;
+    p.wait_for("#feiloppsummering", "endret av noen andre")
+        .await;
+    assert!(
+        p.text("#status").await.contains("behandlingen kan starte"),
+        "nothing overwritten"
+    );
+    p.shot("06-utdatert-skjema-avvist").await;
+}
+
+async fn helfo_applications(p: &Person<'_>) {
+    p.sign_in(PER).await;
+    let apply = |fnr: &'static str, extra: &'static [(&'static str, &'static str)]| async move {
+        p.go("/helfo/ny").await;
+        p.fill(&[
+            ("patient_id", fnr),
+            ("atc", "R03DC03"),
+            ("substance", "montelukast"),
+        ])
+        .await;
+        p.click("button[value='lookup']").await;
+        p.wait_for(".ingress", "Fyll ut søknaden").await;
+        p.fill(&[
+            ("prescription_group", "C"),
+            ("diagnosis", "Astma, vedvarende"),
+            ("severity", "serious"),
+            ("months_per_year", "12"),
+            ("previous_treatment", "tried_failed"),
+            (
+                "previous_treatment_details",
+                "Inhalasjonssteroider uten tilstrekkelig effekt",
+            ),
+        ])
+        .await;
+        p.fill(extra).await;
+    };
+
+    apply("01010012356", &[]).await;
+    p.shot("07-helfo-soknad").await;
+    p.click("button[value='submit']").await;
+    p.wait_for("#status", "innvilget").await;
+    assert!(p.text("#status").await.contains("automatisk"));
+    p.shot("08-helfo-innvilget").await;
+
+    apply("15058012359", &[("severity", "not_serious")]).await;
+    p.click("button[value='submit']").await;
+    p.wait_for("#status", "avslått").await;
+    assert!(
+        p.text("#utfall").await.contains("§§ 1a og 3"),
+        "the paragraph is given"
+    );
+    p.shot("09-helfo-avslatt").await;
+
+    apply("12037812380", &[("severity", "risk_factors")]).await;
+    p.click("button[value='submit']").await;
+    p.wait_for("#status", "til manuell behandling").await;
+    assert!(
+        p.text("#utfall").await.contains("risikofaktorer"),
+        "why it went to a person"
+    );
+
+    // The look-up stops a second application for the same patient and substance.
+    p.go("/helfo/ny").await;
+    p.fill(&[
+        ("patient_id", "01010012356"),
+        ("atc", "R03DC03"),
+        ("substance", "montelukast"),
+    ])
+    .await;
+    p.click("button[value='lookup']").await;
+    p.wait_for("h1", "allerede en sak").await;
+
+    p.sign_in(HANNE).await;
+    p.go("/helfo/ko").await;
+    p.wait_for("table", "montelukast").await;
+    p.shot("10-saksbehandlingsko").await;
+    p.click("table a").await;
+    p.wait_for("#status", "til manuell behandling").await;
+    p.click("#r-grant").await;
+    p.fill(&[("reason", "Risikofaktorene er godt dokumentert")])
+        .await;
+    p.click("form[action$='/vedtak'] button").await;
+    p.wait_for("#status", "innvilget").await;
+    assert!(
+        p.text(".historikk")
+            .await
+            .contains("Innvilget av Hanne Saksbehandler")
+    );
+}
+
+async fn who_pays_and_overviews(p: &Person<'_>) {
+    p.sign_in(KARI).await;
+    p.go("/hvem-betaler").await;
+    p.fill(&[("drug.atc", "H02AB13"), ("drug.substance", "deflazacort")])
+        .await;
+    p.click("button[value='decide']").await;
+    p.wait_for("#svar-tittel", "regionalt helseforetak").await;
+    assert!(
+        p.exists(".forklaring a[href='/regler#F3']").await,
+        "the explanation links to the rule text"
+    );
+    p.shot("11-hvem-betaler").await;
+
+    p.sign_in(ANNA).await;
+    p.go("/oversikter").await;
+    p.wait_for("main", "Godkjent off-label-behandling").await;
+    let costs = p
+        .text("#t-kostnader + p + table, section:first-of-type table")
+        .await;
+    assert!(
+        p.text("main").await.contains("850000.00"),
+        "the approved cost is in the overview: {costs}"
+    );
+    assert!(p.exists("a[href^='/oversikter/kostnader.xlsx']").await);
+    p.shot("12-oversikter").await;
+}
+
+async fn what_roles_may_not(p: &Person<'_>, app: &TestApp) {
+    // A pharmacist has no off-label pages; a GP of no trust does not see the trust's case.
+    p.sign_in(PAL).await;
+    p.go("/off-label").await;
+    p.wait_for("h1", "Ikke tilgang").await;
+    p.sign_in(PER).await;
+    p.go("/off-label/1").await;
+    p.wait_for("h1", "Finnes ikke").await;
+    p.go("/helfo/ko").await;
+    p.wait_for("h1", "Ikke tilgang").await;
+    // And the same through the API, with the same user's token.
+    let now = chrono::Utc::now().timestamp();
+    let gp = app.key.sign_claims(&Claims {
+        sub: PER.into(),
+        name: Some("Per Fastlege".into()),
+        iss: LOCAL_ISSUER.into(),
+        aud: LOCAL_AUDIENCE.into(),
+        exp: now + 600,
+        iat: now,
+        roles: vec!["prescriber".into()],
+        role: None,
+        prescriber_role: Some("gp".into()),
+        trust: None,
+    });
+    assert_eq!(
+        http(app.addr, "GET", "/api/v1/helfo/queue", Some(&gp), "")
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        http(app.addr, "GET", "/api/v1/off-label/1", Some(&gp), "")
+            .await
+            .0,
+        404
+    );
+}

@@ -240,6 +240,8 @@ fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
 }
 
 /// The session, if the user has one of `allowed`; otherwise the sign-in page or a refusal.
+// The refusal is the page itself, made once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 fn require(state: &AppState, headers: &HeaderMap, allowed: &[Role]) -> Result<Session, Response> {
     let Some(s) = session(state, headers) else {
         return Err(Redirect::to("/logg-inn").into_response());
@@ -1012,7 +1014,15 @@ fn derived_view(v: &Value) -> Option<DerivedView> {
             })
             .collect(),
         godkjenningsfritak: v["godkjenningsfritak"].as_bool().unwrap_or(false),
-        nye_metoder: code("nye_metoder"),
+        nye_metoder: match code("nye_metoder").as_str() {
+            "none" => "ikke vurdert i Nye metoder".into(),
+            "under_assessment" => {
+                "til vurdering: søk om unntak for bruk i vurderingsperioden".into()
+            }
+            "decided_yes" => "Beslutningsforum har sagt ja".into(),
+            "decided_no" => "Beslutningsforum har sagt nei".into(),
+            other => other.into(),
+        },
         steps: v["explanation"]
             .as_array()
             .into_iter()

@@ -108,6 +108,9 @@ enum Cmd {
         /// For forskrivere: gp, specialist, hospital_doctor eller pain_clinic.
         #[arg(long)]
         prescriber_role: Option<String>,
+        /// Helseforetaket brukeren arbeider i (off-label-saker er per helseforetak).
+        #[arg(long)]
+        trust: Option<String>,
         /// Gyldighet i timer.
         #[arg(long, default_value_t = 12)]
         hours: i64,
@@ -300,6 +303,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             role,
             name,
             prescriber_role,
+            trust,
             hours,
         } => {
             let role = server::Role::from_code(&role).ok_or_else(|| {
@@ -331,6 +335,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 role,
                 &name,
                 prescriber_role.as_deref(),
+                trust.as_deref().map(str::trim).filter(|t| !t.is_empty()),
                 hours,
             )?;
             println!("{token}");

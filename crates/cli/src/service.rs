@@ -83,6 +83,7 @@ pub fn token(
     role: Role,
     name: &str,
     prescriber_role: Option<&str>,
+    trust: Option<&str>,
     hours: i64,
 ) -> anyhow::Result<String> {
     runtime()?.block_on(async {
@@ -91,14 +92,14 @@ pub fn token(
             .with_context(|| location.describe())?;
         let key = server::local_key(&store).await?;
         let subject = format!("lokal:{}", name.trim());
-        Ok(key.sign(
-            &subject,
-            Some(name.trim()),
-            &[role],
-            prescriber_role,
-            server::now_epoch(),
-            hours,
-        ))
+        let who = server::auth::Identity {
+            subject,
+            name: name.trim().to_string(),
+            roles: vec![role],
+            prescriber_role: prescriber_role.map(str::to_string),
+            trust: trust.map(str::to_string),
+        };
+        Ok(key.sign_identity(&who, server::now_epoch(), hours))
     })
 }
 

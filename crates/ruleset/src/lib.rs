@@ -364,7 +364,7 @@ impl RuleSet {
         b.finish()
     }
 
-    /// Name and version of the data set, e.g. `legemiddel-regler 2026.11.1`.
+    /// Name and version of the data set, e.g. `legemiddel-regler 2026.11.2`.
     pub fn version(&self) -> String {
         format!("{} {}", self.name, self.version)
     }

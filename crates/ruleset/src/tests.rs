@@ -5,8 +5,8 @@ fn d(s: &str) -> Date {
 }
 
 /// The embedded files with one replaced (or added) by `path`, `text`.
-fn with(path: &'static str, text: &'static str) -> Result<RuleSet, LoadError> {
-    let mut files: Vec<(&str, &str)> = RuleSet::embedded_files()
+fn with<'a>(path: &'a str, text: &'a str) -> Result<RuleSet, LoadError> {
+    let mut files: Vec<(&'a str, &'a str)> = RuleSet::embedded_files()
         .iter()
         .copied()
         .filter(|(p, _)| *p != path)
@@ -19,10 +19,10 @@ fn with(path: &'static str, text: &'static str) -> Result<RuleSet, LoadError> {
 fn embedded_rules_load() {
     let rules = RuleSet::embedded().unwrap();
     assert_eq!(rules.h_list.entries().len(), 14);
-    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.11.1");
+    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.11.2");
     assert_eq!(
         rules.label(d("2024-11-01")),
-        "legemiddel-regler 2026.11.1; § 1b-liste 2024-11-01"
+        "legemiddel-regler 2026.11.2; § 1b-liste 2024-11-01"
     );
     assert_eq!(
         rules.opioids.at(d("2025-01-01")).unwrap().value.gp_max_omeq,
@@ -117,7 +117,7 @@ fn a_later_list_is_data_only() {
     assert_eq!(rules.h_list.entries().len(), 15);
     assert_eq!(
         rules.label(d("2027-01-01")),
-        "legemiddel-regler 2026.11.1; § 1b-liste 2027-01-01"
+        "legemiddel-regler 2026.11.2; § 1b-liste 2027-01-01"
     );
 }
 
@@ -138,8 +138,35 @@ fn in_force_lists_every_rule_with_data() {
     let ids: Vec<_> = now.iter().map(|r| r.source.rule.code()).collect();
     assert_eq!(
         ids,
-        ["F5", "B2", "GEN", "B4", "B5", "B6", "EGENANDEL", "G2"]
+        ["F5", "B2", "GEN", "B3", "B4", "B5", "B6", "EGENANDEL", "G2"]
     );
     let before = rules.in_force(d("2024-06-01"));
     assert!(before.iter().all(|r| r.source.rule != RuleId::F5));
+}
+
+#[test]
+fn b3_time_limits_are_validated() {
+    let text = |group: &str| {
+        format!(
+            "rule = \"B3\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n[[period]]\nfrom = 2024-01-11\nunlimited = []\ngroup_ab_months = 24\n[[period.limited]]\n{group}"
+        )
+    };
+    let e = with(
+        "b3-decision-time-limits.toml",
+        &text("name = \"tom\"\nmonths = 12\n"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("minst én av"), "{e}");
+    let e = with(
+        "b3-decision-time-limits.toml",
+        &text("name = \"null\"\natc = [\"N02A\"]\nmonths = 0\n"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("months"), "{e}");
+    let e = with(
+        "b3-decision-time-limits.toml",
+        &text("name = \"x\"\natc = [\"N02\"]\nmonths = 12\nyears = 1\n"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("years"), "{e}");
 }

@@ -214,7 +214,37 @@ impl Person<'_> {
             .unwrap();
     }
 
+    /// The page's basic accessibility: Norwegian language, one h1, every form control with a
+    /// label, every control that points to a description pointing to something that exists,
+    /// and an id used once. (A screen reader and the keyboard depend on exactly these.)
+    async fn accessible(&self, page: &str) {
+        let problems = self
+            .c
+            .execute(
+                r#"
+                const p = [];
+                if (document.documentElement.lang !== "nb") p.push("lang is not nb");
+                if (document.querySelectorAll("h1").length !== 1) p.push("not exactly one h1");
+                document.querySelectorAll("input:not([type=hidden]), select, textarea").forEach(el => {
+                  const labelled = (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest("label") || el.getAttribute("aria-label");
+                  if (!labelled) p.push("no label: " + (el.name || el.id));
+                  (el.getAttribute("aria-describedby") || "").split(" ").filter(Boolean).forEach(id => {
+                    if (!document.getElementById(id)) p.push("describedby missing: " + id);
+                  });
+                });
+                const seen = {};
+                document.querySelectorAll("[id]").forEach(el => { if (seen[el.id]) p.push("duplicate id " + el.id); seen[el.id] = 1; });
+                return p;
+                "#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(problems, json!([]), "accessibility problems on {page}");
+    }
+
     async fn shot(&self, name: &str) {
+        self.accessible(name).await;
         if let Some(dir) = &self.shots {
             let png = self.c.screenshot().await.unwrap();
             std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
@@ -523,6 +553,9 @@ async fn who_pays_and_overviews(p: &Person<'_>) {
         "the explanation links to the rule text"
     );
     p.shot("11-hvem-betaler").await;
+    p.click(".forklaring a[href='/regler#F3']").await;
+    p.wait_for("h1", "Regler i kraft").await;
+    p.shot("13-regler").await;
 
     p.sign_in(ANNA).await;
     p.go("/oversikter").await;

@@ -684,6 +684,8 @@ struct RulesPage {
 /// One rule in force, as shown.
 pub struct RuleView {
     id: String,
+    /// The anchor the explanations link to (on the first block of each rule id only).
+    anchor: Option<String>,
     title: String,
     basis: String,
     source: String,
@@ -697,11 +699,15 @@ async fn rules_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
         Err(r) => return r,
     };
     let date = today();
+    let mut anchored = std::collections::HashSet::new();
     let rules = state
         .rules
         .in_force(date)
         .into_iter()
         .map(|r| RuleView {
+            anchor: anchored
+                .insert(r.source.rule.code())
+                .then(|| r.source.rule.code().to_string()),
             id: r.source.rule.code().into(),
             title: r.source.title.clone(),
             basis: r.source.basis.clone(),

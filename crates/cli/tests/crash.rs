@@ -221,3 +221,125 @@ fn kill_9_under_load_loses_no_acknowledged_record() {
     );
     let _ = std::fs::remove_dir_all(&data);
 }
+
+fn token(data: &Path, role: &str, name: &str, trust: &str) -> String {
+    let out = legemiddel()
+        .args([
+            "token",
+            "--data",
+            data.to_str().unwrap(),
+            "--role",
+            role,
+            "--name",
+            name,
+            "--trust",
+            trust,
+        ])
+        .args(["--prescriber-role", "hospital_doctor"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+const OFF_LABEL: &str = r#"{"submit": true, "fields": {"scope": "patient", "patient_ref": "J-1", "clinic": "Kreft",
+  "atc": "L01FF02", "substance": "pembrolizumab", "use_kind": "off_label", "indication": "Sarkom",
+  "setting": "patient_administered", "nye_metoder": "none", "documentation": "phase_ii",
+  "references": "Smith 2024", "ecog": 1, "safety": "s", "uncertainty": "u", "consequences": "c",
+  "cost_estimate": "1000", "consent_recorded": true, "plan_purpose": "p", "plan_dosing": "d",
+  "evaluation_dates": ["2099-01-01"], "stop_rules": ["Progresjon"]}}"#;
+
+/// Case workflows under `kill -9`: every acknowledged step is stored, and every case's row and
+/// its event history agree (they commit together or not at all).
+#[test]
+fn kill_9_between_case_steps_loses_no_acknowledged_step() {
+    let data = std::env::temp_dir().join(format!("legemiddel-crash-cases-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut server = start(&data, addr);
+    let doctor = token(&data, "prescriber", "lege", "OUS");
+    let head = token(&data, "clinic_head", "klinikkleder", "OUS");
+
+    let acknowledged = Arc::new(Mutex::new(Vec::<(i64, i64)>::new()));
+    let killed = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..3)
+        .map(|_| {
+            let (acknowledged, killed, doctor, head) = (
+                acknowledged.clone(),
+                killed.clone(),
+                doctor.clone(),
+                head.clone(),
+            );
+            std::thread::spawn(move || {
+                while !killed.load(Ordering::SeqCst) {
+                    let Ok((201, _, body)) =
+                        post(addr, "POST", "/api/v1/off-label", &doctor, OFF_LABEL)
+                    else {
+                        continue;
+                    };
+                    let id: i64 = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+                        .as_i64()
+                        .unwrap();
+                    acknowledged.lock().unwrap().push((id, 1));
+                    let recommend = r#"{"version": 1, "move": "recommend", "reason": "ok"}"#;
+                    if let Ok((200, _, _)) = post(
+                        addr,
+                        "POST",
+                        &format!("/api/v1/off-label/{id}/moves"),
+                        &head,
+                        recommend,
+                    ) {
+                        acknowledged.lock().unwrap().push((id, 2));
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    server.kill().unwrap();
+    killed.store(true, Ordering::SeqCst);
+    server.wait().unwrap();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 5,
+        "the load ran: {} steps",
+        acknowledged.len()
+    );
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (cases, all_agree) = rt.block_on(async {
+        let store = store::Store::open(&store::Location::DataDir(data.clone()))
+            .await
+            .unwrap();
+        let cases = store.cases(&store::CaseFilter::default()).await.unwrap();
+        let mut agree = true;
+        for c in &cases {
+            let events = store.case_events(c.id).await.unwrap();
+            agree &= events.len() as i64 == c.version
+                && events.last().is_some_and(|e| e.to_state == c.data.state);
+        }
+        (cases, agree)
+    });
+    assert!(all_agree, "every case row agrees with its events");
+    for (id, version) in &acknowledged {
+        let c = cases
+            .iter()
+            .find(|c| c.id == *id)
+            .unwrap_or_else(|| panic!("case {id} lost"));
+        assert!(c.version >= *version, "case {id} lost step {version}");
+    }
+    eprintln!(
+        "{} case steps acknowledged before kill -9; all stored; {} cases agree with their events",
+        acknowledged.len(),
+        cases.len()
+    );
+    drop(rt);
+    let _ = std::fs::remove_dir_all(&data);
+}

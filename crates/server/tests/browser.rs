@@ -473,6 +473,9 @@ async fn helfo_applications(p: &Person<'_>) {
         .await;
         p.click("button[value='lookup']").await;
         p.wait_for(".ingress", "Fyll ut søknaden").await;
+        // The form is tailored to the case: no opioid questions for montelukast (B5), no paper
+        // fields for a patient with a fødselsnummer.
+        assert!(!p.exists("#f-omeq").await && !p.exists("#f-patient_name").await);
         p.fill(&[
             ("prescription_group", "C"),
             ("diagnosis", "Astma, vedvarende"),

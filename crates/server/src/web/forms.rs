@@ -546,3 +546,28 @@ pub fn decide() -> Vec<Section> {
         },
     ]
 }
+
+/// The § 3 form tailored to the case, as the look-up left it (B3–B5 make only some questions
+/// relevant): the opioid questions only for a medicine in the -71 scope, name and birth date
+/// only on the paper path, the identity number only when there is one.
+pub fn helfo_for(is_opioid: bool, paper: bool) -> Vec<Section> {
+    let mut sections = helfo();
+    for s in &mut sections {
+        s.fields.retain(|f| match f.name {
+            "patient_name" | "birth_date" => paper,
+            "patient_id" => !paper,
+            _ => true,
+        });
+        if paper {
+            for f in &mut s.fields {
+                if matches!(f.name, "patient_name" | "birth_date") {
+                    f.required = true;
+                }
+            }
+        }
+    }
+    if !is_opioid {
+        sections.retain(|s| !s.legend.starts_with("Opioider"));
+    }
+    sections
+}

@@ -1372,14 +1372,28 @@ async fn helfo_queue(
     )
 }
 
+/// Whether the medicine is an opioid in the -71 scope (B5), from the rule data in force.
+fn is_opioid(state: &AppState, fields: &Fields) -> bool {
+    let atc = fields
+        .get("atc")
+        .and_then(|a| domain::Atc::parse(&a.trim().to_ascii_uppercase()).ok());
+    match (atc, state.rules.opioids.at(today())) {
+        (Some(atc), Ok(rules)) => atc.is_in_any(&rules.value.scope),
+        // Unknown: ask rather than leave the questions out.
+        _ => true,
+    }
+}
+
 fn helfo_form_page(
+    state: &AppState,
     s: &Session,
     fields: &Fields,
     errors: &[FieldError],
     notice: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let mut sections = forms::helfo();
+    let paper = fields.get("patient_id_kind").map(String::as_str) == Some("none");
+    let mut sections = forms::helfo_for(is_opioid(state, fields), paper);
     let unplaced = forms::fill(&mut sections, fields, errors);
     let mut all: Vec<FieldError> = errors
         .iter()
@@ -1487,6 +1501,7 @@ async fn helfo_lookup(
             prefilled.insert("authorisation".into(), "marketed".into());
             prefilled.insert("on_label".into(), "ja".into());
             helfo_form_page(
+                &state,
                 &s,
                 &prefilled,
                 &[],
@@ -1523,9 +1538,14 @@ async fn helfo_submit(
             };
             message(StatusCode::OK, Some(&s), heading, &a.reason())
         }
-        Err(WorkflowError::Refused(cases::Refusal::Invalid(errors))) => {
-            helfo_form_page(&s, &fields, &errors, None, StatusCode::UNPROCESSABLE_ENTITY)
-        }
+        Err(WorkflowError::Refused(cases::Refusal::Invalid(errors))) => helfo_form_page(
+            &state,
+            &s,
+            &fields,
+            &errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(e) => refusal_page(&s, &e),
     }
 }

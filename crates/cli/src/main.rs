@@ -7,6 +7,7 @@
 
 mod batch;
 mod bench;
+mod fest_cli;
 mod render;
 mod service;
 
@@ -119,6 +120,49 @@ enum Cmd {
     Audit {
         #[command(subcommand)]
         what: AuditCmd,
+    },
+    /// Legemiddelkatalogen FEST (M30) fra DMP: import, oppslag, testfiler.
+    Fest {
+        #[command(subcommand)]
+        what: FestCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum FestCmd {
+    /// Les en FEST-fil (.xml eller .zip) inn som et nytt øyeblikksbilde (etter HentetDato).
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// FEST-filen (M30), som XML eller som zip-filen DMP distribuerer.
+        file: PathBuf,
+    },
+    /// Søk i katalogen i kraft: navn, virkestoff, ATC-prefiks eller varenummer (ett treff per linje).
+    Search {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Søketekst; alle ordene må finnes.
+        text: Vec<String>,
+        /// Høyst så mange treff.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Vis de importerte øyeblikksbildene.
+    Snapshots {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Skriv en skjemagyldig FEST-testfil (ikke DMPs data: se README).
+    Generate {
+        /// Antall pakninger (en ekte fil har om lag 11 000).
+        #[arg(long, default_value_t = 200)]
+        packages: usize,
+        /// HentetDato i filen.
+        #[arg(long, default_value = "2026-11-15T02:00:00")]
+        retrieved: String,
+        /// Filen som skrives.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -347,6 +391,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Cmd::Audit {
             what: AuditCmd::Replay { store, seq },
         } => service::replay(store.location(), seq, &rules),
+        Cmd::Fest { what } => match what {
+            FestCmd::Import { store, file } => fest_cli::import(store.location(), &file),
+            FestCmd::Search { store, text, limit } => {
+                fest_cli::search(store.location(), &text.join(" "), limit)
+            }
+            FestCmd::Snapshots { store } => fest_cli::snapshots(store.location()),
+            FestCmd::Generate {
+                packages,
+                retrieved,
+                out,
+            } => fest_cli::generate(packages, &retrieved, &out),
+        },
         Cmd::Bench {
             what: BenchCmd::Requests { count, seed },
         } => {

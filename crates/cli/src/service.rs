@@ -9,7 +9,7 @@ use ruleset::RuleSet;
 use server::{App, Config, Oidc, Role};
 use store::{Location, Store};
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -7,6 +7,7 @@
 //! time (`sqlx::query`), so building needs no database.
 
 mod cases;
+mod catalogue;
 pub mod chain;
 mod writer;
 
@@ -17,6 +18,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
 
 pub use cases::{CaseData, CaseEvent, CaseFilter, CaseRecord};
+pub use catalogue::{Imported, Snapshot};
 pub use chain::{NewRecord, Record};
 pub use writer::{AuditWriter, Receipt};
 
@@ -96,6 +98,9 @@ pub enum StoreError {
     /// No such case.
     #[error("sak {0} finnes ikke")]
     NotFound(i64),
+    /// Stored data that cannot be read back.
+    #[error("lagrede data er ødelagt: {0}")]
+    Corrupt(String),
     /// The audit writer has stopped.
     #[error("revisjonsloggen er stoppet")]
     WriterStopped,

@@ -227,3 +227,56 @@ async fn a_case_changes_only_from_its_current_version_and_keeps_every_event() {
         ));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fest_snapshot_is_stored_whole_once_and_read_back() {
+    let mut bytes = Vec::new();
+    fest::generate::write(
+        &mut bytes,
+        &fest::generate::Options {
+            packages: 120,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let cat = fest::parse(&bytes[..], |_| {}).unwrap();
+    for db in TestDb::all().await {
+        let store = Store::open(&db.location).await.unwrap();
+        assert!(store.latest_catalogue().await.unwrap().is_none());
+        let first = store
+            .import_catalogue(&cat, "abc", "test.xml", "2026-11-24T10:00:00Z")
+            .await
+            .unwrap();
+        assert!(
+            matches!(first, store::Imported::New(_)),
+            "{:?}",
+            db.location
+        );
+        let again = store
+            .import_catalogue(&cat, "abc", "test.xml", "2026-11-24T11:00:00Z")
+            .await
+            .unwrap();
+        assert!(
+            matches!(again, store::Imported::AlreadyThere(_)),
+            "re-import is a no-op"
+        );
+        let mut later = cat.clone();
+        later.retrieved = "2026-12-01T02:00:00".into();
+        later.packages.truncate(10);
+        store
+            .import_catalogue(&later, "def", "later.xml", "2026-12-01T10:00:00Z")
+            .await
+            .unwrap();
+        let snapshots = store.snapshots().await.unwrap();
+        assert_eq!(snapshots.len(), 2, "earlier snapshots are kept");
+        let (newest, read) = store.latest_catalogue().await.unwrap().unwrap();
+        assert_eq!(
+            (newest.retrieved.as_str(), read.packages.len()),
+            ("2026-12-01T02:00:00", 10)
+        );
+        let old = store.catalogue(&snapshots[1]).await.unwrap();
+        assert_eq!(old.packages.len(), 120);
+        assert_eq!(old.refunds, cat.refunds, "{:?}", db.location);
+        assert_eq!(old.products.len(), cat.products.len());
+    }
+}

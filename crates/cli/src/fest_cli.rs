@@ -1,0 +1,225 @@
+//! `legemiddel fest …`: import a FEST file as a snapshot, search the catalogue in force, list
+//! snapshots, write test files.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, IsTerminal, Read, Seek, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use contract::ContractError;
+use sha2::{Digest, Sha256};
+use store::{Imported, Location, Store};
+
+use crate::Failure;
+use crate::service::runtime;
+
+/// Counts bytes and hashes them while the parser reads.
+struct Tee<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// A progress line on standard error when it is a terminal.
+fn progress(total: Option<u64>) -> impl FnMut(u64) {
+    let tty = std::io::stderr().is_terminal();
+    move |done: u64| {
+        if !tty {
+            return;
+        }
+        match total {
+            Some(t) if t > 0 => eprint!(
+                "\rleser FEST: {:>3} % ({} av {} MB)",
+                done * 100 / t,
+                done >> 20,
+                t >> 20
+            ),
+            _ => eprint!("\rleser FEST: {} MB", done >> 20),
+        }
+        let _ = std::io::stderr().flush();
+    }
+}
+
+fn parse_file(file: &Path) -> Result<(fest::Catalogue, String), Failure> {
+    let bad = |m: String| Failure::BadInput(ContractError::new(file.display().to_string(), m));
+    let f = File::open(file).map_err(|e| bad(format!("kan ikke åpne filen: {e}")))?;
+    let zip = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    let result = if zip {
+        let mut archive =
+            zip::ZipArchive::new(f).map_err(|e| bad(format!("ikke en gyldig zip-fil: {e}")))?;
+        let index = (0..archive.len())
+            .find(|&i| {
+                archive
+                    .by_index(i)
+                    .is_ok_and(|e| e.name().to_ascii_lowercase().ends_with(".xml"))
+            })
+            .ok_or_else(|| bad("zip-filen har ingen .xml-fil".into()))?;
+        let entry = archive
+            .by_index(index)
+            .map_err(|e| bad(format!("zip: {e}")))?;
+        let total = entry.size();
+        let mut tee = Tee {
+            inner: entry,
+            hasher: Sha256::new(),
+        };
+        let cat = fest::parse(
+            BufReader::with_capacity(1 << 20, &mut tee),
+            progress(Some(total)),
+        );
+        cat.map(|c| (c, hex::encode(tee.hasher.finalize())))
+    } else {
+        let total = f.metadata().ok().map(|m| m.len());
+        let mut tee = Tee {
+            inner: f,
+            hasher: Sha256::new(),
+        };
+        let cat = fest::parse(BufReader::with_capacity(1 << 20, &mut tee), progress(total));
+        cat.map(|c| (c, hex::encode(tee.hasher.finalize())))
+    };
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    result.map_err(|e| bad(format!("avvist, ingenting er endret: {e}")))
+}
+
+/// `legemiddel fest import FILE`.
+pub fn import(location: Location, file: &Path) -> Result<(), Failure> {
+    let start = Instant::now();
+    let (cat, sha) = parse_file(file)?;
+    let parsed = start.elapsed();
+    let stored: anyhow::Result<Imported> = runtime()?.block_on(async {
+        let store = Store::open(&location)
+            .await
+            .with_context(|| location.describe())?;
+        Ok(store
+            .import_catalogue(
+                &cat,
+                &sha,
+                &file.display().to_string(),
+                &server::now_rfc3339(),
+            )
+            .await?)
+    });
+    match stored? {
+        Imported::New(s) => println!(
+            "importert FEST {} ({} pakninger, {} merkevarer, {} refusjonshjemler, {} vilkår, {} byttegrupper) \
+             på {:.1} s (lest {:.1} s) til {}",
+            s.retrieved,
+            s.packages,
+            s.products,
+            cat.refunds.len(),
+            cat.conditions.len(),
+            cat.substitution_groups.len(),
+            start.elapsed().as_secs_f64(),
+            parsed.as_secs_f64(),
+            location.describe()
+        ),
+        Imported::AlreadyThere(s) => println!(
+            "FEST {} er allerede importert ({}); ingenting endret",
+            s.retrieved, s.imported
+        ),
+    }
+    Ok(())
+}
+
+/// `legemiddel fest search TEXT`.
+pub fn search(location: Location, text: &str, limit: usize) -> Result<(), Failure> {
+    if text.trim().is_empty() {
+        return Err(Failure::BadInput(ContractError::new(
+            "TEXT",
+            "skriv hva du søker etter",
+        )));
+    }
+    let found: anyhow::Result<Option<(store::Snapshot, fest::Catalogue)>> =
+        runtime()?.block_on(async {
+            let store = Store::open(&location)
+                .await
+                .with_context(|| location.describe())?;
+            Ok(store.latest_catalogue().await?)
+        });
+    let Some((snapshot, cat)) = found? else {
+        return Err(Failure::Other(anyhow::anyhow!(
+            "ingen FEST-katalog er importert i {}; kjør `legemiddel fest import FIL` først",
+            location.describe()
+        )));
+    };
+    let index = fest::Index::new(&cat);
+    let out = std::io::stdout();
+    let mut out = BufWriter::new(out.lock());
+    let hits = index.search(text, limit);
+    for h in &hits {
+        let price = h
+            .price_ore
+            .map(|p| format!("{}.{:02} kr", p / 100, p % 100))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            h.varenr, h.atc, h.name, h.size, h.prescription_group, price
+        )
+        .context("skriver til standard ut")?;
+    }
+    out.flush().context("skriver til standard ut")?;
+    eprintln!("{} treff i FEST {}", hits.len(), snapshot.retrieved);
+    Ok(())
+}
+
+/// `legemiddel fest snapshots`.
+pub fn snapshots(location: Location) -> Result<(), Failure> {
+    let list: anyhow::Result<Vec<store::Snapshot>> = runtime()?.block_on(async {
+        let store = Store::open(&location)
+            .await
+            .with_context(|| location.describe())?;
+        Ok(store.snapshots().await?)
+    });
+    for (i, s) in list?.iter().enumerate() {
+        println!(
+            "{}\t{}\t{} pakninger\timportert {}\t{}{}",
+            s.retrieved,
+            &s.sha256[..12],
+            s.packages,
+            s.imported,
+            s.source,
+            if i == 0 { "\t(i kraft)" } else { "" }
+        );
+    }
+    Ok(())
+}
+
+/// `legemiddel fest generate`.
+pub fn generate(packages: usize, retrieved: &str, out: &Path) -> Result<(), Failure> {
+    let file = File::create(out).with_context(|| format!("kan ikke skrive {}", out.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let opts = fest::generate::Options {
+        packages,
+        retrieved: retrieved.to_string(),
+        ..Default::default()
+    };
+    let stats = fest::generate::write(&mut w, &opts)
+        .with_context(|| format!("skriver {}", out.display()))?;
+    w.flush()
+        .with_context(|| format!("skriver {}", out.display()))?;
+    let size = w.get_mut().stream_position().unwrap_or(0);
+    println!(
+        "skrev {} ({} MB): {} pakninger, {} merkevarer, {} refusjonsgrupper, {} byttegrupper, {} interaksjoner. \
+         Testdata, ikke DMPs data.",
+        out.display(),
+        size >> 20,
+        stats.packages,
+        stats.products,
+        stats.refund_groups,
+        stats.substitution_groups,
+        stats.interactions
+    );
+    Ok(())
+}

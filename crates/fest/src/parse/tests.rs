@@ -1,0 +1,95 @@
+use super::*;
+use crate::generate::{Options, write};
+
+fn generated(packages: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    write(
+        &mut out,
+        &Options {
+            packages,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    out
+}
+
+#[test]
+fn a_generated_file_reads_back_whole() {
+    let bytes = generated(300);
+    let cat = parse(&bytes[..], |_| {}).unwrap();
+    assert_eq!(cat.retrieved, "2026-11-15T02:00:00");
+    assert_eq!(cat.packages.len(), 300);
+    assert!(cat.products.len() > 100);
+    let p = &cat.packages[0];
+    assert_eq!(p.varenr, "100000");
+    assert_eq!(p.medicine.atc.as_ref().unwrap().code, "C08CA01");
+    assert!(p.price_ore.unwrap() > 0);
+    assert_eq!(cat.refunds.len(), 2, "§ 2 and H-resept");
+    let section2 = cat
+        .refunds
+        .iter()
+        .find(|r| r.basis.code == BASIS_SECTION_2)
+        .unwrap();
+    assert!(
+        section2
+            .groups
+            .iter()
+            .any(|g| g.codes.iter().any(|c| c.code.code == "K86"))
+    );
+    assert!(cat.code_systems.iter().any(|c| {
+        c.oid == ATC_OID
+            && c.elements
+                .iter()
+                .any(|e| e.code == "C08" && e.term == "Kalsiumantagonister")
+    }));
+    assert!(!cat.substitution_groups.is_empty());
+}
+
+#[test]
+fn a_truncated_file_is_refused_with_its_position() {
+    let bytes = generated(50);
+    let cut = &bytes[..bytes.len() / 2];
+    let e = parse(cut, |_| {}).unwrap_err();
+    assert!(
+        e.message.contains("avkortet") || e.message.contains("ugyldig XML"),
+        "{e}"
+    );
+    assert!(e.position > 0);
+}
+
+#[test]
+fn a_wrong_root_or_namespace_is_refused() {
+    let e = parse(
+        &b"<?xml version=\"1.0\"?><FEST><HentetDato>x</HentetDato></FEST>"[..],
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(e.message.contains("navnerommet"), "{e}");
+    let e = parse(&b""[..], |_| {}).unwrap_err();
+    assert!(e.message.contains("tom"), "{e}");
+}
+
+#[test]
+fn a_bad_value_names_the_entry() {
+    let text = String::from_utf8(generated(5)).unwrap();
+    let broken = text.replacen("<fs:Varenr>100002</fs:Varenr>", "", 1);
+    let e = parse(broken.as_bytes(), |_| {}).unwrap_err();
+    assert!(e.message.contains("Varenr"), "{e}");
+    assert!(
+        e.entry
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("OppfLegemiddelpakning"),
+        "{e}"
+    );
+}
+
+#[test]
+fn money_is_read_exactly() {
+    assert_eq!(ore("123.45"), Some(12_345));
+    assert_eq!(ore("0.1"), Some(10));
+    assert_eq!(ore("12"), Some(1_200));
+    assert_eq!(ore("1.234"), None);
+    assert_eq!(ore("-1"), None);
+}

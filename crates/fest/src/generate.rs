@@ -751,10 +751,60 @@ pub struct Stats {
 
 struct ProductPlan {
     sub: usize,
-    brand: usize,
     strength: usize,
     id: String,
+    /// The brand name: the substance's own brands first; then generics by maker, then
+    /// parallel imports, as a real catalogue grows.
+    name: String,
+    /// The maker.
+    maker: String,
 }
+
+const MAKERS: &[&str] = &[
+    "Accord",
+    "Actavis",
+    "Aurobindo",
+    "Bluefish",
+    "Krka",
+    "Medical Valley",
+    "Mylan",
+    "Orion",
+    "Sandoz",
+    "Stada",
+    "Teva",
+    "Viatris",
+    "Zentiva",
+];
+const IMPORTERS: &[&str] = &["2care4", "Abacus Medicine", "Orifarm", "Paranova"];
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn plan_name(s: &Sub, brand: usize, round: usize) -> (String, String) {
+    let own = s.brands[brand];
+    if round == 0 {
+        let maker = own.split(' ').nth(1).unwrap_or("Originalprodusent");
+        return (own.to_string(), maker.to_string());
+    }
+    let k = round - 1 + brand * 5;
+    if k < MAKERS.len() * 2 && round <= MAKERS.len() {
+        let maker = MAKERS[k % MAKERS.len()];
+        (
+            format!("{} {maker}", capitalised(s.name)),
+            maker.to_string(),
+        )
+    } else {
+        let importer = IMPORTERS[(round + brand) % IMPORTERS.len()];
+        (format!("{own} ({importer})"), importer.to_string())
+    }
+}
+
+/// Package sizes (count of units) a catalogue has.
+const SIZES: &[u32] = &[7, 10, 14, 20, 28, 30, 50, 56, 84, 98, 100];
 
 /// Writes one FEST file.
 pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
@@ -775,11 +825,13 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
             for bi in 0..s.brands.len() {
                 for ki in 0..s.strengths.len() {
                     let pi = products.len();
+                    let (name, maker) = plan_name(s, bi, round);
                     products.push(ProductPlan {
                         sub: si,
-                        brand: bi,
                         strength: ki,
                         id: id("merkevare", pi),
+                        name,
+                        maker,
                     });
                     for size in 0..(1 + (pi + round) % 3) {
                         packages.push((pi, size));
@@ -822,7 +874,7 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
 
     let medicine = |out: &mut W, p: &ProductPlan, with_group: bool| -> io::Result<()> {
         let s = &SUBSTANCES[p.sub];
-        let brand = s.brands[p.brand];
+        let brand = p.name.as_str();
         write!(
             out,
             "<fs:Atc V=\"{}\" S=\"2.16.578.1.12.4.1.1.7180\" DN=\"{}\"/><fs:NavnFormStyrke>{} {} {} {}</fs:NavnFormStyrke><fs:Reseptgruppe V=\"{}\" DN=\"Reseptgruppe {}\"/><fs:LegemiddelformKort V=\"{}\" S=\"2.16.578.1.12.4.1.1.7448\" DN=\"{}\"/>",
@@ -894,13 +946,10 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
             out,
             "<fs:Id>{}</fs:Id><fs:Varenavn>{}</fs:Varenavn><fs:LegemiddelformLang>{}</fs:LegemiddelformLang><fs:SortertVirkestoffUtenStyrke><fs:Sortering>1</fs:Sortering><fs:RefVirkestoff>{}</fs:RefVirkestoff></fs:SortertVirkestoffUtenStyrke><fs:ProduktInfo><fs:Produsent>{}</fs:Produsent></fs:ProduktInfo>",
             p.id,
-            esc(s.brands[p.brand]),
+            esc(&p.name),
             s.form.1,
             substance_ids[p.sub],
-            esc(s.brands[p.brand]
-                .split(' ')
-                .nth(1)
-                .unwrap_or("Originalprodusent"))
+            esc(&p.maker)
         )?;
         for (n, heading) in [
             "Indikasjoner",
@@ -931,7 +980,7 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
     for (k, &(pi, size)) in packages.iter().enumerate() {
         let p = &products[pi];
         let s = &SUBSTANCES[p.sub];
-        let count = [28, 98, 100][size];
+        let count = SIZES[(size * 4 + pi) % SIZES.len()];
         let price_ore = 4_000 + (k as u64 * 7919) % 90_000 + (count as u64) * 150;
         oppf(&mut out, "OppfLegemiddelpakning", &id("oppf-pakning", k))?;
         write!(out, "<fs:Legemiddelpakning>")?;

@@ -7,6 +7,7 @@
 
 pub mod auth;
 mod cases_api;
+mod catalogue;
 pub mod cds;
 mod metrics;
 mod web;
@@ -88,6 +89,8 @@ pub struct AppState {
     audit: AuditWriter,
     verifiers: Vec<Verifier>,
     metrics: Metrics,
+    /// The FEST catalogue in force, loaded on first use.
+    catalogue: catalogue::Cache,
 }
 
 /// The service, bound and ready to run.
@@ -108,7 +111,7 @@ pub(crate) const DECIDERS: &[Role] = &[
 /// Roles that may register a dispensing.
 const DISPENSERS: &[Role] = &[Role::Pharmacist, Role::Administrator];
 /// Every role (signed in).
-const ANYONE: &[Role] = Role::ALL;
+pub(crate) const ANYONE: &[Role] = Role::ALL;
 
 /// Every endpoint with the roles it allows (`None`: open to all, no token).
 pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
@@ -205,6 +208,7 @@ impl App {
             audit,
             verifiers,
             metrics: Metrics::default(),
+            catalogue: catalogue::Cache::default(),
         });
         let listener =
             TcpListener::bind(config.listen)
@@ -264,6 +268,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/helfo/queue", get(cases_api::helfo_queue))
         .route("/api/v1/helfo/coverage", post(cases_api::helfo_coverage))
         .route("/api/v1/overviews/{name}", get(cases_api::overview_get))
+        .route("/api/v1/catalogue", get(catalogue::search))
+        .route("/api/v1/catalogue/{varenr}", get(catalogue::package))
         .layer(DefaultBodyLimit::max(256 * 1024))
         .merge(
             Router::new()
@@ -299,7 +305,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, field: &str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, field: &str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             field: field.into(),
@@ -342,7 +348,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn json_headers() -> [(header::HeaderName, HeaderValue); 1] {
+pub(crate) fn json_headers() -> [(header::HeaderName, HeaderValue); 1] {
     [(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

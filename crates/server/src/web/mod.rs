@@ -66,6 +66,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/helfo/{id}/vedtak", post(helfo_ruling))
         .route("/oversikter", get(overviews))
         .route("/oversikter/{file}", get(overview_download))
+        .route("/katalog", get(catalogue_page))
+        .route("/katalog/{varenr}", get(package_page))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }
@@ -142,6 +144,7 @@ fn frame(
             if cases_api::OVERVIEW_READERS.contains(&role) {
                 items.push(("/oversikter", "Oversikter"));
             }
+            items.push(("/katalog", "Legemiddelkatalog"));
             items.push(("/regler", "Regler"));
             items
                 .into_iter()
@@ -1806,6 +1809,240 @@ async fn overview_download(
         Ok(r) => r,
         Err(CaseError(e)) => refusal_page(&s, &e),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The drug catalogue (FEST).
+
+/// A search hit, as shown.
+pub struct HitView {
+    varenr: String,
+    name: String,
+    atc: String,
+    size: String,
+    group: String,
+    price: String,
+}
+
+fn kroner(ore: Option<u64>) -> String {
+    ore.map(|p| format!("{},{:02} kr", p / 100, p % 100))
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "catalogue.html")]
+struct CataloguePage {
+    frame: Frame,
+    snapshot: Option<String>,
+    q: String,
+    hits: Vec<HitView>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+async fn catalogue_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    let s = match require(&state, &headers, Role::ALL) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let loaded = match crate::catalogue::current(&state).await {
+        Ok(l) => l,
+        Err(e) => {
+            return message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(&s),
+                "Katalogen kan ikke leses",
+                &e.to_string(),
+            );
+        }
+    };
+    let q = q.q.unwrap_or_default();
+    let hits = match (&loaded, q.trim().is_empty()) {
+        (Some(l), false) => l
+            .index
+            .search(&q, 100)
+            .into_iter()
+            .map(|h| HitView {
+                varenr: h.varenr.clone(),
+                name: h.name.clone(),
+                atc: h.atc.clone(),
+                size: h.size.clone(),
+                group: h.prescription_group.clone(),
+                price: kroner(h.price_ore),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    render(
+        StatusCode::OK,
+        &CataloguePage {
+            frame: frame("Legemiddelkatalog", Some(&s), "/katalog", None),
+            snapshot: loaded.map(|l| l.snapshot.retrieved.clone()),
+            q,
+            hits,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "package.html")]
+struct PackagePage {
+    frame: Frame,
+    name: String,
+    varenr: String,
+    brand: String,
+    substances: String,
+    size: String,
+    group: String,
+    price: String,
+    ddd: String,
+    atc_path: Vec<(String, String)>,
+    exemption: bool,
+    exemption_application: String,
+    refund: Vec<String>,
+    substitutes: Vec<(String, String)>,
+    snapshot: String,
+}
+
+async fn package_page(
+    State(state): State<Arc<AppState>>,
+    Path(varenr): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let s = match require(&state, &headers, Role::ALL) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let loaded = match crate::catalogue::current(&state).await {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            return message(
+                StatusCode::NOT_FOUND,
+                Some(&s),
+                "Ingen katalog",
+                "Ingen FEST-katalog er importert.",
+            );
+        }
+        Err(e) => {
+            return message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(&s),
+                "Katalogen kan ikke leses",
+                &e.to_string(),
+            );
+        }
+    };
+    let Some(v) = crate::catalogue::package_json(&loaded, &varenr) else {
+        return message(
+            StatusCode::NOT_FOUND,
+            Some(&s),
+            "Finnes ikke",
+            &format!(
+                "Varenummer {varenr} finnes ikke i FEST {}.",
+                loaded.snapshot.retrieved
+            ),
+        );
+    };
+    let text = |k: &str| v[k].as_str().unwrap_or("").to_string();
+    let refund = v["refund"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let codes: Vec<String> = r["codes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    let conditions: Vec<String> = c["conditions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|k| {
+                            format!(
+                                "vilkår {}: {}",
+                                k["number"].as_str().unwrap_or(""),
+                                k["text"].as_str().unwrap_or("")
+                            )
+                        })
+                        .collect();
+                    let mut t = format!(
+                        "{} {}",
+                        c["code"].as_str().unwrap_or(""),
+                        c["term"].as_str().unwrap_or("")
+                    );
+                    if !conditions.is_empty() {
+                        t.push_str(&format!(" ({})", conditions.join("; ")));
+                    }
+                    t
+                })
+                .collect();
+            format!(
+                "{} ({}), gruppe {} «{}», fra {}{}",
+                r["basis_name"].as_str().unwrap_or(""),
+                r["basis"].as_str().unwrap_or(""),
+                r["group"].as_str().unwrap_or(""),
+                r["use"].as_str().unwrap_or(""),
+                r["valid_from"].as_str().unwrap_or(""),
+                if codes.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", codes.join(", "))
+                }
+            )
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &PackagePage {
+            frame: frame(text("name"), Some(&s), "/katalog", None),
+            name: text("name"),
+            varenr: text("varenr"),
+            brand: text("brand"),
+            substances: text("substances"),
+            size: text("size"),
+            group: text("prescription_group"),
+            price: kroner(v["price_ore"].as_u64()),
+            ddd: text("ddd"),
+            atc_path: v["atc_path"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| {
+                    (
+                        a["code"].as_str().unwrap_or("").to_string(),
+                        a["name"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect(),
+            exemption: v["approval_exemption"].as_bool().unwrap_or(false),
+            exemption_application: text("exemption_application"),
+            refund,
+            substitutes: v["substitutes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|h| {
+                    (
+                        h["varenr"].as_str().unwrap_or("").to_string(),
+                        format!(
+                            "{} ({})",
+                            h["name"].as_str().unwrap_or(""),
+                            h["size"].as_str().unwrap_or("")
+                        ),
+                    )
+                })
+                .collect(),
+            snapshot: loaded.snapshot.retrieved.clone(),
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

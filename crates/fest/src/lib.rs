@@ -14,6 +14,7 @@ pub mod generate;
 mod index;
 pub mod model;
 pub mod parse;
+pub mod resolve;
 
 pub use index::{Hit, Index};
 pub use model::Catalogue;

@@ -445,10 +445,17 @@ async fn decide_one(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (user, role) = authorize(&state, &headers, DECIDERS)?;
-    let req = contract::parse_decision_request(&body)?;
-    let decision = decide::decide(&req, &state.rules).map_err(ContractError::from)?;
+    // A product named by varenummer is completed from the FEST catalogue first.
+    let completed = catalogue::complete(&state, &body).await?;
+    let request_bytes: &[u8] = completed.as_ref().map_or(&body, |(b, _)| b);
+    let req = contract::parse_decision_request(request_bytes)?;
+    let mut decision = decide::decide(&req, &state.rules).map_err(ContractError::from)?;
+    let summary = completed.map(|(_, r)| catalogue::annotate(&mut decision, r));
     let mut out = Vec::with_capacity(2048);
     contract::write_decision(&decision, &mut out);
+    if let Some(s) = &summary {
+        out = catalogue::with_summary(out, s);
+    }
     let receipt = record(
         &state,
         &user,

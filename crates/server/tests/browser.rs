@@ -308,6 +308,7 @@ async fn people_carry_applications_through_to_their_decisions_in_the_browser() {
         off_label_chain(&p, &app).await;
         helfo_applications(&p).await;
         who_pays_and_overviews(&p).await;
+        catalogue(&p, &app).await;
         what_roles_may_not(&p, &app).await;
         c.close().await.unwrap();
     }
@@ -572,6 +573,36 @@ async fn who_pays_and_overviews(p: &Person<'_>) {
     );
     assert!(p.exists("a[href^='/oversikter/kostnader.xlsx']").await);
     p.shot("12-oversikter").await;
+}
+
+async fn catalogue(p: &Person<'_>, app: &TestApp) {
+    let mut bytes = Vec::new();
+    fest::generate::write(
+        &mut bytes,
+        &fest::generate::Options {
+            packages: 300,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let cat = fest::parse(&bytes[..], |_| {}).unwrap();
+    app.store
+        .import_catalogue(&cat, "sha", "test.xml", "2026-11-24T10:00:00Z")
+        .await
+        .unwrap();
+    p.sign_in(PAL).await;
+    p.go("/katalog").await;
+    p.fill(&[("q", "amlodipin 10")]).await;
+    p.click("form[role='search'] button").await;
+    p.wait_for("#treff", "treff").await;
+    p.shot("14-katalog-sok").await;
+    p.click("table a").await;
+    p.wait_for("main", "Kalsiumantagonister").await;
+    assert!(
+        p.text("main").await.contains("Blåreseptforskriften § 2"),
+        "the refund group is shown"
+    );
+    p.shot("15-katalog-pakning").await;
 }
 
 async fn what_roles_may_not(p: &Person<'_>, app: &TestApp) {

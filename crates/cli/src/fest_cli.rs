@@ -223,3 +223,109 @@ pub fn generate(packages: usize, retrieved: &str, out: &Path) -> Result<(), Fail
     );
     Ok(())
 }
+
+/// `legemiddel fest decide`: one request on standard input, completed from the catalogue in
+/// force when it names a product, one decision (contract JSON with `catalogue`) on standard out.
+pub fn decide(location: Location, rules: &ruleset::RuleSet) -> Result<(), Failure> {
+    let mut body = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut body)
+        .context("leser standard inn")?;
+    let loaded: anyhow::Result<Option<(store::Snapshot, fest::Catalogue)>> =
+        if contract::catalogue::names_product(&body) {
+            runtime()?.block_on(async {
+                let store = Store::open(&location)
+                    .await
+                    .with_context(|| location.describe())?;
+                Ok(store.latest_catalogue().await?)
+            })
+        } else {
+            Ok(None)
+        };
+    let loaded = loaded?;
+    let index = loaded.as_ref().map(|(_, c)| fest::Index::new(c));
+    let cat = loaded
+        .as_ref()
+        .zip(index.as_ref())
+        .map(|((_, c), i)| (c, i));
+    let completed = contract::catalogue::complete(&body, cat).map_err(Failure::BadInput)?;
+    let request = completed.as_ref().map_or(&body[..], |(b, _)| &b[..]);
+    let req = contract::parse_decision_request(request).map_err(Failure::BadInput)?;
+    let mut decision = decide::decide(&req, rules).map_err(|e| Failure::BadInput(e.into()))?;
+    let summary = completed.map(|(_, r)| contract::catalogue::annotate(&mut decision, r));
+    let mut out = Vec::with_capacity(4096);
+    contract::write_decision(&decision, &mut out);
+    if let Some(s) = &summary {
+        out = contract::catalogue::with_summary(out, s);
+    }
+    out.push(b'\n');
+    std::io::stdout()
+        .lock()
+        .write_all(&out)
+        .context("skriver til standard ut")?;
+    Ok(())
+}
+
+/// `legemiddel fest bench`: parse a generated file from memory, build the index, and time
+/// look-ups of each kind.
+pub fn bench(packages: usize) -> Result<(), Failure> {
+    let mut bytes = Vec::new();
+    let opts = fest::generate::Options {
+        packages,
+        ..Default::default()
+    };
+    fest::generate::write(&mut bytes, &opts).context("genererer")?;
+    let start = Instant::now();
+    let cat = fest::parse(&bytes[..], |_| {}).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parsed = start.elapsed();
+    let start = Instant::now();
+    let index = fest::Index::new(&cat);
+    let indexed = start.elapsed();
+    println!(
+        "fil {} MB, {} pakninger: lest på {:.2} s ({:.0} MB/s), indeks bygget på {:.1} ms",
+        bytes.len() >> 20,
+        cat.packages.len(),
+        parsed.as_secs_f64(),
+        bytes.len() as f64 / 1_048_576.0 / parsed.as_secs_f64(),
+        indexed.as_secs_f64() * 1000.0
+    );
+    let varenrs: Vec<String> = cat
+        .packages
+        .iter()
+        .step_by(7)
+        .map(|p| p.varenr.clone())
+        .collect();
+    let queries: [(&str, Vec<String>); 4] = [
+        ("varenummer", varenrs),
+        (
+            "navn",
+            vec![
+                "norvasc".into(),
+                "amlodipin 10".into(),
+                "atorvastatin krka 40".into(),
+                "paracet".into(),
+            ],
+        ),
+        (
+            "ATC-prefiks",
+            vec!["c08".into(), "n02a".into(), "l04ab".into()],
+        ),
+        ("ingen treff", vec!["finnesikke".into()]),
+    ];
+    for (kind, qs) in &queries {
+        let mut times: Vec<f64> = Vec::with_capacity(2000);
+        for i in 0..2000 {
+            let q = &qs[i % qs.len()];
+            let t = Instant::now();
+            let hits = index.search(q, 50);
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+            std::hint::black_box(hits);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "oppslag på {kind:<12} median {:>7.1} µs, p99 {:>7.1} µs, maks {:>7.1} µs (2000 oppslag, høyst 50 treff)",
+            times[1000], times[1980], times[1999]
+        );
+    }
+    Ok(())
+}

@@ -147,6 +147,18 @@ enum FestCmd {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Som `decide`, men en forespørsel kan navngi pakningen med varenummer (drug.varenr) og
+    /// diagnosen med refusjonskode: katalogen i kraft fyller inn resten.
+    Decide {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Mål lesing og oppslag på en generert fil (se BENCHMARKS.md).
+    Bench {
+        /// Antall pakninger.
+        #[arg(long, default_value_t = 11_000)]
+        packages: usize,
+    },
     /// Vis de importerte øyeblikksbildene.
     Snapshots {
         #[command(flatten)]
@@ -397,6 +409,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 fest_cli::search(store.location(), &text.join(" "), limit)
             }
             FestCmd::Snapshots { store } => fest_cli::snapshots(store.location()),
+            FestCmd::Decide { store } => fest_cli::decide(store.location(), &rules),
+            FestCmd::Bench { packages } => fest_cli::bench(packages),
             FestCmd::Generate {
                 packages,
                 retrieved,

@@ -7,6 +7,7 @@
 //! one place. Writing adds two fields the contract allows: `applied` on each explanation step,
 //! and `rule_set`, `citations`, `explanation` on dispensing decisions.
 
+pub mod catalogue;
 mod error;
 mod request;
 mod response;

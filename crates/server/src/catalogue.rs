@@ -214,84 +214,16 @@ pub(crate) async fn package(
     Ok((crate::json_headers(), body.to_string()).into_response())
 }
 
-/// A decision request naming a product (`drug.varenr` / `drug.fest_id`), completed from the
-/// catalogue in force (see `fest::resolve` for the precedence); other requests pass untouched.
+/// A decision request naming a product, completed from the catalogue in force (loaded only
+/// when the request names one).
 pub async fn complete(
     state: &AppState,
     body: &[u8],
 ) -> Result<Option<(Vec<u8>, fest::resolve::Resolution)>, ApiError> {
-    // The hot path: a v1 request does not mention either field.
-    let names_product = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
-    if !names_product(b"\"varenr\"") && !names_product(b"\"fest_id\"") {
+    if !contract::catalogue::names_product(body) {
         return Ok(None);
     }
-    let mut value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "$", format!("ugyldig JSON: {e}")))?;
-    let loaded = current(state).await.map_err(unavailable)?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "drug.varenr",
-            "et varenummer krever en importert FEST-katalog (`legemiddel fest import FIL`)",
-        )
-    })?;
-    match fest::resolve::resolve(&mut value, &loaded.catalogue, &loaded.index) {
-        Ok(Some(r)) => Ok(Some((value.to_string().into_bytes(), r))),
-        Ok(None) => Ok(None),
-        Err(e) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &e.field,
-            e.message,
-        )),
-    }
-}
-
-/// Puts the catalogue's notes in the explanation (before the rules, as the facts they are) and
-/// reports a disagreement between FEST's H-prescription groups and the § 1b list data (F3)
-/// instead of hiding it. Returns the answer's `catalogue` object.
-pub fn annotate(decision: &mut decide::Decision<'_>, r: fest::resolve::Resolution) -> Value {
-    let mut summary = r.summary;
-    let listed = decision.scheme == domain::Scheme::HList;
-    let mut steps: Vec<decide::Step> = r
-        .notes
-        .into_iter()
-        .filter_map(|n| {
-            domain::RuleId::from_code(n.rule).map(|rule| decide::Step {
-                rule,
-                applied: n.applied,
-                text: n.text.into(),
-            })
-        })
-        .collect();
-    if r.h_prescription.is_some() != listed {
-        let text = match &r.h_prescription {
-            Some(g) => format!(
-                "FEST og § 1b-listen er uenige: FEST har pakningen i H-reseptgruppen «{g}», men listen i regeldataene \
-                 har den ikke på datoen. Beslutningen følger regeldataene; meld avviket."
-            ),
-            None => "FEST og § 1b-listen er uenige: listen i regeldataene har legemidlet, men FEST har det ikke i en \
-                     H-reseptgruppe. Beslutningen følger regeldataene; meld avviket."
-                .to_string(),
-        };
-        summary["disagreements"] = json!([text]);
-        steps.push(decide::Step {
-            rule: domain::RuleId::F3,
-            applied: false,
-            text: text.into(),
-        });
-    }
-    steps.append(&mut decision.explanation);
-    decision.explanation = steps;
-    summary
-}
-
-/// Adds `"catalogue": {…}` to a decision written by `contract::write_decision` (an added field;
-/// contract v1's fields are untouched).
-pub fn with_summary(out: Vec<u8>, summary: &Value) -> Vec<u8> {
-    match serde_json::from_slice::<Value>(&out) {
-        Ok(Value::Object(mut map)) => {
-            map.insert("catalogue".into(), summary.clone());
-            Value::Object(map).to_string().into_bytes()
-        }
-        _ => out,
-    }
+    let loaded = current(state).await.map_err(unavailable)?;
+    let cat = loaded.as_ref().map(|l| (&l.catalogue, &l.index));
+    contract::catalogue::complete(body, cat).map_err(ApiError::from)
 }

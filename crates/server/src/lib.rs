@@ -450,11 +450,11 @@ async fn decide_one(
     let request_bytes: &[u8] = completed.as_ref().map_or(&body, |(b, _)| b);
     let req = contract::parse_decision_request(request_bytes)?;
     let mut decision = decide::decide(&req, &state.rules).map_err(ContractError::from)?;
-    let summary = completed.map(|(_, r)| catalogue::annotate(&mut decision, r));
+    let summary = completed.map(|(_, r)| contract::catalogue::annotate(&mut decision, r));
     let mut out = Vec::with_capacity(2048);
     contract::write_decision(&decision, &mut out);
     if let Some(s) = &summary {
-        out = catalogue::with_summary(out, s);
+        out = contract::catalogue::with_summary(out, s);
     }
     let receipt = record(
         &state,

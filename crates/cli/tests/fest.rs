@@ -1,0 +1,145 @@
+//! `legemiddel fest …` as a user runs it: generate a file, import it as a zip (as DMP ships it),
+//! import it again (a no-op), try a truncated file (refused with its position; the snapshot in
+//! force stays), search, and decide by varenummer and refund code.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn legemiddel(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_legemiddel"))
+        .args(args)
+        .env_remove("LEGEMIDDEL_DATABASE_URL")
+        .env_remove("LEGEMIDDEL_DATA")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        // The command may exit before reading everything; that is its answer, not ours.
+        let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn generate_import_search_and_decide() {
+    let dir = std::env::temp_dir().join(format!("legemiddel-fest-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    let (xml, zip_path, cut) = (
+        dir.join("fest.xml"),
+        dir.join("fest.zip"),
+        dir.join("avkortet.xml"),
+    );
+    let d = data.to_str().unwrap();
+
+    let out = legemiddel(
+        &[
+            "fest",
+            "generate",
+            "--packages",
+            "800",
+            "--out",
+            xml.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // DMP distributes a zip with the XML inside.
+    let bytes = std::fs::read(&xml).unwrap();
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    zip.start_file("FEST/fest251.xml", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(&bytes).unwrap();
+    zip.finish().unwrap();
+
+    let out = legemiddel(
+        &["fest", "import", "--data", d, zip_path.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("importert FEST 2026-11-15T02:00:00 (800 pakninger"),
+        "{}",
+        text(&out)
+    );
+    let again = legemiddel(
+        &["fest", "import", "--data", d, xml.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        again.status.success() && text(&again).contains("allerede importert"),
+        "{}",
+        text(&again)
+    );
+
+    // A truncated newer file: refused with where, and nothing changes.
+    let newer = String::from_utf8(bytes.clone())
+        .unwrap()
+        .replace("2026-11-15T02:00:00", "2026-12-01T02:00:00");
+    std::fs::write(&cut, &newer.as_bytes()[..newer.len() / 3]).unwrap();
+    let out = legemiddel(
+        &["fest", "import", "--data", d, cut.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("byte "), "{}", text(&out));
+    let list = legemiddel(&["fest", "snapshots", "--data", d], None);
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout).lines().count(),
+        1,
+        "{}",
+        text(&list)
+    );
+
+    let out = legemiddel(
+        &[
+            "fest",
+            "search",
+            "--data",
+            d,
+            "amlodipin",
+            "10",
+            "--limit",
+            "5",
+        ],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(stdout.lines().count(), 5, "{}", text(&out));
+    assert!(
+        stdout
+            .lines()
+            .all(|l| l.contains("C08CA01") && l.contains(" 10 mg")),
+        "{stdout}"
+    );
+    let varenr = stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+
+    let request = format!(
+        r#"{{"date":"2026-11-24","drug":{{"varenr":"{varenr}"}},"use":{{"refund_code":"K86"}},"prescriber":{{"role":"gp"}}}}"#
+    );
+    let out = legemiddel(&["fest", "decide", "--data", d], Some(&request));
+    assert!(out.status.success(), "{}", text(&out));
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(decision["scheme"], "s2", "{decision}");
+    assert_eq!(decision["catalogue"]["varenr"], varenr.as_str());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -347,6 +347,19 @@ fn derived_json(form: &off_label::OffLabelForm, d: &off_label::Derived) -> Value
     })
 }
 
+/// Refuses a change made from a version the case no longer has (someone moved it meanwhile).
+fn ensure_version(record: &CaseRecord, version: i64) -> Result<(), WorkflowError> {
+    if record.version == version {
+        return Ok(());
+    }
+    Err(StoreError::Stale {
+        id: record.id,
+        expected: version,
+        current: record.version,
+    }
+    .into())
+}
+
 /// Makes a move on an off-label case from the version the caller saw.
 pub async fn off_label_move(
     state: &AppState,
@@ -366,14 +379,7 @@ pub async fn off_label_move(
             "send inn med skjemaet (det kontrolleres på nytt)",
         ));
     }
-    if record.version != version {
-        return Err(StoreError::Stale {
-            id,
-            expected: version,
-            current: record.version,
-        }
-        .into());
-    }
+    ensure_version(&record, version)?;
     let h = head(&record);
     let outcome = off_label::apply(&h, request, actor, today)?;
     let mut data = record.data.clone();
@@ -639,14 +645,7 @@ pub async fn helfo_rule(
     if record.data.kind != "helfo" {
         return Err(WorkflowError::NotFound);
     }
-    if record.version != version {
-        return Err(StoreError::Stale {
-            id,
-            expected: version,
-            current: record.version,
-        }
-        .into());
-    }
+    ensure_version(&record, version)?;
     let from = helfo::State::from_code(&record.data.state).unwrap_or(helfo::State::Manual);
     let (to, line) = helfo::rule_on(from, ruling, reason, actor, today)?;
     let mut data = record.data.clone();

@@ -21,8 +21,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use server::Role;
-use server::auth::{Claims, LOCAL_AUDIENCE, LOCAL_ISSUER};
-use support::{TestApp, TestDb, http, spawn};
+use support::{TestApp, TestDb, http, spawn, token};
 
 struct Driver {
     child: Child,
@@ -264,22 +263,6 @@ fn shots_dir() -> PathBuf {
     dir
 }
 
-fn director_token(app: &TestApp, trust: &str) -> String {
-    let now = chrono::Utc::now().timestamp();
-    app.key.sign_claims(&Claims {
-        sub: "lokal:kari.lege".into(),
-        name: Some("Kari Lege (i et annet vindu)".into()),
-        iss: LOCAL_ISSUER.into(),
-        aud: LOCAL_AUDIENCE.into(),
-        exp: now + 3600,
-        iat: now,
-        roles: vec![Role::Prescriber.code().into()],
-        role: None,
-        prescriber_role: Some("hospital_doctor".into()),
-        trust: Some(trust.into()),
-    })
-}
-
 const KARI: &str = "lokal:kari.lege";
 const KJELL: &str = "lokal:kjell.klinikkleder";
 const FRIDA: &str = "lokal:frida.fagdirektor";
@@ -446,7 +429,7 @@ async fn off_label_chain(p: &Person<'_>, app: &TestApp) {
         app.addr,
         "POST",
         &format!("/api/v1/off-label/{id}/moves"),
-        Some(&director_token(app, "Oslo universitetssykehus HF")),
+        Some(&token(app, "kari-i-et-annet-vindu", Role::Prescriber, Some("Oslo universitetssykehus HF"), Some("hospital_doctor"))),
         &json!({"version": version.parse::<i64>().unwrap(), "move": "evaluate_continue", "reason": "Stabil sykdom"}).to_string(),
     )
     .await;
@@ -616,19 +599,7 @@ async fn what_roles_may_not(p: &Person<'_>, app: &TestApp) {
     p.go("/helfo/ko").await;
     p.wait_for("h1", "Ikke tilgang").await;
     // And the same through the API, with the same user's token.
-    let now = chrono::Utc::now().timestamp();
-    let gp = app.key.sign_claims(&Claims {
-        sub: PER.into(),
-        name: Some("Per Fastlege".into()),
-        iss: LOCAL_ISSUER.into(),
-        aud: LOCAL_AUDIENCE.into(),
-        exp: now + 600,
-        iat: now,
-        roles: vec!["prescriber".into()],
-        role: None,
-        prescriber_role: Some("gp".into()),
-        trust: None,
-    });
+    let gp = token(app, "per", Role::Prescriber, None, Some("gp"));
     assert_eq!(
         http(app.addr, "GET", "/api/v1/helfo/queue", Some(&gp), "")
             .await

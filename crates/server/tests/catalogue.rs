@@ -7,8 +7,7 @@ mod support;
 
 use serde_json::Value;
 use server::Role;
-use server::auth::{Claims, LOCAL_AUDIENCE, LOCAL_ISSUER};
-use support::{TestDb, http, spawn};
+use support::{TestDb, http, spawn, token};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decisions_search_and_pages_use_the_catalogue_in_force() {
@@ -35,19 +34,7 @@ async fn decisions_search_and_pages_use_the_catalogue_in_force() {
     for db in TestDb::all().await {
         let place = format!("{:?}", db.location);
         let app = spawn(db).await;
-        let now = chrono::Utc::now().timestamp();
-        let token = app.key.sign_claims(&Claims {
-            sub: "test:lege".into(),
-            name: None,
-            iss: LOCAL_ISSUER.into(),
-            aud: LOCAL_AUDIENCE.into(),
-            exp: now + 600,
-            iat: now,
-            roles: vec![Role::Prescriber.code().into()],
-            role: None,
-            prescriber_role: Some("gp".into()),
-            trust: None,
-        });
+        let token = token(&app, "lege", Role::Prescriber, None, Some("gp"));
         let decide = |body: String| {
             let token = token.clone();
             async move {

@@ -7,33 +7,10 @@ mod support;
 
 use serde_json::{Value, json};
 use server::Role;
-use server::auth::{Claims, LOCAL_AUDIENCE, LOCAL_ISSUER};
-use support::{TestApp, TestDb, http, spawn};
+use support::{TestApp, TestDb, http, spawn, token};
 
 const OUS: &str = "Oslo universitetssykehus HF";
 const BERGEN: &str = "Helse Bergen HF";
-
-fn token(
-    app: &TestApp,
-    who: &str,
-    role: Role,
-    trust: Option<&str>,
-    prescriber: Option<&str>,
-) -> String {
-    let now = chrono::Utc::now().timestamp();
-    app.key.sign_claims(&Claims {
-        sub: format!("test:{who}"),
-        name: Some(who.into()),
-        iss: LOCAL_ISSUER.into(),
-        aud: LOCAL_AUDIENCE.into(),
-        exp: now + 3600,
-        iat: now,
-        roles: vec![role.code().into()],
-        role: None,
-        prescriber_role: prescriber.map(str::to_string),
-        trust: trust.map(str::to_string),
-    })
-}
 
 async fn call(app: &TestApp, method: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
     let (status, text) = http(app.addr, method, path, Some(token), &body.to_string()).await;

@@ -1169,8 +1169,21 @@ async fn off_label_case(
     show_off_label(&state, &s, id, q.melding.as_deref(), None, StatusCode::OK).await
 }
 
-fn take_version(fields: &mut Fields) -> Option<i64> {
-    fields.remove("version").and_then(|v| v.trim().parse().ok())
+/// The version the form was loaded at (optimistic concurrency), or the page saying it is missing.
+// The refusal is the page itself, made once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+fn take_version(s: &Session, fields: &mut Fields) -> Result<i64, Response> {
+    fields
+        .remove("version")
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(s),
+                "Mangler versjon",
+                "Skjemaet mangler versjonsnummeret; last siden på nytt.",
+            )
+        })
 }
 
 async fn off_label_update(
@@ -1185,13 +1198,9 @@ async fn off_label_update(
     };
     let mut fields = form_fields(form);
     let submit = fields.remove("action").as_deref() == Some("submit");
-    let Some(version) = take_version(&mut fields) else {
-        return message(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(&s),
-            "Mangler versjon",
-            "Skjemaet mangler versjonsnummeret; last siden på nytt.",
-        );
+    let version = match take_version(&s, &mut fields) {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let hidden = vec![("version".to_string(), version.to_string())];
     if let Err(e) = workflow::load(&state, &s.actor, id).await {
@@ -1247,13 +1256,9 @@ async fn off_label_move(
         Err(r) => return r,
     };
     let mut fields = form_fields(form);
-    let Some(version) = take_version(&mut fields) else {
-        return message(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(&s),
-            "Mangler versjon",
-            "Skjemaet mangler versjonsnummeret; last siden på nytt.",
-        );
+    let version = match take_version(&s, &mut fields) {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let Some(movement) = fields.get("move").and_then(|m| Move::from_code(m)) else {
         return message(
@@ -1659,13 +1664,9 @@ async fn helfo_ruling(
         Err(r) => return r,
     };
     let mut fields = form_fields(form);
-    let Some(version) = take_version(&mut fields) else {
-        return message(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(&s),
-            "Mangler versjon",
-            "Skjemaet mangler versjonsnummeret; last siden på nytt.",
-        );
+    let version = match take_version(&s, &mut fields) {
+        Ok(v) => v,
+        Err(r) => return r,
     };
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
     let ruling = match cases_api::parse_ruling(get("ruling"), get("valid_until")) {

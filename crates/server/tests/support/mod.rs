@@ -75,3 +75,27 @@ pub async fn http(
         .unwrap_or_default();
     (status, body)
 }
+
+/// A token signed with the service's own key: `test:{who}` in `role`, with a trust and a
+/// prescriber role if given.
+pub fn token(
+    app: &TestApp,
+    who: &str,
+    role: server::Role,
+    trust: Option<&str>,
+    prescriber: Option<&str>,
+) -> String {
+    let now = chrono::Utc::now().timestamp();
+    app.key.sign_claims(&server::auth::Claims {
+        sub: format!("test:{who}"),
+        name: Some(who.into()),
+        iss: server::auth::LOCAL_ISSUER.into(),
+        aud: server::auth::LOCAL_AUDIENCE.into(),
+        exp: now + 3600,
+        iat: now,
+        roles: vec![role.code().into()],
+        role: None,
+        prescriber_role: prescriber.map(str::to_string),
+        trust: trust.map(str::to_string),
+    })
+}

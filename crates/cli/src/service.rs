@@ -156,8 +156,42 @@ pub fn replay(location: Location, seq: i64, rules: &RuleSet) -> Result<(), crate
             ),
         };
         let mut answer = Vec::new();
-        contract::answer(command, c.request.as_bytes(), rules, &mut answer)
-            .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+        if command == contract::Command::Decide
+            && contract::catalogue::names_product(c.request.as_bytes())
+        {
+            // A decision by varenummer: replayed on the FEST snapshot it was made on.
+            let recorded: serde_json::Value = serde_json::from_str(&c.response)?;
+            let retrieved = recorded["catalogue"]["snapshot"]
+                .as_str()
+                .unwrap_or_default();
+            let snapshot = store
+                .snapshots()
+                .await?
+                .into_iter()
+                .find(|s| s.retrieved == retrieved)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "FEST-øyeblikksbildet {retrieved} finnes ikke lenger i databasen"
+                    )
+                })?;
+            println!("FEST da:       {retrieved}");
+            let cat = store.catalogue(&snapshot).await?;
+            let index = fest::Index::new(&cat);
+            let (completed, resolution) =
+                contract::catalogue::complete(c.request.as_bytes(), Some((&cat, &index)))
+                    .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?
+                    .ok_or_else(|| anyhow::anyhow!("forespørselen navngir ingen pakning"))?;
+            let req = contract::parse_decision_request(&completed)
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+            let mut decision = decide::decide(&req, rules)
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.field(), e.message()))?;
+            let summary = contract::catalogue::annotate(&mut decision, resolution);
+            contract::write_decision(&decision, &mut answer);
+            answer = contract::catalogue::with_summary(answer, &summary);
+        } else {
+            contract::answer(command, c.request.as_bytes(), rules, &mut answer)
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+        }
         let replayed: serde_json::Value = serde_json::from_slice(&answer)?;
         let now = replayed["rule_set"].as_str().unwrap_or_default();
         println!("regeldata nå:  {now}");

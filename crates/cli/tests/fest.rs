@@ -141,5 +141,78 @@ fn generate_import_search_and_decide() {
     let decision: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(decision["scheme"], "s2", "{decision}");
     assert_eq!(decision["catalogue"]["varenr"], varenr.as_str());
+
+    // Served, recorded, and replayed on the snapshot it was made on.
+    let seq = serve_one(d, &request);
+    let out = legemiddel(&["audit", "replay", "--data", d, &seq.to_string()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("FEST da:       2026-11-15T02:00:00")
+            && text(&out).contains("samme svar"),
+        "{}",
+        text(&out)
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Starts the service on `data`, asks it one decision, stops it; the record's sequence number.
+fn serve_one(data: &str, request: &str) -> i64 {
+    use std::io::Read;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let token = String::from_utf8(
+        legemiddel(
+            &[
+                "token",
+                "--data",
+                data,
+                "--role",
+                "prescriber",
+                "--name",
+                "fest",
+                "--prescriber-role",
+                "gp",
+            ],
+            None,
+        )
+        .stdout,
+    )
+    .unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_legemiddel"))
+        .args(["serve", "--data", data, "--listen", &addr])
+        .env_remove("LEGEMIDDEL_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut raw = String::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+            let _ = write!(
+                s,
+                "POST /api/v1/decide HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{request}",
+                token.trim(),
+                request.len()
+            );
+            let _ = s.read_to_string(&mut raw);
+            if !raw.is_empty() {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    raw.lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("x-audit-seq: ")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no X-Audit-Seq in: {raw}"))
 }

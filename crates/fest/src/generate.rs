@@ -1123,6 +1123,48 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
         )?;
     }
     writeln!(out, "</OppfKodeverk>")?;
+    // DMP's own refund codes (7434) and the ICD-10-based codes for § 3 (7435).
+    let own: &[(&str, &str)] = &[
+        ("-04", "Allmennfarlige smittsomme sykdommer"),
+        ("-71", "Kroniske sterke smerter"),
+        ("-90", "Palliativ behandling i livets sluttfase"),
+        ("-99", "Utprøvende behandling"),
+    ];
+    let icd: &[(&str, &str)] = &[
+        ("E11", "Diabetes mellitus type 2"),
+        ("E78", "Forstyrrelser i lipoproteinmetabolismen"),
+        ("F32", "Depressiv episode"),
+        ("G40", "Epilepsi"),
+        ("I10", "Essensiell hypertensjon"),
+        ("I48", "Atrieflimmer og atrieflutter"),
+        ("J45", "Astma"),
+        ("K21", "Gastroøsofageal reflukssykdom"),
+    ];
+    for (n, (oid, name, codes)) in [
+        ("2.16.578.1.12.4.1.1.7434", "Refusjonskoder, DMP", own),
+        (
+            "2.16.578.1.12.4.1.1.7435",
+            "Refusjonskoder for individuell stønad (ICD-10)",
+            icd,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        oppf(&mut out, "OppfKodeverk", &id("oppf-kodeverk", 2 + n))?;
+        write!(
+            out,
+            "<Info><Id>{oid}</Id><Betegnelse>{name}</Betegnelse><Kortnavn>{name}</Kortnavn><AnsvarligUtgiver>DMP</AnsvarligUtgiver></Info>"
+        )?;
+        for (i, (code, term)) in codes.iter().enumerate() {
+            write!(
+                out,
+                "<Element><Id>{}</Id><Kode>{code}</Kode><Term><Term>{term}</Term></Term></Element>",
+                id(&format!("kode{n}"), i)
+            )?;
+        }
+        writeln!(out, "</OppfKodeverk>")?;
+    }
     write!(out, "</KatKodeverk>")?;
 
     // KatByttegruppe

@@ -586,6 +586,27 @@ async fn catalogue(p: &Person<'_>, app: &TestApp) {
         "the refund group is shown"
     );
     p.shot("15-katalog-pakning").await;
+
+    // "Who pays?" by varenummer and diagnosis: FEST fills in the rest (B1 from its refund group).
+    let varenr = cat
+        .packages
+        .iter()
+        .find(|pk| {
+            pk.medicine
+                .atc
+                .as_ref()
+                .is_some_and(|a| a.code == "C08CA01")
+        })
+        .unwrap()
+        .varenr
+        .clone();
+    p.go("/hvem-betaler").await;
+    p.fill(&[("drug.varenr", &varenr), ("use.refund_code", "K86")])
+        .await;
+    p.click("button[value='decide']").await;
+    p.wait_for("#svar-tittel", "folketrygden").await;
+    assert!(p.text(".forklaring").await.contains("refusjonskode K86"));
+    p.shot("16-hvem-betaler-varenummer").await;
 }
 
 async fn what_roles_may_not(p: &Person<'_>, app: &TestApp) {

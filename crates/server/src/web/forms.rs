@@ -449,11 +449,13 @@ pub fn decide() -> Vec<Section> {
                 Field::new("date", "Dato", Kind::Date)
                     .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE)
                     .required(DATE_MESSAGE),
+                Field::new("drug.varenr", "Varenummer (FEST)", Kind::Text)
+                    .pattern("[0-9]{6}", "seks sifre")
+                    .hint("Med en importert FEST-katalog er varenummeret nok: katalogen fyller inn ATC, virkestoff og resten."),
                 Field::new("drug.atc", "ATC-kode", Kind::Text)
                     .pattern(ATC_PATTERN, ATC_MESSAGE)
-                    .required(ATC_MESSAGE),
-                Field::new("drug.substance", "Virkestoff", Kind::Text)
-                    .required("fyll inn virkestoff"),
+                    .hint("Uten varenummer: ATC-kode og virkestoff."),
+                Field::new("drug.substance", "Virkestoff", Kind::Text),
                 Field::new("drug.brand", "Handelsnavn", Kind::Text),
                 Field::new("drug.authorisation", "Markedsføring", Kind::Select).options(&[
                     ("marketed", "markedsført i Norge"),

@@ -612,7 +612,26 @@ async fn decide_submit(
     };
     let fields = form_fields(form);
     let body = decision_json(&fields).to_string();
-    let outcome = contract::parse_decision_request(body.as_bytes())
+    // A package named by varenummer is completed from the FEST catalogue in force.
+    let (completed, resolution) = match crate::catalogue::complete(&state, body.as_bytes()).await {
+        Ok(Some((bytes, r))) => (Some(bytes), Some(r)),
+        Ok(None) => (None, None),
+        Err(e) => {
+            let error = FieldError {
+                field: e.field,
+                message: e.message,
+            };
+            return decide_page_with(
+                &s,
+                &fields,
+                &[error],
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
+    let request_bytes = completed.as_deref().unwrap_or(body.as_bytes());
+    let outcome = contract::parse_decision_request(request_bytes)
         .and_then(|req| decide::decide(&req, &state.rules).map_err(contract::ContractError::from));
     match outcome {
         Err(e) => {
@@ -628,9 +647,13 @@ async fn decide_submit(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
         }
-        Ok(d) => {
+        Ok(mut d) => {
+            let summary = resolution.map(|r| contract::catalogue::annotate(&mut d, r));
             let mut out = Vec::with_capacity(2048);
             contract::write_decision(&d, &mut out);
+            if let Some(summary) = &summary {
+                out = contract::catalogue::with_summary(out, summary);
+            }
             if let Err(e) = crate::record(
                 &state,
                 &s.user,

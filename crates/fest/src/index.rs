@@ -148,6 +148,37 @@ impl Index {
             .collect()
     }
 
+    /// The groups one level below `code` in the ATC tree (the anatomical main groups for an
+    /// empty code), with their Norwegian names and how many packages each holds.
+    pub fn atc_children(&self, code: &str) -> Vec<(String, String, usize)> {
+        let levels = [1usize, 3, 4, 5, 7];
+        let Some(&next) = levels.iter().find(|&&l| l > code.len()) else {
+            return Vec::new();
+        };
+        let mut children: Vec<(String, String, usize)> = Vec::new();
+        for h in &self.hits {
+            if h.atc.len() < next || !h.atc.starts_with(code) {
+                continue;
+            }
+            let child = &h.atc[..next];
+            match children.iter_mut().find(|(c, _, _)| c == child) {
+                Some(entry) => entry.2 += 1,
+                None => children.push((
+                    child.to_string(),
+                    self.atc_names.get(child).cloned().unwrap_or_default(),
+                    1,
+                )),
+            }
+        }
+        children.sort();
+        children
+    }
+
+    /// Packages with exactly this ATC code.
+    pub fn with_atc(&self, code: &str) -> Vec<&Hit> {
+        self.hits.iter().filter(|h| h.atc == code).collect()
+    }
+
     /// Number of packages indexed.
     pub fn len(&self) -> usize {
         self.hits.len()
@@ -223,5 +254,15 @@ mod tests {
         let path = ix.atc_path("C08CA01");
         assert_eq!(path[0], ("C".to_string(), "Hjerte og kretsløp".to_string()));
         assert_eq!(path[4].1, "amlodipin");
+        let roots = ix.atc_children("");
+        assert!(
+            roots
+                .iter()
+                .any(|(c, n, count)| c == "C" && n == "Hjerte og kretsløp" && *count > 0)
+        );
+        let c08 = ix.atc_children("C08");
+        assert_eq!(c08[0].0, "C08C");
+        assert_eq!(ix.atc_children("C08CA01"), vec![]);
+        assert!(ix.with_atc("C08CA01").iter().all(|h| h.atc == "C08CA01"));
     }
 }

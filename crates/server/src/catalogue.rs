@@ -227,3 +227,36 @@ pub async fn complete(
     let cat = loaded.as_ref().map(|l| (&l.catalogue, &l.index));
     contract::catalogue::complete(body, cat).map_err(ApiError::from)
 }
+
+/// The ATC tree at `code` (empty: the main groups): the path above with Norwegian names, the
+/// groups below with their package counts, and the packages with exactly this code.
+pub fn atc_json(loaded: &Loaded, code: &str) -> Value {
+    let code = code.trim().to_ascii_uppercase();
+    json!({
+        "code": code,
+        "path": loaded.index.atc_path(&code).into_iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>(),
+        "children": loaded.index.atc_children(&code).into_iter().map(|(c, n, count)| json!({"code": c, "name": n, "packages": count})).collect::<Vec<_>>(),
+        "packages": loaded.index.with_atc(&code).into_iter().map(hit_json).collect::<Vec<_>>(),
+        "snapshot": loaded.snapshot.retrieved,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct AtcQuery {
+    code: Option<String>,
+}
+
+/// `GET /api/v1/catalogue/atc?code=C08`.
+pub(crate) async fn atc(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<AtcQuery>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, ANYONE)?;
+    let loaded = current(&state)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(no_catalogue)?;
+    let body = atc_json(&loaded, q.code.as_deref().unwrap_or(""));
+    Ok((crate::json_headers(), body.to_string()).into_response())
+}

@@ -161,6 +161,9 @@ pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
         "/api/v1/overviews/{name}",
         Some(cases_api::OVERVIEW_READERS),
     ),
+    ("GET", "/api/v1/catalogue", Some(ANYONE)),
+    ("GET", "/api/v1/catalogue/atc", Some(ANYONE)),
+    ("GET", "/api/v1/catalogue/{varenr}", Some(ANYONE)),
     (
         "POST",
         "/cds-services/legemiddel-order-select",
@@ -269,6 +272,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/helfo/coverage", post(cases_api::helfo_coverage))
         .route("/api/v1/overviews/{name}", get(cases_api::overview_get))
         .route("/api/v1/catalogue", get(catalogue::search))
+        .route("/api/v1/catalogue/atc", get(catalogue::atc))
         .route("/api/v1/catalogue/{varenr}", get(catalogue::package))
         .layer(DefaultBodyLimit::max(256 * 1024))
         .merge(

@@ -138,7 +138,10 @@ async fn every_endpoint_against_every_role_and_bad_token() {
         let mut failures = Vec::new();
         for &(method, path, allowed) in ENDPOINTS {
             let body = body_for(path);
-            let with_id = path.replace("{id}", "1").replace("{name}", "soknader");
+            let with_id = path
+                .replace("{id}", "1")
+                .replace("{name}", "soknader")
+                .replace("{varenr}", "100000");
             let path_q = if path == "/api/v1/rules" {
                 "/api/v1/rules?date=2025-01-01"
             } else {
@@ -147,9 +150,14 @@ async fn every_endpoint_against_every_role_and_bad_token() {
             // The case endpoints answer an allowed role with whatever the case calls for (404 for
             // a case that does not exist, 422 for an empty form); what matters here is that the
             // role gate lets it through and refuses everyone else.
-            let workflow = ["/api/v1/off-label", "/api/v1/helfo", "/api/v1/overviews"]
-                .iter()
-                .any(|p| path.starts_with(p));
+            let workflow = [
+                "/api/v1/off-label",
+                "/api/v1/helfo",
+                "/api/v1/overviews",
+                "/api/v1/catalogue",
+            ]
+            .iter()
+            .any(|p| path.starts_with(p));
             let expect = |role_ok: bool| {
                 if allowed.is_none() || role_ok {
                     200

@@ -586,6 +586,13 @@ async fn catalogue(p: &Person<'_>, app: &TestApp) {
         "the refund group is shown"
     );
     p.shot("15-katalog-pakning").await;
+    p.click("ol.atc a[href='/katalog/atc?code=C08']").await;
+    p.wait_for("h1", "ATC-treet: C08").await;
+    assert!(
+        p.text("table")
+            .await
+            .contains("Selektive kalsiumantagonister")
+    );
 
     // "Who pays?" by varenummer and diagnosis: FEST fills in the rest (B1 from its refund group).
     let varenr = cat

@@ -67,6 +67,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/oversikter", get(overviews))
         .route("/oversikter/{file}", get(overview_download))
         .route("/katalog", get(catalogue_page))
+        .route("/katalog/atc", get(atc_page))
         .route("/katalog/{varenr}", get(package_page))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
@@ -1911,6 +1912,69 @@ async fn catalogue_page(
             snapshot: loaded.map(|l| l.snapshot.retrieved.clone()),
             q,
             hits,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "atc.html")]
+struct AtcPage {
+    frame: Frame,
+    code: String,
+    path: Vec<(String, String)>,
+    children: Vec<(String, String, usize)>,
+    packages: Vec<(String, String)>,
+    snapshot: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct AtcQuery {
+    code: Option<String>,
+}
+
+async fn atc_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<AtcQuery>,
+) -> Response {
+    let s = match require(&state, &headers, Role::ALL) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let loaded = match crate::catalogue::current(&state).await {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            return message(
+                StatusCode::NOT_FOUND,
+                Some(&s),
+                "Ingen katalog",
+                "Ingen FEST-katalog er importert.",
+            );
+        }
+        Err(e) => {
+            return message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(&s),
+                "Katalogen kan ikke leses",
+                &e.to_string(),
+            );
+        }
+    };
+    let code = q.code.unwrap_or_default().trim().to_ascii_uppercase();
+    render(
+        StatusCode::OK,
+        &AtcPage {
+            frame: frame(format!("ATC {code}"), Some(&s), "/katalog", None),
+            path: loaded.index.atc_path(&code),
+            children: loaded.index.atc_children(&code),
+            packages: loaded
+                .index
+                .with_atc(&code)
+                .into_iter()
+                .map(|h| (h.varenr.clone(), format!("{} ({})", h.name, h.size)))
+                .collect(),
+            snapshot: loaded.snapshot.retrieved.clone(),
+            code,
         },
     )
 }

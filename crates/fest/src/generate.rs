@@ -1020,6 +1020,67 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
     }
     write!(out, "</KatVirkestoff>")?;
 
+    // KatLegemiddelVirkestoff: prescribing by substance, one entry per substance and strength,
+    // pointing at (some of) its products and packages.
+    write!(out, "<KatLegemiddelVirkestoff>")?;
+    let mut by_substance: Vec<((usize, usize), Vec<usize>, Vec<usize>)> = Vec::new();
+    for (pi, p) in products.iter().enumerate() {
+        let key = (p.sub, p.strength);
+        match by_substance.iter_mut().find(|(k, _, _)| *k == key) {
+            Some(e) => e.1.push(pi),
+            None => by_substance.push((key, vec![pi], Vec::new())),
+        }
+    }
+    for (k, &(pi, _)) in packages.iter().enumerate() {
+        let key = (products[pi].sub, products[pi].strength);
+        if let Some(e) = by_substance.iter_mut().find(|(kk, _, _)| *kk == key) {
+            e.2.push(k);
+        }
+    }
+    for (i, ((si, ki), prods, packs)) in by_substance.iter().enumerate() {
+        let s = &SUBSTANCES[*si];
+        oppf(&mut out, "OppfLegemiddelVirkestoff", &id("oppf-lmv", i))?;
+        write!(
+            out,
+            "<fs:LegemiddelVirkestoff><fs:Atc V=\"{}\" S=\"2.16.578.1.12.4.1.1.7180\" DN=\"{}\"/><fs:NavnFormStyrke>{} {} {} {}</fs:NavnFormStyrke><fs:Reseptgruppe V=\"{}\" DN=\"Reseptgruppe {}\"/><fs:LegemiddelformKort V=\"{}\" S=\"2.16.578.1.12.4.1.1.7448\" DN=\"{}\"/>",
+            s.atc,
+            s.name,
+            s.name,
+            s.form.1,
+            strength(s.strengths[*ki]),
+            s.unit,
+            s.group,
+            s.group,
+            s.form.0,
+            s.form.1
+        )?;
+        if let Some(g) = s.refund {
+            write!(
+                out,
+                "<fs:Refusjon><fs:RefRefusjonsgruppe>{}</fs:RefRefusjonsgruppe><fs:GyldigFraDato>2020-01-01</fs:GyldigFraDato></fs:Refusjon>",
+                refund_ids[g]
+            )?;
+        }
+        write!(
+            out,
+            "<fs:Id>{}</fs:Id><fs:SortertVirkestoffUtenStyrke><fs:Sortering>1</fs:Sortering><fs:RefVirkestoff>{}</fs:RefVirkestoff></fs:SortertVirkestoffUtenStyrke>",
+            id("lmv", i),
+            substance_ids[*si]
+        )?;
+        for pi in prods.iter().take(20) {
+            write!(
+                out,
+                "<fs:RefLegemiddelMerkevare>{}</fs:RefLegemiddelMerkevare>",
+                products[*pi].id
+            )?;
+        }
+        for k in packs.iter().take(40) {
+            write!(out, "<fs:RefPakning>{}</fs:RefPakning>", id("pakning", *k))?;
+        }
+        writeln!(out, "</fs:LegemiddelVirkestoff></OppfLegemiddelVirkestoff>")?;
+    }
+    write!(out, "</KatLegemiddelVirkestoff>")?;
+
     // KatRefusjon: § 2 (200) with codes and conditions; H-resept (950).
     write!(out, "<KatRefusjon>")?;
     oppf(&mut out, "OppfRefusjon", &id("oppf-refusjon", 0))?;

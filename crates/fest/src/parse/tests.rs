@@ -44,6 +44,14 @@ fn a_generated_file_reads_back_whole() {
                 .any(|e| e.code == "C08" && e.term == "Kalsiumantagonister")
     }));
     assert!(!cat.substitution_groups.is_empty());
+    let by_substance = &cat.substance_medicines[0];
+    assert_eq!(by_substance.medicine.atc.as_ref().unwrap().code, "C08CA01");
+    assert!(!by_substance.products.is_empty() && !by_substance.packages.is_empty());
+    assert!(
+        cat.code_systems
+            .iter()
+            .any(|c| c.oid.ends_with(".7435") && c.elements.iter().any(|e| e.code == "I10"))
+    );
 }
 
 #[test]

@@ -1023,7 +1023,9 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
     // KatLegemiddelVirkestoff: prescribing by substance, one entry per substance and strength,
     // pointing at (some of) its products and packages.
     write!(out, "<KatLegemiddelVirkestoff>")?;
-    let mut by_substance: Vec<((usize, usize), Vec<usize>, Vec<usize>)> = Vec::new();
+    // (substance, strength) → its products and packages (indices).
+    type BySubstance = ((usize, usize), Vec<usize>, Vec<usize>);
+    let mut by_substance: Vec<BySubstance> = Vec::new();
     for (pi, p) in products.iter().enumerate() {
         let key = (p.sub, p.strength);
         match by_substance.iter_mut().find(|(k, _, _)| *k == key) {

@@ -734,6 +734,14 @@ fn strength(s: f64) -> String {
     }
 }
 
+/// A product's or package's link to a refund group (`fs:Refusjon`).
+fn refund_link(out: &mut impl Write, group: &str, from: &str) -> io::Result<()> {
+    write!(
+        out,
+        "<fs:Refusjon><fs:RefRefusjonsgruppe>{group}</fs:RefRefusjonsgruppe><fs:GyldigFraDato>{from}</fs:GyldigFraDato></fs:Refusjon>"
+    )
+}
+
 /// What a generated file holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -908,18 +916,10 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
             )?;
         }
         if let Some(g) = s.refund {
-            write!(
-                out,
-                "<fs:Refusjon><fs:RefRefusjonsgruppe>{}</fs:RefRefusjonsgruppe><fs:GyldigFraDato>2020-01-01</fs:GyldigFraDato></fs:Refusjon>",
-                refund_ids[g]
-            )?;
+            refund_link(out, &refund_ids[g], "2020-01-01")?;
         }
         if let Some(h) = h_group(s) {
-            write!(
-                out,
-                "<fs:Refusjon><fs:RefRefusjonsgruppe>{}</fs:RefRefusjonsgruppe><fs:GyldigFraDato>2024-11-01</fs:GyldigFraDato></fs:Refusjon>",
-                h_ids[h]
-            )?;
+            refund_link(out, &h_ids[h], "2024-11-01")?;
         }
         if with_group && s.brands.len() > 1 {
             write!(
@@ -1057,11 +1057,7 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
             s.form.1
         )?;
         if let Some(g) = s.refund {
-            write!(
-                out,
-                "<fs:Refusjon><fs:RefRefusjonsgruppe>{}</fs:RefRefusjonsgruppe><fs:GyldigFraDato>2020-01-01</fs:GyldigFraDato></fs:Refusjon>",
-                refund_ids[g]
-            )?;
+            refund_link(&mut out, &refund_ids[g], "2020-01-01")?;
         }
         write!(
             out,

@@ -24,6 +24,11 @@ pub struct FieldError {
 /// The longest text accepted in one field (a treatment plan fits comfortably).
 pub const MAX_TEXT: usize = 10_000;
 
+/// The codes of every value of a coded enum, for the "ventet en av: …" messages.
+pub fn codes<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|v| code(*v)).collect()
+}
+
 /// Reads fields and collects every error, so the whole form is checked in one go.
 pub struct Reader<'f> {
     fields: &'f Fields,

@@ -14,7 +14,7 @@ use domain::{
 };
 use ruleset::{DecisionLimits, RuleSet};
 
-use crate::fields::{FieldError, Fields, Reader};
+use crate::fields::{FieldError, Fields, Reader, codes};
 use crate::identity::PersonId;
 use crate::{Actor, Refusal, Role};
 
@@ -155,10 +155,6 @@ pub const FIELDS: &[&str] = &[
     "pain",
     "opioid_kind",
 ];
-
-fn codes<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str) -> Vec<&'static str> {
-    all.iter().map(|v| code(*v)).collect()
-}
 
 /// Checks the form, with an error next to every field that is wrong.
 pub fn validate(fields: &Fields) -> Result<HelfoForm, Vec<FieldError>> {

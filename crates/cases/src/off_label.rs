@@ -22,7 +22,7 @@ use domain::{
 };
 use ruleset::RuleSet;
 
-use crate::fields::{FieldError, Fields, Reader};
+use crate::fields::{FieldError, Fields, Reader, codes};
 use crate::{Actor, Refusal};
 
 domain::coded_enum!(
@@ -277,10 +277,6 @@ pub const FIELDS: &[&str] = &[
     "evaluation_dates",
     "stop_rules",
 ];
-
-fn codes<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str) -> Vec<&'static str> {
-    all.iter().map(|v| code(*v)).collect()
-}
 
 /// Checks a whole application against O3, with an error next to every field that is wrong.
 /// `today` is the submission date: evaluation dates must lie after it.

@@ -263,12 +263,7 @@ pub async fn off_label_create(
     let fields = fields_from_json(map.get("fields"))?;
     let submit = map.get("submit").and_then(Value::as_bool).unwrap_or(false);
     let id = workflow::off_label_save(&state, &actor, None, fields, submit, today()).await?;
-    let (record, events) = workflow::load(&state, &actor, id).await?;
-    let moves = move_codes(&record, &actor);
-    Ok(json_answer(
-        StatusCode::CREATED,
-        case_json(&record, &events, &moves),
-    ))
+    answer_case(&state, &actor, id, StatusCode::CREATED).await
 }
 
 /// `PUT /api/v1/off-label/{id}`: `{version, fields, submit}` (a draft or a returned one).
@@ -287,12 +282,19 @@ pub async fn off_label_update(
     // Visibility first: a case the caller may not see does not exist for them.
     workflow::load(&state, &actor, id).await?;
     workflow::off_label_save(&state, &actor, Some((id, version)), fields, submit, today()).await?;
-    let (record, events) = workflow::load(&state, &actor, id).await?;
-    let moves = move_codes(&record, &actor);
-    Ok(json_answer(
-        StatusCode::OK,
-        case_json(&record, &events, &moves),
-    ))
+    answer_case(&state, &actor, id, StatusCode::OK).await
+}
+
+/// The case as the caller now sees it, with its history and the moves open to them.
+async fn answer_case(
+    state: &AppState,
+    actor: &cases::Actor,
+    id: i64,
+    status: StatusCode,
+) -> Result<Response, CaseError> {
+    let (record, events) = workflow::load(state, actor, id).await?;
+    let moves = move_codes(&record, actor);
+    Ok(json_answer(status, case_json(&record, &events, &moves)))
 }
 
 fn move_codes(record: &CaseRecord, actor: &cases::Actor) -> Vec<&'static str> {
@@ -406,17 +408,8 @@ pub async fn off_label_move(
             .and_then(Value::as_u64)
             .and_then(|i| usize::try_from(i).ok()),
     };
-    let record = workflow::off_label_move(&state, &actor, id, version, &request, today()).await?;
-    let events = state
-        .store
-        .case_events(id)
-        .await
-        .map_err(WorkflowError::from)?;
-    let moves = move_codes(&record, &actor);
-    Ok(json_answer(
-        StatusCode::OK,
-        case_json(&record, &events, &moves),
-    ))
+    workflow::off_label_move(&state, &actor, id, version, &request, today()).await?;
+    answer_case(&state, &actor, id, StatusCode::OK).await
 }
 
 /// `POST /api/v1/helfo/lookup`: `{fields: {patient_id_kind, patient_id, atc, substance, brand?}}`.

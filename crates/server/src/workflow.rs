@@ -360,7 +360,7 @@ fn ensure_version(record: &CaseRecord, version: i64) -> Result<(), WorkflowError
     .into())
 }
 
-/// Makes a move on an off-label case from the version the caller saw.
+/// Makes a move on an off-label case from the version the caller saw; the case's new version.
 pub async fn off_label_move(
     state: &AppState,
     actor: &Actor,
@@ -368,7 +368,7 @@ pub async fn off_label_move(
     version: i64,
     request: &Request,
     today: Date,
-) -> Result<CaseRecord, WorkflowError> {
+) -> Result<i64, WorkflowError> {
     let (record, _) = load(state, actor, id).await?;
     if record.data.kind != "off_label" {
         return Err(WorkflowError::NotFound);
@@ -399,7 +399,7 @@ pub async fn off_label_move(
     );
     let new_version = state.store.update_case(id, version, &data, &e).await?;
     audit(state, actor, "off_label", id, new_version, &e).await;
-    state.store.case(id).await?.ok_or(WorkflowError::NotFound)
+    Ok(new_version)
 }
 
 /// What a § 3 submission led to.

@@ -1916,6 +1916,30 @@ async fn catalogue_page(
     )
 }
 
+/// The catalogue in force, or the page saying there is none (or it cannot be read).
+// The refusal is the page itself, made once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+async fn catalogue_in_force(
+    state: &AppState,
+    s: &Session,
+) -> Result<Arc<crate::catalogue::Loaded>, Response> {
+    match crate::catalogue::current(state).await {
+        Ok(Some(l)) => Ok(l),
+        Ok(None) => Err(message(
+            StatusCode::NOT_FOUND,
+            Some(s),
+            "Ingen katalog",
+            "Ingen FEST-katalog er importert.",
+        )),
+        Err(e) => Err(message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(s),
+            "Katalogen kan ikke leses",
+            &e.to_string(),
+        )),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "atc.html")]
 struct AtcPage {
@@ -1941,24 +1965,9 @@ async fn atc_page(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let loaded = match crate::catalogue::current(&state).await {
-        Ok(Some(l)) => l,
-        Ok(None) => {
-            return message(
-                StatusCode::NOT_FOUND,
-                Some(&s),
-                "Ingen katalog",
-                "Ingen FEST-katalog er importert.",
-            );
-        }
-        Err(e) => {
-            return message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(&s),
-                "Katalogen kan ikke leses",
-                &e.to_string(),
-            );
-        }
+    let loaded = match catalogue_in_force(&state, &s).await {
+        Ok(l) => l,
+        Err(r) => return r,
     };
     let code = q.code.unwrap_or_default().trim().to_ascii_uppercase();
     render(
@@ -2008,24 +2017,9 @@ async fn package_page(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let loaded = match crate::catalogue::current(&state).await {
-        Ok(Some(l)) => l,
-        Ok(None) => {
-            return message(
-                StatusCode::NOT_FOUND,
-                Some(&s),
-                "Ingen katalog",
-                "Ingen FEST-katalog er importert.",
-            );
-        }
-        Err(e) => {
-            return message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(&s),
-                "Katalogen kan ikke leses",
-                &e.to_string(),
-            );
-        }
+    let loaded = match catalogue_in_force(&state, &s).await {
+        Ok(l) => l,
+        Err(r) => return r,
     };
     let Some(v) = crate::catalogue::package_json(&loaded, &varenr) else {
         return message(

@@ -225,7 +225,19 @@ pub fn applications_by_state_and_age(rows: &[CaseRow], today: Date) -> Table {
     }
 }
 
-/// The table as CSV (RFC 4180: comma, quotes doubled, CRLF).
+/// A text cell made safe for a spreadsheet: one that starts with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return would be run as a formula when the file is opened (CSV injection; a
+/// trust or clinic name is typed by people), so it is prefixed with `'`, which spreadsheets
+/// show as text.
+pub fn neutralize(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The table as CSV (RFC 4180: comma, quotes doubled, CRLF), text cells [`neutralize`]d.
 pub fn csv(table: &Table) -> String {
     let field = |s: &str| {
         if s.contains([',', '"', '\n', '\r']) {
@@ -239,9 +251,19 @@ pub fn csv(table: &Table) -> String {
         out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     };
-    line(table.columns.clone(), &mut out);
+    line(
+        table.columns.iter().map(|c| neutralize(c)).collect(),
+        &mut out,
+    );
     for row in &table.rows {
-        line(row.iter().map(Cell::plain).collect(), &mut out);
+        let cells = row
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) => neutralize(t),
+                other => other.plain(),
+            })
+            .collect();
+        line(cells, &mut out);
     }
     out
 }
@@ -318,5 +340,39 @@ mod tests {
             rows: vec![vec![Cell::Text("x, \"y\"".into())]],
         };
         assert_eq!(csv(&t), "a\r\n\"x, \"\"y\"\"\"\r\n");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralized() {
+        for dangerous in [
+            "=1+1",
+            "+47",
+            "-2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"http://x\")",
+        ] {
+            let t = Table {
+                title: String::new(),
+                columns: vec!["a".into()],
+                rows: vec![vec![Cell::Text(dangerous.into())]],
+            };
+            let body = csv(&t);
+            let cell = body.lines().nth(1).unwrap().trim_start_matches('"');
+            assert!(cell.starts_with('\''), "{dangerous:?} → {body:?}");
+        }
+        let t = Table {
+            title: String::new(),
+            columns: vec!["a".into()],
+            rows: vec![vec![
+                Cell::Text("Oslo universitetssykehus HF".into()),
+                Cell::Count(3),
+            ]],
+        };
+        assert_eq!(
+            csv(&t).lines().nth(1),
+            Some("Oslo universitetssykehus HF,3")
+        );
     }
 }

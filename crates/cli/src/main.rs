@@ -85,10 +85,42 @@ enum Cmd {
             requires = "oidc_issuer"
         )]
         oidc_jwks: Option<PathBuf>,
-        /// Slå av den lokale innloggingen på nettsidene (brukerne i local-users.toml). Bruk
-        /// dette i drift med en ekstern utsteder.
-        #[arg(long, env = "LEGEMIDDEL_NO_LOCAL_SIGN_IN")]
+        /// Slå av den lokale innloggingen på nettsidene (brukerne i local-users.toml).
+        #[arg(
+            long,
+            env = "LEGEMIDDEL_NO_LOCAL_SIGN_IN",
+            conflicts_with = "local_sign_in"
+        )]
         no_local_sign_in: bool,
+        /// Tilby den lokale innloggingen uten passord også når tjenesten lytter på en adresse
+        /// andre kan nå (ellers bare på loopback). Bare for prøving; gir en advarsel i loggen.
+        #[arg(long, env = "LEGEMIDDEL_LOCAL_SIGN_IN")]
+        local_sign_in: bool,
+        /// Godta tokens laget med `legemiddel token` også når en ekstern utsteder er satt opp.
+        #[arg(long, env = "LEGEMIDDEL_LOCAL_TOKENS")]
+        local_tokens: bool,
+        /// Adressen brukerne når tjenesten på, f.eks. https://legemiddel.example.no (bak TLS):
+        /// gir Secure-informasjonskapsler og godtar skjemaer bare fra denne opprinnelsen.
+        #[arg(long, env = "LEGEMIDDEL_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
+        /// Lengste levetid for et token (exp − iat), i timer.
+        #[arg(long, env = "LEGEMIDDEL_MAX_TOKEN_HOURS", default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..=720))]
+        max_token_hours: i64,
+        /// Flest åpne forbindelser samtidig; flere venter i køen.
+        #[arg(long, env = "LEGEMIDDEL_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        max_connections: u32,
+        /// Sekunder en klient har på å sende forespørselens hoder.
+        #[arg(long, env = "LEGEMIDDEL_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        header_timeout: u64,
+        /// Skriv signerte revisjonshoder hit (en fil, eller - for standard ut), utenfor databasen.
+        #[arg(long, env = "LEGEMIDDEL_AUDIT_CHECKPOINTS", value_name = "FIL")]
+        audit_checkpoints: Option<PathBuf>,
+        /// Et nytt revisjonshode etter så mange nye poster …
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..))]
+        checkpoint_records: i64,
+        /// … eller etter så mange minutter (hvis noe er lagt til).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+        checkpoint_minutes: u64,
     },
     /// Opprett eller oppgrader databasen (gjøres også ved oppstart).
     Migrate {
@@ -182,6 +214,16 @@ enum FestCmd {
 enum AuditCmd {
     /// Kontroller hele hash-kjeden: er noe endret, fjernet eller satt inn?
     Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// En fil med signerte hoder (fra `audit head` eller `serve --audit-checkpoints`):
+        /// feiler hvis kjeden ikke lenger når hvert av dem (slettet hale, omhashet kjede).
+        #[arg(long, value_name = "FIL")]
+        expect_head: Option<PathBuf>,
+    },
+    /// Skriv revisjonsloggens hode nå (nummer, hash, tid), signert med tjenestens nøkkel, for
+    /// å oppbevares utenfor databasen.
+    Head {
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -337,6 +379,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             oidc_audience,
             oidc_jwks,
             no_local_sign_in,
+            local_sign_in,
+            local_tokens,
+            public_url,
+            max_token_hours,
+            max_connections,
+            header_timeout,
+            audit_checkpoints,
+            checkpoint_records,
+            checkpoint_minutes,
         } => {
             let oidc = match (oidc_issuer, oidc_jwks) {
                 (Some(issuer), Some(jwks)) => Some(server::Oidc {
@@ -347,7 +398,30 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }),
                 _ => None,
             };
-            service::serve(store.location(), listen, rules, oidc, !no_local_sign_in)?;
+            let mut config = server::Config::new(listen, store.location(), rules);
+            config.oidc = oidc;
+            config.local_sign_in = if no_local_sign_in {
+                server::LocalSignIn::Off
+            } else if local_sign_in {
+                server::LocalSignIn::Always
+            } else {
+                server::LocalSignIn::LoopbackOnly
+            };
+            config.local_tokens = local_tokens;
+            config.public_url = public_url;
+            config.max_token_lifetime = max_token_hours * 3600;
+            config.limits.max_connections = max_connections as usize;
+            config.limits.header_read_timeout = std::time::Duration::from_secs(header_timeout);
+            config.checkpoints = audit_checkpoints.map(|path| server::audit_head::Checkpoints {
+                target: if path.as_os_str() == "-" {
+                    server::audit_head::CheckpointTarget::Stdout
+                } else {
+                    server::audit_head::CheckpointTarget::File(path)
+                },
+                every_records: checkpoint_records,
+                every: std::time::Duration::from_secs(checkpoint_minutes * 60),
+            });
+            service::serve(config)?;
             Ok(())
         }
         Cmd::Migrate { store } => {
@@ -398,8 +472,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Cmd::Audit {
-            what: AuditCmd::Verify { store },
-        } => service::verify(store.location()),
+            what: AuditCmd::Verify { store, expect_head },
+        } => service::verify(store.location(), expect_head.as_deref()),
+        Cmd::Audit {
+            what: AuditCmd::Head { store },
+        } => service::head(store.location()),
         Cmd::Audit {
             what: AuditCmd::Replay { store, seq },
         } => service::replay(store.location(), seq, &rules),

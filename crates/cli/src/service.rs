@@ -1,12 +1,12 @@
 //! The commands that run the service or use its store: `serve`, `migrate`, `token`,
 //! `audit verify`. Each starts a Tokio runtime of its own; the rest of the CLI stays synchronous.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use ruleset::RuleSet;
-use server::{App, Config, Oidc, Role};
+use server::audit_head::SignedHead;
+use server::{App, Config, Role};
 use store::{Location, Store};
 
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -17,13 +17,7 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// `legemiddel serve`: runs until SIGTERM or Ctrl-C, then finishes the requests in flight.
-pub fn serve(
-    location: Location,
-    listen: SocketAddr,
-    rules: Arc<RuleSet>,
-    oidc: Option<Oidc>,
-    local_sign_in: bool,
-) -> anyhow::Result<()> {
+pub fn serve(config: Config) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(
@@ -33,8 +27,9 @@ pub fn serve(
         .with_writer(std::io::stderr)
         .init();
     runtime()?.block_on(async move {
-        let described = location.describe();
-        let app = App::build(Config { listen, location, rules: rules.clone(), oidc, local_sign_in }).await?;
+        let described = config.location.describe();
+        let rules = config.rules.clone();
+        let app = App::build(config).await?;
         let addr = app.local_addr();
         tracing::info!(addr = %addr, store = %described, rule_set = %rules.version(), "legemiddel lytter");
         eprintln!("legemiddel lytter på http://{addr} ({described}); stopp med Ctrl-C");
@@ -103,28 +98,66 @@ pub fn token(
     })
 }
 
-/// `legemiddel audit verify`: exit 0 when the chain is whole, 1 (with where it breaks) if not.
-pub fn verify(location: Location) -> Result<(), crate::Failure> {
+/// `legemiddel audit verify [--expect-head FILE]`: exit 0 when the chain is whole (and reaches
+/// every head in FILE), 1 (with where it breaks) if not.
+pub fn verify(location: Location, expect_head: Option<&Path>) -> Result<(), crate::Failure> {
     let result: anyhow::Result<()> = runtime()?.block_on(async {
-        let store = Store::open(&location)
-            .await
-            .with_context(|| location.describe())?;
-        let v = store.verify_audit().await?;
-        match v.broken {
-            None => {
-                println!(
-                    "revisjonsloggen er hel: {} poster, siste hash {}",
-                    v.records, v.head
-                );
-                Ok(())
+        let expected = match expect_head {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("leser {}", path.display()))?;
+                SignedHead::parse_all(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
             }
-            Some(b) => bail!(
+            None => Vec::new(),
+        };
+        let store = open_existing(&location).await?;
+        let v = store.verify_audit().await?;
+        if let Some(b) = &v.broken {
+            bail!(
                 "revisjonsloggen er brutt etter {} gyldige poster: {b:?}",
                 v.records
-            ),
+            );
         }
+        if !expected.is_empty() {
+            let key = server::local_key(&store).await?;
+            for head in &expected {
+                head.check(&store, &key, v.records)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            println!(
+                "alle {} hoder er nådd av kjeden (det siste: post {})",
+                expected.len(),
+                expected.iter().map(|h| h.seq).max().unwrap_or(0)
+            );
+        }
+        println!(
+            "revisjonsloggen er hel: {} poster, siste hash {}",
+            v.records, v.head
+        );
+        Ok(())
     });
     result.map_err(crate::Failure::Other)
+}
+
+/// `legemiddel audit head`: the head now, signed, as one JSON object on standard output.
+pub fn head(location: Location) -> Result<(), crate::Failure> {
+    let result: anyhow::Result<()> = runtime()?.block_on(async {
+        let store = open_existing(&location).await?;
+        let key = server::local_key(&store).await?;
+        let head = SignedHead::now(&store, &key).await?;
+        println!("{}", serde_json::to_string(&head)?);
+        Ok(())
+    });
+    result.map_err(crate::Failure::Other)
+}
+
+/// The store, opened for an operator's command.
+async fn open_existing(location: &Location) -> anyhow::Result<Store> {
+    Store::open(location)
+        .await
+        .with_context(|| location.describe())
 }
 
 /// `legemiddel audit replay SEQ`: decides the recorded request again with the rule data given

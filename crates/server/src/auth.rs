@@ -9,6 +9,17 @@
 //! `roles` (array) or `role` (string) → [`Role`]s by their snake_case names;
 //! `prescriber_role` → the prescriber's role in decisions (`gp`, `specialist`,
 //! `hospital_doctor`, `pain_clinic`).
+//!
+//! What a token must be to pass ([`Verifier::verify`]), beyond its signature:
+//! - issuer and audience as configured (`aud` a string or an array that contains ours);
+//! - not expired, not used before `nbf`, with 30 seconds' leeway for clocks;
+//! - a lifetime (`exp − iat`) no longer than the service's maximum (24 hours by default): a
+//!   token that lives for a year is a password that cannot be changed;
+//! - a non-empty `sub` (the audit trail must name someone);
+//! - `typ`, when given, `JWT` or `at+jwt` (RFC 9068): an ID token, a DPoP proof or a logout
+//!   token is not an access token;
+//! - no `cnf` claim: a token bound to a key (DPoP, mTLS) is worthless without the proof of
+//!   possession, so it is refused when presented as a plain Bearer token.
 
 use std::fmt;
 
@@ -35,12 +46,18 @@ pub struct Claims {
     pub name: Option<String>,
     /// Issuer.
     pub iss: String,
-    /// Audience.
-    pub aud: String,
+    /// Audience: one, or several (a JWT may carry either).
+    pub aud: Audience,
     /// Expiry (seconds since the epoch).
     pub exp: i64,
     /// Issued at.
     pub iat: i64,
+    /// Not before (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// A confirmation key the token is bound to (RFC 7800; DPoP's `jkt`, mTLS's `x5t#S256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<serde_json::Value>,
     /// Roles.
     #[serde(default)]
     pub roles: Vec<String>,
@@ -55,6 +72,35 @@ pub struct Claims {
     pub trust: Option<String>,
 }
 
+/// A token's audience: `"aud": "x"` or `"aud": ["x", "y"]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// One audience.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// Whether `aud` is among them.
+    pub fn contains(&self, aud: &str) -> bool {
+        match self {
+            Audience::One(a) => a == aud,
+            Audience::Many(all) => all.iter().any(|a| a == aud),
+        }
+    }
+}
+
+impl From<&str> for Audience {
+    fn from(a: &str) -> Self {
+        Audience::One(a.to_string())
+    }
+}
+
+/// The longest a token may live (`exp − iat`) unless the operator says otherwise: 24 hours.
+pub const DEFAULT_MAX_LIFETIME: i64 = 24 * 3600;
+
 /// A verified caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
@@ -68,6 +114,8 @@ pub struct User {
     pub prescriber_role: Option<String>,
     /// The health trust, where the token says.
     pub trust: Option<String>,
+    /// When the token expires (epoch seconds).
+    pub expires: i64,
 }
 
 impl User {
@@ -88,6 +136,24 @@ pub enum AuthError {
     Invalid(String),
 }
 
+/// A jsonwebtoken error in words.
+fn jwt_error(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::ExpiredSignature => "tokenet er utløpt".into(),
+        K::ImmatureSignature => "tokenet gjelder ikke ennå (nbf)".into(),
+        K::InvalidIssuer => "feil utsteder (iss)".into(),
+        K::InvalidAudience => "feil publikum (aud)".into(),
+        K::InvalidSignature => "signaturen stemmer ikke".into(),
+        K::InvalidAlgorithm => "algoritmen passer ikke til nøkkelen".into(),
+        K::MissingRequiredClaim(c) => format!("mangler påstanden «{c}»"),
+        K::InvalidToken | K::Base64(_) | K::Json(_) | K::Utf8(_) => {
+            "ikke et gyldig JWT (tre base64url-deler med JSON)".into()
+        }
+        _ => "tokenet kunne ikke kontrolleres".into(),
+    }
+}
+
 /// One verification key.
 #[derive(Clone)]
 struct Key {
@@ -102,6 +168,8 @@ pub struct Verifier {
     issuer: String,
     audience: String,
     keys: Vec<Key>,
+    /// The longest lifetime (`exp − iat`, seconds) accepted.
+    max_lifetime: i64,
 }
 
 impl fmt::Debug for Verifier {
@@ -128,16 +196,53 @@ impl Verifier {
                 algorithm: Algorithm::EdDSA,
                 key: DecodingKey::from_ed_der(public.as_bytes()),
             }],
+            max_lifetime: DEFAULT_MAX_LIFETIME,
         }
     }
 
+    /// The same verifier with another maximum token lifetime (seconds).
+    pub fn with_max_lifetime(mut self, seconds: i64) -> Verifier {
+        self.max_lifetime = seconds;
+        self
+    }
+
+    /// The issuer whose tokens this verifier accepts.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
     /// An external issuer's verifier, from its JWKS document (e.g. HelseID's, saved to a file).
+    /// Keys for encryption (`"use": "enc"`) and keys of kinds this service cannot verify with
+    /// are skipped with a log line, not fatal: issuers publish them beside their signing keys.
     pub fn from_jwks(issuer: &str, audience: &str, jwks_json: &str) -> Result<Verifier, String> {
-        let set: JwkSet = serde_json::from_str(jwks_json).map_err(|e| format!("JWKS: {e}"))?;
+        let raw: serde_json::Value =
+            serde_json::from_str(jwks_json).map_err(|e| format!("JWKS: {e}"))?;
+        let Some(entries) = raw["keys"].as_array() else {
+            return Err("JWKS: ventet et objekt med «keys» (en liste)".into());
+        };
+        let mut set = JwkSet { keys: Vec::new() };
+        for (i, entry) in entries.iter().enumerate() {
+            if entry["use"].as_str() == Some("enc") {
+                tracing::info!(index = i, kid = ?entry["kid"], "JWKS: krypteringsnøkkel (use=enc) hoppet over");
+                continue;
+            }
+            match serde_json::from_value(entry.clone()) {
+                Ok(jwk) => set.keys.push(jwk),
+                Err(e) => {
+                    tracing::warn!(index = i, kid = ?entry["kid"], error = %e, "JWKS: ukjent nøkkeltype hoppet over");
+                }
+            }
+        }
         let mut keys = Vec::new();
         for jwk in &set.keys {
             let algorithm = match jwk.common.key_algorithm {
-                Some(a) => Algorithm::from_str_lenient(&format!("{a:?}"))?,
+                Some(a) => match Algorithm::from_str_lenient(&format!("{a:?}")) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(kid = ?jwk.common.key_id, error = %e, "JWKS: nøkkel hoppet over");
+                        continue;
+                    }
+                },
                 None => match &jwk.algorithm {
                     jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
                     jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
@@ -145,7 +250,13 @@ impl Verifier {
                     _ => continue,
                 },
             };
-            let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("JWKS-nøkkel: {e}"))?;
+            let key = match DecodingKey::from_jwk(jwk) {
+                Ok(k) => k,
+                Err(e) => {
+                    tracing::warn!(kid = ?jwk.common.key_id, error = %e, "JWKS: nøkkel hoppet over");
+                    continue;
+                }
+            };
             keys.push(Key {
                 kid: jwk.common.key_id.clone(),
                 algorithm,
@@ -159,25 +270,55 @@ impl Verifier {
             issuer: issuer.into(),
             audience: audience.into(),
             keys,
+            max_lifetime: DEFAULT_MAX_LIFETIME,
         })
     }
 
-    /// Verifies a bearer token and returns the caller.
+    /// Verifies a bearer token and returns the caller (the rules are in the module's doc).
     pub fn verify(&self, token: &str) -> Result<User, AuthError> {
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let invalid = |m: &str| AuthError::Invalid(m.to_string());
+        let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(&jwt_error(&e)))?;
+        if let Some(typ) = header.typ.as_deref() {
+            let t = typ.to_ascii_lowercase();
+            let t = t.strip_prefix("application/").unwrap_or(&t);
+            if t != "jwt" && t != "at+jwt" {
+                return Err(AuthError::Invalid(format!(
+                    "typ «{typ}» er ikke et tilgangstoken (ventet JWT eller at+jwt)"
+                )));
+            }
+        }
         let key = self
             .keys
             .iter()
             .find(|k| k.algorithm == header.alg && (header.kid.is_none() || k.kid == header.kid))
-            .ok_or_else(|| AuthError::Invalid("ukjent nøkkel eller algoritme".into()))?;
+            .ok_or_else(|| invalid("ukjent nøkkel eller algoritme"))?;
         let mut validation = Validation::new(key.algorithm);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 30;
         let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
-            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+            .map_err(|e| invalid(&jwt_error(&e)))?;
         let c = data.claims;
+        if c.sub.trim().is_empty() {
+            return Err(invalid("tom «sub»: tokenet må si hvem det gjelder"));
+        }
+        if !c.aud.contains(&self.audience) {
+            return Err(invalid("feil publikum (aud)"));
+        }
+        if c.exp - c.iat > self.max_lifetime {
+            return Err(AuthError::Invalid(format!(
+                "tokenet lever for lenge ({} timer; høyst {} timer er tillatt)",
+                (c.exp - c.iat) / 3600,
+                self.max_lifetime / 3600
+            )));
+        }
+        if c.cnf.is_some() {
+            return Err(invalid(
+                "tokenet er bundet til en nøkkel (cnf, f.eks. DPoP) og kan ikke brukes som Bearer-token",
+            ));
+        }
         let roles = c
             .roles
             .iter()
@@ -191,6 +332,7 @@ impl Verifier {
             roles,
             prescriber_role: c.prescriber_role,
             trust: c.trust,
+            expires: c.exp,
         })
     }
 }
@@ -207,6 +349,7 @@ impl Lenient for Algorithm {
 }
 
 /// The service's own signing key (Ed25519), kept in the store.
+#[derive(Clone)]
 pub struct LocalKey {
     /// Key id, in the token header.
     pub kid: String,
@@ -222,6 +365,21 @@ impl LocalKey {
             &signing.verifying_key().as_bytes()[..12],
         );
         LocalKey { kid, signing }
+    }
+
+    /// Signs bytes (Ed25519); used for the audit trail's signed heads.
+    pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        self.signing.sign(message).to_bytes()
+    }
+
+    /// Whether `signature` is this key's over `message`.
+    pub fn verify_bytes(&self, message: &[u8], signature: &[u8]) -> bool {
+        use ed25519_dalek::Verifier as _;
+        let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
+            return false;
+        };
+        self.signing.verifying_key().verify(message, &sig).is_ok()
     }
 
     /// The key as PKCS#8 DER, for storing.
@@ -266,6 +424,8 @@ impl LocalKey {
             aud: LOCAL_AUDIENCE.into(),
             exp: now + hours * 3600,
             iat: now,
+            nbf: None,
+            cnf: None,
             roles: roles.iter().map(|r| r.code().to_string()).collect(),
             role: None,
             prescriber_role: prescriber_role.map(str::to_string),
@@ -283,6 +443,8 @@ impl LocalKey {
             aud: LOCAL_AUDIENCE.into(),
             exp: now + hours * 3600,
             iat: now,
+            nbf: None,
+            cnf: None,
             roles: who.roles.iter().map(|r| r.code().to_string()).collect(),
             role: None,
             prescriber_role: who.prescriber_role.clone(),

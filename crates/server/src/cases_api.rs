@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
+use crate::extract::{Path, Query};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cases::helfo::{self, Assessment, Ruling};
@@ -139,6 +140,40 @@ fn json_answer(status: StatusCode, body: Value) -> Response {
     (status, json_type(), body.to_string()).into_response()
 }
 
+/// Records a read of health data in the audit trail before it is answered (see
+/// [`crate::audit_read`]); the record's number goes out in `X-Audit-Seq`.
+async fn read(
+    state: &AppState,
+    user: &crate::User,
+    role: Role,
+    endpoint: &str,
+    subject: Value,
+) -> Result<i64, CaseError> {
+    Ok(crate::audit_read(state, user, role, endpoint, subject)
+        .await?
+        .seq)
+}
+
+/// A JSON answer with the audit record of the read in `X-Audit-Seq`.
+fn read_answer(body: Value, seq: i64) -> Response {
+    let mut response = json_answer(StatusCode::OK, body);
+    response.headers_mut().insert(
+        axum::http::header::HeaderName::from_static("x-audit-seq"),
+        axum::http::HeaderValue::from(seq),
+    );
+    response
+}
+
+/// A JSON answer to a stored change, with the change's audit record in `X-Audit-Seq`.
+fn saved_answer(status: StatusCode, body: Value, saved: workflow::Saved) -> Response {
+    let mut response = json_answer(status, body);
+    response.headers_mut().insert(
+        axum::http::header::HeaderName::from_static("x-audit-seq"),
+        axum::http::HeaderValue::from(saved.audit_seq),
+    );
+    response
+}
+
 fn body_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, CaseError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
@@ -262,8 +297,8 @@ pub async fn off_label_create(
     let map = body_object(&body)?;
     let fields = fields_from_json(map.get("fields"))?;
     let submit = map.get("submit").and_then(Value::as_bool).unwrap_or(false);
-    let id = workflow::off_label_save(&state, &actor, None, fields, submit, today()).await?;
-    answer_case(&state, &actor, id, StatusCode::CREATED).await
+    let saved = workflow::off_label_save(&state, &actor, None, fields, submit, today()).await?;
+    answer_case(&state, &actor, saved, StatusCode::CREATED).await
 }
 
 /// `PUT /api/v1/off-label/{id}`: `{version, fields, submit}` (a draft or a returned one).
@@ -281,20 +316,26 @@ pub async fn off_label_update(
     let submit = map.get("submit").and_then(Value::as_bool).unwrap_or(false);
     // Visibility first: a case the caller may not see does not exist for them.
     workflow::load(&state, &actor, id).await?;
-    workflow::off_label_save(&state, &actor, Some((id, version)), fields, submit, today()).await?;
-    answer_case(&state, &actor, id, StatusCode::OK).await
+    let saved =
+        workflow::off_label_save(&state, &actor, Some((id, version)), fields, submit, today())
+            .await?;
+    answer_case(&state, &actor, saved, StatusCode::OK).await
 }
 
 /// The case as the caller now sees it, with its history and the moves open to them.
 async fn answer_case(
     state: &AppState,
     actor: &cases::Actor,
-    id: i64,
+    saved: workflow::Saved,
     status: StatusCode,
 ) -> Result<Response, CaseError> {
-    let (record, events) = workflow::load(state, actor, id).await?;
+    let (record, events) = workflow::load(state, actor, saved.id).await?;
     let moves = move_codes(&record, actor);
-    Ok(json_answer(status, case_json(&record, &events, &moves)))
+    Ok(saved_answer(
+        status,
+        case_json(&record, &events, &moves),
+        saved,
+    ))
 }
 
 fn move_codes(record: &CaseRecord, actor: &cases::Actor) -> Vec<&'static str> {
@@ -330,13 +371,23 @@ pub async fn off_label_list(
         })
         .await
         .map_err(WorkflowError::from)?;
-    let visible: Vec<Value> = all
+    let shown: Vec<&CaseRecord> = all
         .iter()
         .filter(|c| workflow::may_see(&actor, c))
-        .filter(|c| c.data.state != "draft" || c.data.author == actor.subject)
+        .collect();
+    let seq = read(
+        &state,
+        &user,
+        role,
+        "GET /api/v1/off-label",
+        json!({ "cases": shown.iter().map(|c| c.id).collect::<Vec<_>>() }),
+    )
+    .await?;
+    let visible: Vec<Value> = shown
+        .iter()
         .map(|c| case_json(c, &[], &move_codes(c, &actor)))
         .collect();
-    Ok(json_answer(StatusCode::OK, json!({ "cases": visible })))
+    Ok(read_answer(json!({ "cases": visible }), seq))
 }
 
 /// `GET /api/v1/off-label/{id}`.
@@ -370,11 +421,16 @@ async fn case_get(
     if record.data.kind != kind {
         return Err(CaseError(WorkflowError::NotFound));
     }
+    let seq = read(
+        state,
+        &user,
+        role,
+        &format!("GET /api/v1/{kind}/{id}"),
+        json!({ "case": id, "patient": record.data.patient_key }),
+    )
+    .await?;
     let moves = move_codes(&record, &actor);
-    Ok(json_answer(
-        StatusCode::OK,
-        case_json(&record, &events, &moves),
-    ))
+    Ok(read_answer(case_json(&record, &events, &moves), seq))
 }
 
 /// `POST /api/v1/off-label/{id}/moves`: `{version, move, reason, stop_rule?}`.
@@ -408,8 +464,8 @@ pub async fn off_label_move(
             .and_then(Value::as_u64)
             .and_then(|i| usize::try_from(i).ok()),
     };
-    workflow::off_label_move(&state, &actor, id, version, &request, today()).await?;
-    answer_case(&state, &actor, id, StatusCode::OK).await
+    let saved = workflow::off_label_move(&state, &actor, id, version, &request, today()).await?;
+    answer_case(&state, &actor, saved, StatusCode::OK).await
 }
 
 /// `POST /api/v1/helfo/lookup`: `{fields: {patient_id_kind, patient_id, atc, substance, brand?}}`.
@@ -418,12 +474,23 @@ pub async fn helfo_lookup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, CaseError> {
-    authorize(&state, &headers, APPLICANTS)?;
+    let (user, role) = authorize(&state, &headers, APPLICANTS)?;
     let map = body_object(&body)?;
     let fields = fields_from_json(map.get("fields"))?;
     let found = workflow::helfo_lookup(&state, &fields, today()).await?;
-    Ok(json_answer(
-        StatusCode::OK,
+    let seq = read(
+        &state,
+        &user,
+        role,
+        "POST /api/v1/helfo/lookup",
+        json!({
+            "patient": fields.get("patient_id"),
+            "atc": fields.get("atc"),
+            "cases": found.existing.iter().map(|c| c.id).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    Ok(read_answer(
         json!({
             "h_list": found.h_list,
             "existing": found.existing.iter().map(|c| json!({
@@ -431,6 +498,7 @@ pub async fn helfo_lookup(
                 "valid_until": c.data.valid_until,
             })).collect::<Vec<_>>(),
         }),
+        seq,
     ))
 }
 
@@ -476,11 +544,11 @@ pub async fn helfo_create(
             StatusCode::OK,
             json!({ "assessment": assessment_json(&a) }),
         )),
-        HelfoSubmitted::Stored(id, a) => {
-            let (record, events) = workflow::load(&state, &actor, id).await?;
+        HelfoSubmitted::Stored(saved, a) => {
+            let (record, events) = workflow::load(&state, &actor, saved.id).await?;
             let mut body = case_json(&record, &events, &[]);
             body["assessment"] = assessment_json(&a);
-            Ok(json_answer(StatusCode::CREATED, body))
+            Ok(saved_answer(StatusCode::CREATED, body, saved))
         }
     }
 }
@@ -490,7 +558,7 @@ pub async fn helfo_queue(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
 ) -> Result<Response, CaseError> {
-    authorize(&state, &headers, CASEWORKERS)?;
+    let (user, role) = authorize(&state, &headers, CASEWORKERS)?;
     let queue = state
         .store
         .cases(&CaseFilter {
@@ -500,8 +568,16 @@ pub async fn helfo_queue(
         })
         .await
         .map_err(WorkflowError::from)?;
+    let seq = read(
+        &state,
+        &user,
+        role,
+        "GET /api/v1/helfo/queue",
+        json!({ "cases": queue.iter().map(|c| c.id).collect::<Vec<_>>() }),
+    )
+    .await?;
     let cases: Vec<Value> = queue.iter().map(|c| case_json(c, &[], &[])).collect();
-    Ok(json_answer(StatusCode::OK, json!({ "cases": cases })))
+    Ok(read_answer(json!({ "cases": cases }), seq))
 }
 
 /// `POST /api/v1/helfo/applications/{id}/ruling`: `{version, ruling: grant|refuse,
@@ -521,16 +597,17 @@ pub async fn helfo_ruling(
         map.get("valid_until").and_then(Value::as_str).unwrap_or(""),
     )?;
     let reason = map.get("reason").and_then(Value::as_str).unwrap_or("");
-    let record =
+    let (record, saved) =
         workflow::helfo_rule(&state, &actor, id, version, &ruling, reason, today()).await?;
     let events = state
         .store
         .case_events(id)
         .await
         .map_err(WorkflowError::from)?;
-    Ok(json_answer(
+    Ok(saved_answer(
         StatusCode::OK,
         case_json(&record, &events, &[]),
+        saved,
     ))
 }
 
@@ -559,7 +636,7 @@ pub async fn helfo_coverage(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, CaseError> {
-    authorize(&state, &headers, COVERAGE)?;
+    let (user, role) = authorize(&state, &headers, COVERAGE)?;
     let map = body_object(&body)?;
     let patient_id = map
         .get("patient_id")
@@ -590,7 +667,15 @@ pub async fn helfo_coverage(
         }),
         Err(why) => json!({ "covered": false, "reason": why }),
     };
-    Ok(json_answer(StatusCode::OK, answer))
+    let seq = read(
+        &state,
+        &user,
+        role,
+        "POST /api/v1/helfo/coverage",
+        json!({ "patient": patient_id, "atc": atc.to_string(), "date": date.to_string() }),
+    )
+    .await?;
+    Ok(read_answer(answer, seq))
 }
 
 #[derive(serde::Deserialize)]
@@ -647,7 +732,15 @@ pub async fn overview_get(
     headers: HeaderMap,
     Query(q): Query<OverviewQuery>,
 ) -> Result<Response, CaseError> {
-    authorize(&state, &headers, OVERVIEW_READERS)?;
+    let (user, role) = authorize(&state, &headers, OVERVIEW_READERS)?;
+    read(
+        &state,
+        &user,
+        role,
+        &format!("GET /api/v1/overviews/{name}"),
+        json!({ "overview": name, "from": q.from, "to": q.to, "period": q.period }),
+    )
+    .await?;
     let table = overview_table(
         &state,
         &name,

@@ -5,11 +5,14 @@
 //! caller's role, call `contract` (which calls the pure core), record, answer. The same
 //! [`App::build`] path serves `legemiddel serve` and the tests.
 
+pub mod audit_head;
 pub mod auth;
 mod cases_api;
 mod catalogue;
 pub mod cds;
+mod extract;
 mod metrics;
+mod security;
 mod web;
 mod workflow;
 mod xlsx;
@@ -21,21 +24,23 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use contract::ContractError;
 use domain::Date;
+use extract::{Path, Query};
 use ruleset::RuleSet;
 use store::{AuditWriter, Location, NewRecord, Store};
 use tokio::net::TcpListener;
 
 pub use auth::{LocalKey, Role, User, Verifier};
 use metrics::Metrics;
+pub use store::StoreOptions;
 
-/// How the service is set up.
+/// How the service is set up. [`Config::new`] gives the defaults `legemiddel serve` uses.
 #[derive(Clone)]
 pub struct Config {
     /// Address to listen on (port 0 for any free port).
@@ -46,8 +51,75 @@ pub struct Config {
     pub rules: Arc<RuleSet>,
     /// An external OpenID Connect issuer, besides the local one.
     pub oidc: Option<Oidc>,
-    /// Whether the web pages offer the local sign-in (the users of `local-users.toml`).
-    pub local_sign_in: bool,
+    /// When the web pages offer the local sign-in (the users of `local-users.toml`).
+    pub local_sign_in: LocalSignIn,
+    /// Accept tokens minted by `legemiddel token` even when an external issuer is configured.
+    pub local_tokens: bool,
+    /// The address people reach the service at (`https://…` behind TLS): session cookies are
+    /// then `Secure`, and forms are accepted only from this origin.
+    pub public_url: Option<String>,
+    /// The longest token lifetime accepted (`exp − iat`, seconds).
+    pub max_token_lifetime: i64,
+    /// Connection limits.
+    pub limits: Limits,
+    /// Signed audit heads written outside the database, if the operator asks for them.
+    pub checkpoints: Option<audit_head::Checkpoints>,
+    /// Store settings.
+    pub store: store::StoreOptions,
+}
+
+impl Config {
+    /// The defaults: local sign-in on loopback only, tokens up to 24 hours, 10 seconds to send
+    /// the request headers, at most 1,024 open connections.
+    pub fn new(listen: SocketAddr, location: Location, rules: Arc<RuleSet>) -> Config {
+        Config {
+            listen,
+            location,
+            rules,
+            oidc: None,
+            local_sign_in: LocalSignIn::LoopbackOnly,
+            local_tokens: false,
+            public_url: None,
+            max_token_lifetime: auth::DEFAULT_MAX_LIFETIME,
+            limits: Limits::default(),
+            checkpoints: None,
+            store: store::StoreOptions::default(),
+        }
+    }
+}
+
+/// When the password-free local sign-in is offered. It is for trying the product on one's own
+/// machine: anyone who reaches the page can be anyone in `local-users.toml`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LocalSignIn {
+    /// Only when the service listens on a loopback address (the default).
+    #[default]
+    LoopbackOnly,
+    /// Always, also on a public address (`--local-sign-in`), with a warning at every start.
+    Always,
+    /// Never (`--no-local-sign-in`).
+    Off,
+}
+
+/// Limits that keep one client from exhausting the process.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Most connections open at once; more wait in the kernel's queue.
+    pub max_connections: usize,
+    /// Longest time a request may take to be answered.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// An external token issuer (e.g. HelseID).
@@ -78,6 +150,9 @@ pub enum StartError {
     /// The key or the OIDC configuration is unusable.
     #[error("innlogging: {0}")]
     Auth(String),
+    /// The settings contradict each other or are unusable.
+    #[error("oppsett: {0}")]
+    Config(String),
 }
 
 /// What every handler shares.
@@ -91,12 +166,15 @@ pub struct AppState {
     metrics: Metrics,
     /// The FEST catalogue in force, loaded on first use.
     catalogue: catalogue::Cache,
+    /// Cookies, origins and forms.
+    web: security::WebSecurity,
 }
 
 /// The service, bound and ready to run.
 pub struct App {
     listener: TcpListener,
     router: Router,
+    limits: Limits,
 }
 
 /// Roles that may ask for a decision.
@@ -191,27 +269,73 @@ pub async fn local_key(store: &Store) -> Result<LocalKey, StartError> {
 }
 
 impl App {
-    /// Opens and migrates the store, loads or creates the signing key, starts the audit writer
+    /// Opens and migrates the store, loads or creates the signing key, checks that every case
+    /// change has its audit record, starts the audit writer (and the checkpoints, if asked for)
     /// and binds the address.
     pub async fn build(config: Config) -> Result<App, StartError> {
-        let store = Store::open(&config.location).await?;
+        let store = Store::open_with(&config.location, config.store.clone()).await?;
         let key = local_key(&store).await?;
-        let mut verifiers = vec![Verifier::local(&key)];
+        let local_sign_in = match config.local_sign_in {
+            LocalSignIn::Off => false,
+            LocalSignIn::LoopbackOnly if !config.listen.ip().is_loopback() => {
+                tracing::info!(
+                    listen = %config.listen,
+                    "lokal innlogging er av: tjenesten lytter på en adresse andre kan nå; \
+                     bruk --local-sign-in for å slå den på likevel"
+                );
+                false
+            }
+            LocalSignIn::LoopbackOnly if config.oidc.is_some() && !config.local_tokens => {
+                tracing::info!(
+                    "lokal innlogging er av: en ekstern utsteder er satt opp, og lokale tokens \
+                     godtas ikke uten --local-tokens"
+                );
+                false
+            }
+            LocalSignIn::LoopbackOnly => true,
+            LocalSignIn::Always => {
+                tracing::warn!(
+                    listen = %config.listen,
+                    "lokal innlogging uten passord er slått på (--local-sign-in): alle som når \
+                     tjenesten kan logge inn som hvem som helst i local-users.toml"
+                );
+                true
+            }
+        };
+        if local_sign_in && config.oidc.is_some() && !config.local_tokens {
+            return Err(StartError::Config(
+                "lokal innlogging bruker lokale tokens, men med en ekstern utsteder godtas de bare \
+                 med --local-tokens; slå av lokal innlogging (--no-local-sign-in) eller legg til --local-tokens"
+                    .into(),
+            ));
+        }
+        let mut verifiers = Vec::new();
+        if config.oidc.is_none() || config.local_tokens {
+            verifiers.push(Verifier::local(&key).with_max_lifetime(config.max_token_lifetime));
+        }
         if let Some(o) = &config.oidc {
             verifiers.push(
                 Verifier::from_jwks(&o.issuer, &o.audience, &o.jwks_json)
-                    .map_err(StartError::Auth)?,
+                    .map_err(StartError::Auth)?
+                    .with_max_lifetime(config.max_token_lifetime),
             );
         }
+        check_case_audit(&store).await?;
         let audit = AuditWriter::start(store.clone()).await?;
+        if let Some(c) = config.checkpoints.clone() {
+            tokio::spawn(audit_head::run_checkpoints(store.clone(), key.clone(), c));
+        }
+        let web =
+            security::WebSecurity::new(config.public_url.as_deref()).map_err(StartError::Config)?;
         let state = Arc::new(AppState {
             rules: config.rules,
-            local_key: config.local_sign_in.then_some(key),
+            local_key: local_sign_in.then_some(key),
             store,
             audit,
             verifiers,
             metrics: Metrics::default(),
             catalogue: catalogue::Cache::default(),
+            web,
         });
         let listener =
             TcpListener::bind(config.listen)
@@ -222,7 +346,8 @@ impl App {
                 })?;
         Ok(App {
             listener,
-            router: router(state),
+            router: router(state, config.limits),
+            limits: config.limits,
         })
     }
 
@@ -233,18 +358,43 @@ impl App {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Serves until `shutdown` completes; requests in flight are finished first.
+    /// Serves until `shutdown` completes; requests in flight are finished first (for up to 30
+    /// seconds). Each connection must send its request headers within the header timeout, and
+    /// at most `max_connections` are open at once: a flood of half-sent requests holds a slot
+    /// for seconds, not forever, and never more than the cap.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        security::serve(self.listener, self.router, self.limits, shutdown).await
     }
 }
 
-fn router(state: Arc<AppState>) -> Router {
+/// Every case event must have its audit record (they commit together since issue 9; older
+/// data, or a database edited by hand, may differ). A gap is reported loudly at every start.
+async fn check_case_audit(store: &Store) -> Result<(), StartError> {
+    let missing = store.case_events_without_audit().await?;
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing
+            .iter()
+            .take(20)
+            .map(|(case, version)| format!("sak {case} versjon {version}"))
+            .collect();
+        tracing::error!(
+            count = missing.len(),
+            first = %shown.join(", "),
+            "SAKSENDRINGER UTEN REVISJONSPOST: disse endringene står i sakshistorikken, men ikke i revisjonsloggen"
+        );
+        eprintln!(
+            "ADVARSEL: {} saksendring(er) har ingen post i revisjonsloggen: {}",
+            missing.len(),
+            shown.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn router(state: Arc<AppState>, limits: Limits) -> Router {
     let api = Router::new()
         .route("/api/v1/decide", post(decide_one))
         .route("/api/v1/dispense", post(dispense_one))
@@ -293,10 +443,19 @@ fn router(state: Arc<AppState>) -> Router {
         )
         .merge(api)
         .merge(web::routes().layer(DefaultBodyLimit::max(256 * 1024)))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::forms,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), measure))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            limits.request_timeout,
         ))
         .with_state(state)
 }
@@ -337,6 +496,7 @@ impl From<ContractError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body = Vec::new();
+        let missing_token = self.message == auth::AuthError::Missing.to_string();
         contract::write_error(
             &ContractError::new(self.field, self.message),
             None,
@@ -344,9 +504,16 @@ impl IntoResponse for ApiError {
         );
         let mut response = (self.status, json_headers(), body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 6750 § 3: a request without a token gets the scheme alone; one with a token
+            // that does not pass gets error="invalid_token".
+            let challenge = if missing_token {
+                HeaderValue::from_static("Bearer realm=\"legemiddel\"")
+            } else {
+                HeaderValue::from_static("Bearer realm=\"legemiddel\", error=\"invalid_token\"")
+            };
             response
                 .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                .insert(header::WWW_AUTHENTICATE, challenge);
         }
         response
     }
@@ -378,10 +545,13 @@ pub(crate) fn authorize(
     headers: &HeaderMap,
     allowed: &[Role],
 ) -> Result<(User, Role), ApiError> {
+    // The scheme's name is case-insensitive (RFC 9110 § 11.1): "bearer", "BEARER" are Bearer.
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token)
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -411,6 +581,34 @@ pub(crate) fn authorize(
         "Authorization",
         last.to_string(),
     ))
+}
+
+/// Records a read of health data — who, when, which patient or case, through which endpoint —
+/// before the data goes out. If the read cannot be recorded, it is not served.
+pub(crate) async fn audit_read(
+    state: &AppState,
+    user: &User,
+    role: Role,
+    endpoint: &str,
+    subject: serde_json::Value,
+) -> Result<store::Receipt, ApiError> {
+    let record = NewRecord {
+        at: now_rfc3339(),
+        actor: user.subject.clone(),
+        role: role.code().into(),
+        action: format!("read:{endpoint}"),
+        rule_set: String::new(),
+        request: subject.to_string(),
+        response: String::new(),
+    };
+    state.audit.record(record).await.map_err(|e| {
+        tracing::error!(error = %e, "revisjonslogg for oppslag");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "$",
+            "oppslaget kunne ikke journalføres i revisjonsloggen, og vises derfor ikke; prøv igjen",
+        )
+    })
 }
 
 /// Records what was asked and answered; only then may the answer go out. The receipt's
@@ -551,7 +749,7 @@ async fn cds_discovery() -> Response {
 /// A CDS Hooks call: decide every draft order and answer with cards.
 async fn cds_hook(
     State(state): State<Arc<AppState>>,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -645,14 +843,32 @@ async fn rules_in_force(
     Ok((json_headers(), body.to_string()).into_response())
 }
 
+/// Ready when the store takes a commit now (a read alone would pass on a full disk or a
+/// read-only database) and the database file is the one opened.
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.ping().await {
+    match state.store.probe_write(&now_rfc3339()).await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("databasen svarer ikke: {e}\n"),
+            format!("kan ikke lagre: {e}\n"),
         )
             .into_response(),
+    }
+}
+
+/// An address no route serves: the JSON error envelope under /api and /cds-services, a
+/// Norwegian page elsewhere.
+async fn not_found(request: Request) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/cds-services") {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "$",
+            format!("ingen tjeneste på {path}"),
+        )
+        .into_response()
+    } else {
+        web::not_found_page().await
     }
 }
 

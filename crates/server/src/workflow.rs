@@ -3,10 +3,9 @@
 //! made from), then record it in the audit trail. The JSON API and the web pages both call
 //! these functions, so they cannot disagree.
 //!
-//! A crash between steps loses nothing: the case row and its event commit together or not at
-//! all; the audit record follows the commit, and the case's own event history (append-only,
-//! like the audit trail) holds the change even if the process dies before the audit record is
-//! written.
+//! A crash between steps loses nothing: the case row, its event and its audit record commit
+//! together or not at all (one transaction in `store`), and the answer carries the record's
+//! sequence number (`X-Audit-Seq`), as decisions do.
 
 use cases::helfo::{self, Assessment, Ruling};
 use cases::off_label::{self, CaseHead, Move, Request, State};
@@ -107,8 +106,12 @@ pub fn head(record: &CaseRecord) -> CaseHead {
 
 /// Whether `actor` may see `record`: the applicant; in the trusts, staff of the treating trust
 /// or the patient's; for Helfo cases, Helfo's caseworkers; administrators and analysts (for
-/// the overviews) see all.
+/// the overviews) see all. A draft is the applicant's own until it is sent: nobody else sees
+/// it, whatever their role.
 pub fn may_see(actor: &Actor, record: &CaseRecord) -> bool {
+    if record.data.state == "draft" {
+        return record.data.author == actor.subject;
+    }
     if record.data.author == actor.subject
         || matches!(actor.role, Role::Administrator | Role::Analyst)
     {
@@ -156,32 +159,86 @@ fn event(actor: &Actor, action: &str, from: Option<&str>, to: &str, record: Stri
     }
 }
 
-/// Records a case change in the audit trail. No patient identifiers: the case id, the move,
-/// the states and the recorded line.
-async fn audit(state: &AppState, actor: &Actor, kind: &str, id: i64, version: i64, e: &CaseEvent) {
-    let request = json!({
-        "case": id,
-        "from_version": version - 1,
-        "action": e.action,
-        "from_state": e.from_state,
-    });
-    let response = json!({ "version": version, "state": e.to_state, "record": e.record });
-    let result = state
-        .audit
-        .record(NewRecord {
-            at: e.at.clone(),
-            actor: actor.subject.clone(),
-            role: actor.role.code().into(),
-            action: format!("case:{kind}:{}", e.action),
-            rule_set: state.rules.version(),
-            request: request.to_string(),
-            response: response.to_string(),
+/// A stored case change: where the case is now and the audit record that holds the change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Saved {
+    /// The case.
+    pub id: i64,
+    /// Its version after the change.
+    pub version: i64,
+    /// The change's audit record (`X-Audit-Seq`).
+    pub audit_seq: i64,
+}
+
+/// The audit record of a case change, stored in the change's own transaction. No patient
+/// identifiers: the case id, the move, the states and the recorded line.
+fn audit_record(state: &AppState, kind: &str, id: i64, version: i64, e: &CaseEvent) -> NewRecord {
+    audit_record_with(state.rules.version(), kind, e)(id, version)
+}
+
+/// [`audit_record`] for a case whose id is not known yet (it is given by the insert).
+fn audit_record_with(
+    rule_set: String,
+    kind: &str,
+    e: &CaseEvent,
+) -> impl FnOnce(i64, i64) -> NewRecord + Send + 'static {
+    let (kind, e) = (kind.to_string(), e.clone());
+    move |id, version| NewRecord {
+        at: e.at.clone(),
+        actor: e.actor.clone(),
+        role: e.role.clone(),
+        action: format!("case:{kind}:{}", e.action),
+        rule_set,
+        request: json!({
+            "case": id,
+            "from_version": version - 1,
+            "action": e.action,
+            "from_state": e.from_state,
         })
-        .await;
-    if let Err(err) = result {
-        // The change itself is committed with its event; the trail's gap is reported.
-        tracing::error!(error = %err, case = id, "revisjonslogg for saksendring");
+        .to_string(),
+        response: json!({ "version": version, "state": e.to_state, "record": e.record })
+            .to_string(),
     }
+}
+
+/// Stores a new case with its first event and audit record.
+async fn create(
+    state: &AppState,
+    kind: &str,
+    data: &CaseData,
+    e: &CaseEvent,
+) -> Result<Saved, WorkflowError> {
+    let make = audit_record_with(state.rules.version(), kind, e);
+    let (id, receipt) = state
+        .store
+        .create_case(data, e, move |id| make(id, 1))
+        .await?;
+    Ok(Saved {
+        id,
+        version: 1,
+        audit_seq: receipt.seq,
+    })
+}
+
+/// Stores a change of a case from `version`, with its event and audit record.
+async fn update(
+    state: &AppState,
+    kind: &str,
+    id: i64,
+    version: i64,
+    data: &CaseData,
+    e: &CaseEvent,
+) -> Result<Saved, WorkflowError> {
+    let record = audit_record(state, kind, id, version + 1, e);
+    let (version, receipt) = state
+        .store
+        .update_case(id, version, data, e, record)
+        .await?;
+    Ok(Saved {
+        id,
+        version,
+        audit_seq: receipt.seq,
+    })
 }
 
 fn off_label_data(
@@ -234,7 +291,7 @@ pub async fn off_label_save(
     fields: Fields,
     submit: bool,
     today: Date,
-) -> Result<i64, WorkflowError> {
+) -> Result<Saved, WorkflowError> {
     if actor.role != Role::Prescriber {
         return Err(Refusal::Forbidden("bare leger (forskrivere) kan søke".into()).into());
     }
@@ -320,12 +377,10 @@ pub async fn off_label_save(
             "Utkast lagret.".into(),
         )
     };
-    let (id, version) = match existing {
-        Some((id, version)) => (id, state.store.update_case(id, version, &data, &e).await?),
-        None => (state.store.create_case(&data, &e).await?, 1),
-    };
-    audit(state, actor, "off_label", id, version, &e).await;
-    Ok(id)
+    match existing {
+        Some((id, version)) => update(state, "off_label", id, version, &data, &e).await,
+        None => create(state, "off_label", &data, &e).await,
+    }
 }
 
 fn derived_json(form: &off_label::OffLabelForm, d: &off_label::Derived) -> Value {
@@ -368,7 +423,7 @@ pub async fn off_label_move(
     version: i64,
     request: &Request,
     today: Date,
-) -> Result<i64, WorkflowError> {
+) -> Result<Saved, WorkflowError> {
     let (record, _) = load(state, actor, id).await?;
     if record.data.kind != "off_label" {
         return Err(WorkflowError::NotFound);
@@ -397,9 +452,7 @@ pub async fn off_label_move(
         outcome.to.code(),
         outcome.record,
     );
-    let new_version = state.store.update_case(id, version, &data, &e).await?;
-    audit(state, actor, "off_label", id, new_version, &e).await;
-    Ok(new_version)
+    update(state, "off_label", id, version, &data, &e).await
 }
 
 /// What a § 3 submission led to.
@@ -407,7 +460,7 @@ pub enum HelfoSubmitted {
     /// No application is needed (nothing stored).
     NotNeeded(Assessment),
     /// Stored, with the assessment.
-    Stored(i64, Assessment),
+    Stored(Saved, Assessment),
 }
 
 /// The prescriber's role in decisions, from the token (`prescriber_role` claim).
@@ -510,9 +563,8 @@ pub async fn helfo_submit(
             assessment.reason()
         ),
     );
-    let id = state.store.create_case(&data, &e).await?;
-    audit(state, actor, "helfo", id, 1, &e).await;
-    Ok(HelfoSubmitted::Stored(id, assessment))
+    let saved = create(state, "helfo", &data, &e).await?;
+    Ok(HelfoSubmitted::Stored(saved, assessment))
 }
 
 /// The key a § 3 case is found by: the person number, or name and birth date on paper.
@@ -634,7 +686,7 @@ pub async fn helfo_rule(
     ruling: &Ruling,
     reason: &str,
     today: Date,
-) -> Result<CaseRecord, WorkflowError> {
+) -> Result<(CaseRecord, Saved), WorkflowError> {
     if actor.role != Role::HelfoCaseworker {
         return Err(Refusal::Forbidden(
             "bare en saksbehandler i Helfo kan avgjøre søknader".into(),
@@ -660,9 +712,9 @@ pub async fn helfo_rule(
     derived["automatic"] = json!(false);
     data.derived = Some(derived.to_string());
     let e = event(actor, "ruling", Some(from.code()), to.code(), line);
-    let new_version = state.store.update_case(id, version, &data, &e).await?;
-    audit(state, actor, "helfo", id, new_version, &e).await;
-    state.store.case(id).await?.ok_or(WorkflowError::NotFound)
+    let saved = update(state, "helfo", id, version, &data, &e).await?;
+    let record = state.store.case(id).await?.ok_or(WorkflowError::NotFound)?;
+    Ok((record, saved))
 }
 
 /// The decision a blue prescription is dispensed against (B5): the patient's grants for the

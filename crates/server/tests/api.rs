@@ -16,6 +16,8 @@ fn claims(role: Role, now: i64) -> Claims {
         aud: LOCAL_AUDIENCE.into(),
         exp: now + 3600,
         iat: now,
+        nbf: None,
+        cnf: None,
         roles: vec![role.code().into()],
         role: None,
         prescriber_role: None,

@@ -2,10 +2,10 @@
 //! decides what may change; this module makes each change atomic (the case and its event in one
 //! transaction) and refuses one made from a stale version.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
-use crate::{Store, StoreError};
+use crate::{NewRecord, Receipt, Store, StoreError, append_in};
 
 /// A case's columns (everything but its id and version).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -173,7 +173,7 @@ macro_rules! bind_data {
 }
 
 async fn insert_event(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut AnyConnection,
     case_id: i64,
     e: &CaseEvent,
 ) -> Result<(), sqlx::Error> {
@@ -191,85 +191,149 @@ async fn insert_event(
     .bind(&e.from_state)
     .bind(&e.to_state)
     .bind(&e.record)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
+/// The receipt of the one audit record a case change appends.
+fn receipt(mut linked: Vec<crate::Record>) -> Result<Receipt, StoreError> {
+    linked
+        .pop()
+        .map(|r| Receipt {
+            seq: r.seq,
+            hash: r.hash,
+        })
+        .ok_or_else(|| StoreError::Corrupt("saksendringen fikk ingen revisjonspost".into()))
+}
+
 impl Store {
-    /// Stores a new case at version 1 with its first event, atomically. Returns the id.
-    pub async fn create_case(&self, data: &CaseData, event: &CaseEvent) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let q = sqlx::query(
-            "INSERT INTO cases (version, updated, kind, state, author, author_name, trust, home_trust, clinic, atc, \
-             substance, patient_key, use_kind, scope, patients, cost_ore, fields, derived, valid_from, valid_until, \
-             omeq, evaluations, created, approved) \
-             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23) RETURNING id",
-        )
-        .bind(&event.at);
-        let row = bind_data!(q, data).fetch_one(&mut *tx).await?;
-        let id: i64 = row.try_get(0)?;
-        insert_event(
-            &mut tx,
-            id,
-            &CaseEvent {
-                version: 1,
-                ..event.clone()
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+    /// Stores a new case at version 1 with its first event **and its audit record**, in one
+    /// transaction: all three or none. `audit` makes the record once the id is known. Returns
+    /// the id and the record's receipt.
+    pub async fn create_case(
+        &self,
+        data: &CaseData,
+        event: &CaseEvent,
+        audit: impl FnOnce(i64) -> NewRecord + Send + 'static,
+    ) -> Result<(i64, Receipt), StoreError> {
+        let (data, event) = (data.clone(), event.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let q = sqlx::query(
+                    "INSERT INTO cases (version, updated, kind, state, author, author_name, trust, home_trust, clinic, atc, \
+                     substance, patient_key, use_kind, scope, patients, cost_ore, fields, derived, valid_from, valid_until, \
+                     omeq, evaluations, created, approved) \
+                     VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                     $21, $22, $23) RETURNING id",
+                )
+                .bind(&event.at);
+                let row = bind_data!(q, data).fetch_one(&mut *conn).await?;
+                let id: i64 = row.try_get(0)?;
+                insert_event(
+                    conn,
+                    id,
+                    &CaseEvent {
+                        version: 1,
+                        ..event
+                    },
+                )
+                .await?;
+                let linked = append_in(conn, vec![audit(id)]).await?;
+                Ok((id, receipt(linked)?))
+            })
+        })
+        .await
     }
 
-    /// Changes a case from `expected_version` to the next, with its event, atomically; refused
-    /// with [`StoreError::Stale`] if the case has moved since (nothing is written then).
+    /// Changes a case from `expected_version` to the next, with its event and its audit
+    /// record, in one transaction; refused with [`StoreError::Stale`] if the case has moved
+    /// since (nothing is written then). Returns the new version and the record's receipt.
     pub async fn update_case(
         &self,
         id: i64,
         expected_version: i64,
         data: &CaseData,
         event: &CaseEvent,
-    ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let q = sqlx::query(
-            "UPDATE cases SET version = version + 1, updated = $1, kind = $2, state = $3, author = $4, \
-             author_name = $5, trust = $6, home_trust = $7, clinic = $8, atc = $9, substance = $10, \
-             patient_key = $11, use_kind = $12, scope = $13, patients = $14, cost_ore = $15, fields = $16, \
-             derived = $17, valid_from = $18, valid_until = $19, omeq = $20, evaluations = $21, created = $22, \
-             approved = $23 WHERE id = $24 AND version = $25",
-        )
-        .bind(&event.at);
-        let done = bind_data!(q, data)
-            .bind(id)
-            .bind(expected_version)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
-            tx.rollback().await?;
-            let current = self.case(id).await?;
-            return Err(match current {
-                Some(c) => StoreError::Stale {
+        audit: NewRecord,
+    ) -> Result<(i64, Receipt), StoreError> {
+        let (data, event) = (data.clone(), event.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let q = sqlx::query(
+                    "UPDATE cases SET version = version + 1, updated = $1, kind = $2, state = $3, author = $4, \
+                     author_name = $5, trust = $6, home_trust = $7, clinic = $8, atc = $9, substance = $10, \
+                     patient_key = $11, use_kind = $12, scope = $13, patients = $14, cost_ore = $15, fields = $16, \
+                     derived = $17, valid_from = $18, valid_until = $19, omeq = $20, evaluations = $21, created = $22, \
+                     approved = $23 WHERE id = $24 AND version = $25",
+                )
+                .bind(&event.at);
+                let done = bind_data!(q, data)
+                    .bind(id)
+                    .bind(expected_version)
+                    .execute(&mut *conn)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    let current = sqlx::query("SELECT version FROM cases WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    return Err(match current {
+                        Some(row) => StoreError::Stale {
+                            id,
+                            expected: expected_version,
+                            current: row.try_get(0)?,
+                        },
+                        None => StoreError::NotFound(id),
+                    });
+                }
+                let version = expected_version + 1;
+                insert_event(
+                    conn,
                     id,
-                    expected: expected_version,
-                    current: c.version,
-                },
-                None => StoreError::NotFound(id),
-            });
+                    &CaseEvent {
+                        version,
+                        ..event
+                    },
+                )
+                .await?;
+                let linked = append_in(conn, vec![audit]).await?;
+                Ok((version, receipt(linked)?))
+            })
+        })
+        .await
+    }
+
+    /// Case events without their audit record: every `(case, version)` in `case_events` that no
+    /// `case:*` record in the audit trail names. Empty when the two agree; checked at start-up.
+    pub async fn case_events_without_audit(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        let events = sqlx::query("SELECT case_id, version FROM case_events")
+            .fetch_all(&self.pool)
+            .await?;
+        let records = sqlx::query("SELECT request, response FROM audit WHERE action LIKE 'case:%'")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut audited = std::collections::HashSet::new();
+        for r in &records {
+            let request: String = r.try_get(0)?;
+            let response: String = r.try_get(1)?;
+            let request: serde_json::Value = serde_json::from_str(&request).unwrap_or_default();
+            let response: serde_json::Value = serde_json::from_str(&response).unwrap_or_default();
+            if let (Some(case), Some(version)) =
+                (request["case"].as_i64(), response["version"].as_i64())
+            {
+                audited.insert((case, version));
+            }
         }
-        let version = expected_version + 1;
-        insert_event(
-            &mut tx,
-            id,
-            &CaseEvent {
-                version,
-                ..event.clone()
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(version)
+        let mut missing = Vec::new();
+        for e in &events {
+            let key: (i64, i64) = (e.try_get(0)?, e.try_get(1)?);
+            if !audited.contains(&key) {
+                missing.push(key);
+            }
+        }
+        missing.sort_unstable();
+        Ok(missing)
     }
 
     /// A case by id.

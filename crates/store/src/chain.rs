@@ -100,6 +100,14 @@ pub enum Break {
         /// The record.
         seq: i64,
     },
+    /// The stored head (`audit_head`) does not name the last record: records were cut off or
+    /// added behind the service's back.
+    Head {
+        /// The head row's sequence number (-1: the row is gone).
+        stored: i64,
+        /// The last record found.
+        found: i64,
+    },
 }
 
 /// Checks records that follow (`head_seq`, `head_hash`), in order. Returns the new head.

@@ -3,11 +3,17 @@
 //! Handlers send a record and wait for its receipt; the writer takes everything waiting (up to
 //! a batch), links it to the chain, writes it in one transaction, and only then answers. So a
 //! request is acknowledged only after its record is durable, and under load one commit carries
-//! many records. Being the only writer, it keeps the chain's head in memory.
+//! many records.
+//!
+//! It keeps no head of its own: each batch reads the head under the database's lock in the same
+//! transaction ([`Store::append`]), so case changes (which append their record in their own
+//! transaction) and the writers of other `serve` processes on the same PostgreSQL extend the one
+//! chain with them. A failed batch is answered with an error to every caller in it — none of
+//! its sequence numbers was issued — and the next batch starts afresh on a new connection.
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chain::{self, NewRecord};
+use crate::chain::NewRecord;
 use crate::{Store, StoreError};
 
 /// Most records committed in one transaction.
@@ -33,9 +39,8 @@ pub struct AuditWriter {
 impl AuditWriter {
     /// Starts the writer on `store`, continuing its chain.
     pub async fn start(store: Store) -> Result<AuditWriter, StoreError> {
-        let head = store.audit_head().await?;
         let (tx, rx) = mpsc::channel::<Job>(8 * MAX_BATCH);
-        tokio::spawn(run(store, head, rx));
+        tokio::spawn(run(store, rx));
         Ok(AuditWriter { tx })
     }
 
@@ -54,16 +59,12 @@ impl AuditWriter {
     }
 }
 
-async fn run(store: Store, mut head: (i64, String), mut rx: mpsc::Receiver<Job>) {
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (records, waiters): (Vec<NewRecord>, Vec<_>) = jobs.drain(..).unzip();
-        let linked = chain::link(head.0, &head.1, records);
-        match store.append(&linked).await {
-            Ok(()) => {
-                if let Some(last) = linked.last() {
-                    head = (last.seq, last.hash.clone());
-                }
+        match store.append(records).await {
+            Ok(linked) => {
                 for (record, waiter) in linked.into_iter().zip(waiters) {
                     let _ = waiter.send(Ok(Receipt {
                         seq: record.seq,
@@ -73,11 +74,6 @@ async fn run(store: Store, mut head: (i64, String), mut rx: mpsc::Receiver<Job>)
             }
             Err(e) => {
                 tracing::error!(error = %e, "revisjonsloggen kunne ikke skrives");
-                // Another writer may have appended (a second instance on the same database):
-                // reload the head so the next batch links to what is really there.
-                if let Ok(h) = store.audit_head().await {
-                    head = h;
-                }
                 for waiter in waiters {
                     let _ = waiter.send(Err(e.to_string()));
                 }

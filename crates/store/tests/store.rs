@@ -146,10 +146,16 @@ async fn a_case_changes_only_from_its_current_version_and_keeps_every_event() {
             created: "2026-11-24T10:00:00.000Z".into(),
             ..Default::default()
         };
-        let id = store
-            .create_case(&data, &event("create", "draft"))
+        let (id, created) = store
+            .create_case(&data, &event("create", "draft"), |id| NewRecord {
+                action: "case:off_label:create".into(),
+                request: format!("{{\"case\":{id}}}"),
+                response: "{\"version\":1}".into(),
+                ..record(0)
+            })
             .await
             .unwrap();
+        assert_eq!(created.seq, 1, "the case's audit record is written with it");
         let stored = store.case(id).await.unwrap().unwrap();
         assert_eq!(
             (stored.version, &stored.data),
@@ -162,18 +168,36 @@ async fn a_case_changes_only_from_its_current_version_and_keeps_every_event() {
             state: "submitted".into(),
             ..data.clone()
         };
-        let v2 = store
-            .update_case(id, 1, &submitted, &event("submit", "submitted"))
+        let case_record = |version: i64| NewRecord {
+            action: "case:off_label:move".into(),
+            request: format!("{{\"case\":{id}}}"),
+            response: format!("{{\"version\":{version}}}"),
+            ..record(0)
+        };
+        let (v2, moved) = store
+            .update_case(
+                id,
+                1,
+                &submitted,
+                &event("submit", "submitted"),
+                case_record(2),
+            )
             .await
             .unwrap();
-        assert_eq!(v2, 2);
+        assert_eq!((v2, moved.seq), (2, 2));
         // A second change made from version 1 (a stale form) is refused and writes nothing.
         let stale = store::CaseData {
             state: "withdrawn".into(),
             ..data.clone()
         };
         match store
-            .update_case(id, 1, &stale, &event("withdraw", "withdrawn"))
+            .update_case(
+                id,
+                1,
+                &stale,
+                &event("withdraw", "withdrawn"),
+                case_record(2),
+            )
             .await
         {
             Err(store::StoreError::Stale {
@@ -191,6 +215,9 @@ async fn a_case_changes_only_from_its_current_version_and_keeps_every_event() {
             .map(|e| (e.version, e.action.as_str()))
             .collect();
         assert_eq!(seen, [(1, "create"), (2, "submit")]);
+        // The refused change wrote no audit record either; every event has its record.
+        assert_eq!(store.audit_head().await.unwrap().0, 2);
+        assert_eq!(store.case_events_without_audit().await.unwrap(), vec![]);
 
         let listed = store
             .cases(&store::CaseFilter {
@@ -222,7 +249,9 @@ async fn a_case_changes_only_from_its_current_version_and_keeps_every_event() {
             "case events are append-only"
         );
         assert!(matches!(
-            store.update_case(9999, 1, &data, &event("x", "y")).await,
+            store
+                .update_case(9999, 1, &data, &event("x", "y"), case_record(2))
+                .await,
             Err(store::StoreError::NotFound(9999))
         ));
     }

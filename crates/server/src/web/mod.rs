@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -26,6 +26,7 @@ use store::{CaseEvent, CaseFilter, CaseRecord};
 
 use crate::auth::Identity;
 use crate::cases_api::{self, CaseError};
+use crate::extract::{Form, Path, Query};
 use crate::workflow::{self, HelfoSubmitted, WorkflowError};
 use crate::{AppState, User, now_epoch, today};
 
@@ -96,6 +97,8 @@ pub struct Frame {
     nav: Vec<NavItem>,
     user: Option<UserView>,
     flash: Option<String>,
+    /// The session's CSRF token, put in every form.
+    csrf: Option<String>,
 }
 
 fn frame(
@@ -166,6 +169,7 @@ fn frame(
             trust: s.actor.trust.clone(),
         }),
         flash: flash.and_then(flash_text).map(str::to_string),
+        csrf: session.map(|s| s.csrf.clone()),
     }
 }
 
@@ -204,6 +208,25 @@ fn message(status: StatusCode, session: Option<&Session>, heading: &str, text: &
     )
 }
 
+/// A page with a message and no session (errors before the session is known).
+pub(crate) fn error_page(status: StatusCode, text: &str) -> Response {
+    let heading = match status {
+        StatusCode::NOT_FOUND => "Siden finnes ikke",
+        StatusCode::FORBIDDEN => "Avvist",
+        s if s.is_server_error() => "Noe gikk galt",
+        _ => "Noe er feil i forespørselen",
+    };
+    message(status, None, heading, text)
+}
+
+/// The page for an address no route serves.
+pub(crate) async fn not_found_page() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Adressen finnes ikke i legemiddel. Gå til startsiden og finn veien derfra.",
+    )
+}
+
 fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
@@ -222,9 +245,11 @@ pub struct Session {
     user: User,
     role: Role,
     actor: Actor,
+    /// The CSRF token every form of this session carries.
+    csrf: String,
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn cookie_token(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -235,19 +260,43 @@ fn cookie_token(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, v)| v)
 }
 
-fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+/// The session of the cookie's token, unless the token does not verify or its session was
+/// ended by signing out (on any instance: the ended sessions are in the store).
+async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
     let token = cookie_token(headers)?;
     let user = state.verifiers.iter().find_map(|v| v.verify(token).ok())?;
+    match state
+        .store
+        .session_ended(&crate::security::token_hash(token))
+        .await
+    {
+        Ok(false) => {}
+        Ok(true) => return None,
+        Err(e) => {
+            // Fail closed: a session that cannot be checked is not let in.
+            tracing::error!(error = %e, "kunne ikke sjekke om økten er avsluttet");
+            return None;
+        }
+    }
     let role = *user.roles.first()?;
     let actor = workflow::actor(&user, role);
-    Some(Session { user, role, actor })
+    Some(Session {
+        user,
+        role,
+        actor,
+        csrf: crate::security::csrf_for(token),
+    })
 }
 
 /// The session, if the user has one of `allowed`; otherwise the sign-in page or a refusal.
 // The refusal is the page itself, made once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-fn require(state: &AppState, headers: &HeaderMap, allowed: &[Role]) -> Result<Session, Response> {
-    let Some(s) = session(state, headers) else {
+async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    allowed: &[Role],
+) -> Result<Session, Response> {
+    let Some(s) = session(state, headers).await else {
         return Err(Redirect::to("/logg-inn").into_response());
     };
     if !allowed.contains(&s.role) {
@@ -333,7 +382,10 @@ async fn login(
         );
     };
     let token = key.sign_identity(user, now_epoch(), 12);
-    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
+    let cookie = format!(
+        "{COOKIE}={token}; {}; Max-Age=43200",
+        state.web.cookie_attributes()
+    );
     let mut response = Redirect::to("/?melding=innlogget").into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, v);
@@ -341,12 +393,34 @@ async fn login(
     response
 }
 
-async fn logout() -> Response {
+/// Signs out: the session is ended on the server (every instance refuses its token from now
+/// on), and the browser is told to forget the cookie.
+async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Some(token) = cookie_token(&headers) {
+        let expires = state
+            .verifiers
+            .iter()
+            .find_map(|v| v.verify(token).ok())
+            .map_or(now_epoch() + crate::auth::DEFAULT_MAX_LIFETIME, |u| {
+                u.expires
+            });
+        if let Err(e) = state
+            .store
+            .end_session(&crate::security::token_hash(token), expires, now_epoch())
+            .await
+        {
+            tracing::error!(error = %e, "utlogging kunne ikke lagres");
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Utloggingen kunne ikke lagres, så økten er fortsatt åpen. Prøv igjen om litt.",
+            );
+        }
+    }
     let mut response = Redirect::to("/logg-inn").into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("legemiddel=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    let cookie = format!("{COOKIE}=; {}; Max-Age=0", state.web.cookie_attributes());
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
     response
 }
 
@@ -368,7 +442,7 @@ async fn home(
     headers: HeaderMap,
     Query(f): Query<Flash>,
 ) -> Response {
-    let Some(s) = session(&state, &headers) else {
+    let Some(s) = session(&state, &headers).await else {
         return Redirect::to("/logg-inn").into_response();
     };
     // What waits for this user, counted.
@@ -438,7 +512,9 @@ async fn home(
 fn form_fields(form: Vec<(String, String)>) -> Fields {
     let mut fields = Fields::new();
     for (k, v) in form {
-        fields.insert(k, v);
+        if k != crate::security::CSRF_FIELD {
+            fields.insert(k, v);
+        }
     }
     fields
 }
@@ -548,7 +624,7 @@ fn decide_page_with(
 }
 
 async fn decide_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    match require(&state, &headers, crate::DECIDERS) {
+    match require(&state, &headers, crate::DECIDERS).await {
         Ok(s) => decide_page_with(&s, &decide_defaults(&s), &[], None, StatusCode::OK),
         Err(r) => r,
     }
@@ -607,7 +683,7 @@ async fn decide_submit(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, crate::DECIDERS) {
+    let s = match require(&state, &headers, crate::DECIDERS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -721,7 +797,7 @@ pub struct RuleView {
 }
 
 async fn rules_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let s = match require(&state, &headers, Role::ALL) {
+    let s = match require(&state, &headers, Role::ALL).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -809,7 +885,7 @@ async fn off_label_list(
     headers: HeaderMap,
     Query(f): Query<Flash>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::OFF_LABEL_STAFF) {
+    let s = match require(&state, &headers, cases_api::OFF_LABEL_STAFF).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -917,7 +993,7 @@ fn off_label_form_page(
 }
 
 async fn off_label_new(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    match require(&state, &headers, cases_api::APPLICANTS) {
+    match require(&state, &headers, cases_api::APPLICANTS).await {
         Ok(s) => {
             let mut defaults = Fields::new();
             defaults.insert("scope".into(), "patient".into());
@@ -937,6 +1013,27 @@ async fn off_label_new(State(state): State<Arc<AppState>>, headers: HeaderMap) -
     }
 }
 
+/// Records a read of health data before the page shows it (see [`crate::audit_read`]); a read
+/// that cannot be recorded is not shown.
+async fn audit_page_read(
+    state: &AppState,
+    s: &Session,
+    endpoint: &str,
+    subject: Value,
+) -> Result<(), Response> {
+    crate::audit_read(state, &s.user, s.role, endpoint, subject)
+        .await
+        .map(drop)
+        .map_err(|e| {
+            message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(s),
+                "Kan ikke vises nå",
+                &format!("{}.", e.message),
+            )
+        })
+}
+
 fn refusal_page(s: &Session, e: &WorkflowError) -> Response {
     let (status, errors) = cases_api::status_and_errors(e);
     let heading = match status {
@@ -954,14 +1051,14 @@ async fn off_label_create(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::APPLICANTS) {
+    let s = match require(&state, &headers, cases_api::APPLICANTS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let mut fields = form_fields(form);
     let submit = fields.remove("action").as_deref() == Some("submit");
     match workflow::off_label_save(&state, &s.actor, None, fields.clone(), submit, today()).await {
-        Ok(id) => Redirect::to(&format!(
+        Ok(workflow::Saved { id, .. }) => Redirect::to(&format!(
             "/off-label/{id}?melding={}",
             if submit { "sendt" } else { "lagret" }
         ))
@@ -1120,6 +1217,10 @@ async fn show_off_label(
         Ok(_) => return refusal_page(s, &WorkflowError::NotFound),
         Err(e) => return refusal_page(s, &e),
     };
+    let subject = serde_json::json!({ "case": id, "patient": record.data.patient_key });
+    if let Err(r) = audit_page_read(state, s, &format!("GET /off-label/{id}"), subject).await {
+        return r;
+    }
     let h = workflow::head(&record);
     let fields = workflow::fields_of(&record);
     let editable = matches!(
@@ -1173,7 +1274,7 @@ async fn off_label_case(
     headers: HeaderMap,
     Query(q): Query<CaseQuery>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::OFF_LABEL_STAFF) {
+    let s = match require(&state, &headers, cases_api::OFF_LABEL_STAFF).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1216,7 +1317,7 @@ async fn off_label_update(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::APPLICANTS) {
+    let s = match require(&state, &headers, cases_api::APPLICANTS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1275,7 +1376,7 @@ async fn off_label_move(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::OFF_LABEL_ACTORS) {
+    let s = match require(&state, &headers, cases_api::OFF_LABEL_ACTORS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1331,7 +1432,7 @@ fn helfo_row(c: &CaseRecord) -> (String, Vec<String>) {
 }
 
 async fn helfo_list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let s = match require(&state, &headers, cases_api::APPLICANTS) {
+    let s = match require(&state, &headers, cases_api::APPLICANTS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1363,7 +1464,7 @@ async fn helfo_queue(
     headers: HeaderMap,
     Query(f): Query<Flash>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::CASEWORKERS) {
+    let s = match require(&state, &headers, cases_api::CASEWORKERS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1376,6 +1477,10 @@ async fn helfo_queue(
         })
         .await
         .unwrap_or_default();
+    let subject = serde_json::json!({ "cases": cases.iter().map(|c| c.id).collect::<Vec<_>>() });
+    if let Err(r) = audit_page_read(&state, &s, "GET /helfo/ko", subject).await {
+        return r;
+    }
     render(
         StatusCode::OK,
         &ListPage {
@@ -1478,7 +1583,7 @@ fn helfo_lookup_form(
 }
 
 async fn helfo_lookup_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    match require(&state, &headers, cases_api::APPLICANTS) {
+    match require(&state, &headers, cases_api::APPLICANTS).await {
         Ok(s) => {
             let mut f = Fields::new();
             f.insert("patient_id_kind".into(), "fnr".into());
@@ -1493,12 +1598,17 @@ async fn helfo_lookup(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::APPLICANTS) {
+    let s = match require(&state, &headers, cases_api::APPLICANTS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let mut fields = form_fields(form);
     fields.remove("action");
+    let subject =
+        serde_json::json!({ "patient": fields.get("patient_id"), "atc": fields.get("atc") });
+    if let Err(r) = audit_page_read(&state, &s, "POST /helfo/oppslag", subject).await {
+        return r;
+    }
     match workflow::helfo_lookup(&state, &fields, today()).await {
         Err(WorkflowError::Refused(cases::Refusal::Invalid(errors))) => {
             helfo_lookup_form(&s, &fields, &errors, StatusCode::UNPROCESSABLE_ENTITY)
@@ -1549,7 +1659,7 @@ async fn helfo_submit(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::APPLICANTS) {
+    let s = match require(&state, &headers, cases_api::APPLICANTS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1560,7 +1670,9 @@ async fn helfo_submit(
         Err(e) => return refusal_page(&s, &e),
     };
     match workflow::helfo_submit(&state, &s.actor, prescriber, fields.clone(), today()).await {
-        Ok(HelfoSubmitted::Stored(id, _)) => Redirect::to(&format!("/helfo/{id}")).into_response(),
+        Ok(HelfoSubmitted::Stored(workflow::Saved { id, .. }, _)) => {
+            Redirect::to(&format!("/helfo/{id}")).into_response()
+        }
         Ok(HelfoSubmitted::NotNeeded(a)) => {
             let heading = match &a {
                 Assessment::NotNeeded { rule, .. } if *rule == domain::RuleId::F3 => {
@@ -1616,6 +1728,10 @@ async fn show_helfo(
         Ok(_) => return refusal_page(s, &WorkflowError::NotFound),
         Err(e) => return refusal_page(s, &e),
     };
+    let subject = serde_json::json!({ "case": id, "patient": record.data.patient_key });
+    if let Err(r) = audit_page_read(state, s, &format!("GET /helfo/{id}"), subject).await {
+        return r;
+    }
     let st = helfo::State::from_code(&record.data.state).unwrap_or(helfo::State::Manual);
     let derived = workflow::derived_of(&record);
     let mut fields = workflow::fields_of(&record);
@@ -1670,7 +1786,7 @@ async fn helfo_case(
     headers: HeaderMap,
     Query(q): Query<CaseQuery>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::HELFO_READERS) {
+    let s = match require(&state, &headers, cases_api::HELFO_READERS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1683,7 +1799,7 @@ async fn helfo_ruling(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::CASEWORKERS) {
+    let s = match require(&state, &headers, cases_api::CASEWORKERS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1759,10 +1875,15 @@ async fn overviews(
     headers: HeaderMap,
     Query(q): Query<OverviewQuery>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::OVERVIEW_READERS) {
+    let s = match require(&state, &headers, cases_api::OVERVIEW_READERS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    let subject =
+        serde_json::json!({ "overview": "alle", "from": q.from, "to": q.to, "period": q.period });
+    if let Err(r) = audit_page_read(&state, &s, "GET /oversikter", subject).await {
+        return r;
+    }
     let mut tables = Vec::new();
     let mut error = None;
     for name in ["kostnader", "utproving", "soknader"] {
@@ -1806,7 +1927,7 @@ async fn overview_download(
     headers: HeaderMap,
     Query(q): Query<OverviewQuery>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::OVERVIEW_READERS) {
+    let s = match require(&state, &headers, cases_api::OVERVIEW_READERS).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1818,6 +1939,10 @@ async fn overview_download(
             "Ukjent fil.",
         );
     };
+    let subject = serde_json::json!({ "overview": name, "format": ext, "from": q.from, "to": q.to, "period": q.period });
+    if let Err(r) = audit_page_read(&state, &s, &format!("GET /oversikter/{file}"), subject).await {
+        return r;
+    }
     let table = match cases_api::overview_table(
         &state,
         name,
@@ -1873,7 +1998,7 @@ async fn catalogue_page(
     headers: HeaderMap,
     Query(q): Query<SearchQuery>,
 ) -> Response {
-    let s = match require(&state, &headers, Role::ALL) {
+    let s = match require(&state, &headers, Role::ALL).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1961,7 +2086,7 @@ async fn atc_page(
     headers: HeaderMap,
     Query(q): Query<AtcQuery>,
 ) -> Response {
-    let s = match require(&state, &headers, Role::ALL) {
+    let s = match require(&state, &headers, Role::ALL).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -2013,7 +2138,7 @@ async fn package_page(
     Path(varenr): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let s = match require(&state, &headers, Role::ALL) {
+    let s = match require(&state, &headers, Role::ALL).await {
         Ok(s) => s,
         Err(r) => return r,
     };

@@ -23,14 +23,14 @@ pub struct TestApp {
 
 /// Starts the service on `db`.
 pub async fn spawn(db: TestDb) -> TestApp {
+    spawn_with(db, |_| {}).await
+}
+
+/// Starts the service on `db` with its configuration changed by `change` first.
+pub async fn spawn_with(db: TestDb, change: impl FnOnce(&mut Config)) -> TestApp {
     let rules = Arc::new(ruleset::RuleSet::embedded().unwrap());
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        location: db.location.clone(),
-        rules,
-        oidc: None,
-        local_sign_in: true,
-    };
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), db.location.clone(), rules);
+    change(&mut config);
     let app = App::build(config).await.expect("the app builds");
     let addr = app.local_addr();
     tokio::spawn(app.run_until(std::future::pending()));
@@ -93,6 +93,8 @@ pub fn token(
         aud: server::auth::LOCAL_AUDIENCE.into(),
         exp: now + 3600,
         iat: now,
+        nbf: None,
+        cnf: None,
         roles: vec![role.code().into()],
         role: None,
         prescriber_role: prescriber.map(str::to_string),

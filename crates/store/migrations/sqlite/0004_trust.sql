@@ -1,0 +1,45 @@
+-- Issue 9: the foundation made trustworthy.
+--
+-- The chain's head lives in one row, updated in the same transaction as the records appended
+-- after it. Every append starts by taking this row (an UPDATE … RETURNING: the database's own
+-- write lock), so any number of writers — the audit writer's group commits, case changes with
+-- their audit record, a second `serve` process — append one after the other to one chain, and a
+-- sequence number is issued only by a commit that stores it.
+CREATE TABLE audit_head (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    seq   BIGINT NOT NULL,
+    hash  TEXT NOT NULL
+);
+
+INSERT INTO audit_head (id, seq, hash)
+SELECT 1,
+       COALESCE((SELECT seq FROM audit ORDER BY seq DESC LIMIT 1), 0),
+       COALESCE((SELECT hash FROM audit ORDER BY seq DESC LIMIT 1),
+                '0000000000000000000000000000000000000000000000000000000000000000');
+
+-- Who this database is: a random id written once, also kept in a file beside an SQLite
+-- database, so a database file deleted or replaced under the service is noticed instead of
+-- silently re-created (with a new signing key and an empty audit trail).
+CREATE TABLE store_identity (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    uuid     TEXT NOT NULL,
+    created  TEXT NOT NULL
+);
+
+-- A row the readiness check writes: ready means the store takes a commit, not only a read.
+CREATE TABLE heartbeat (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    at  TEXT NOT NULL
+);
+
+-- Web sessions ended by signing out, until their token would have expired anyway: logging out
+-- ends the session on every instance, not only in one browser.
+CREATE TABLE ended_sessions (
+    token_hash  TEXT PRIMARY KEY,
+    expires     BIGINT NOT NULL
+);
+
+CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
+BEGIN
+    SELECT RAISE(ABORT, 'the audit head is never removed');
+END;

@@ -38,6 +38,7 @@ use tokio::net::TcpListener;
 
 pub use auth::{LocalKey, Role, User, Verifier};
 use metrics::Metrics;
+pub use security::csrf_for;
 pub use store::StoreOptions;
 
 /// How the service is set up. [`Config::new`] gives the defaults `legemiddel serve` uses.

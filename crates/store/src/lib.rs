@@ -239,14 +239,29 @@ impl Store {
     }
 
     /// Whether the store takes a commit now: the database file is still the one opened, and a
-    /// one-row write commits. A full disk, a read-only or vanished database all fail here, which
-    /// is what readiness must report — a read alone would still succeed.
+    /// transaction that writes 64 KiB (more than a batch of audit records) commits. A full disk,
+    /// a read-only or vanished database all fail here, which is what readiness must report — a
+    /// read, or a one-row update that fits in a page already there, would still succeed.
     pub async fn probe_write(&self, now: &str) -> Result<(), StoreError> {
+        let pad = match self.backend {
+            Backend::Sqlite => "zeroblob(65536)",
+            Backend::Postgres => "decode(repeat('00', 65536), 'hex')",
+        };
+        let insert = format!("INSERT INTO write_probe (id, pad) VALUES (1, {pad})");
         let upsert = "INSERT INTO heartbeat (id, at) VALUES (1, $1) \
                       ON CONFLICT (id) DO UPDATE SET at = excluded.at";
         let now = now.to_string();
         self.write(|conn| {
             Box::pin(async move {
+                sqlx::query("DELETE FROM write_probe")
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query(sqlx::AssertSqlSafe(insert))
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("DELETE FROM write_probe")
+                    .execute(&mut *conn)
+                    .await?;
                 sqlx::query(upsert).bind(now).execute(&mut *conn).await?;
                 Ok(())
             })

@@ -26,10 +26,17 @@ CREATE TABLE store_identity (
     created  TEXT NOT NULL
 );
 
--- A row the readiness check writes: ready means the store takes a commit, not only a read.
+-- What the readiness check writes: ready means the store takes a commit of a real size (64 KiB,
+-- more than a batch of audit records), not only a read. The probe row is removed again in the
+-- same transaction; the time of the last good probe stays.
 CREATE TABLE heartbeat (
     id  INTEGER PRIMARY KEY CHECK (id = 1),
     at  TEXT NOT NULL
+);
+
+CREATE TABLE write_probe (
+    id   INTEGER PRIMARY KEY,
+    pad  BLOB NOT NULL
 );
 
 -- Web sessions ended by signing out, until their token would have expired anyway: logging out

@@ -37,7 +37,12 @@ pub struct TestDb {
 
 enum Cleanup {
     Dir(PathBuf),
-    Database { admin: String, name: String },
+    Database {
+        admin: String,
+        name: String,
+    },
+    /// Another handle on a place some other `TestDb` owns and cleans up.
+    Nothing,
 }
 
 impl TestDb {
@@ -84,6 +89,22 @@ impl TestDb {
         })
     }
 
+    /// A second handle on the same place (a second instance on one database); the owner
+    /// cleans up.
+    pub fn shared(location: &Location) -> TestDb {
+        let url = match location {
+            Location::DataDir(dir) => {
+                format!("sqlite://{}?mode=rwc", dir.join("legemiddel.db").display())
+            }
+            Location::Url(url) => url.clone(),
+        };
+        TestDb {
+            location: location.clone(),
+            url,
+            cleanup: Cleanup::Nothing,
+        }
+    }
+
     /// The databases to run a test on: SQLite always, PostgreSQL when it answers.
     pub async fn all() -> Vec<TestDb> {
         let mut dbs = vec![TestDb::sqlite()];
@@ -95,6 +116,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {
+            Cleanup::Nothing => {}
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }

@@ -401,10 +401,28 @@ impl LocalKey {
 
     /// Signs any claims (tests use it for wrong issuers and expired tokens).
     pub fn sign_claims(&self, claims: &Claims) -> String {
+        self.sign_claims_typed(claims, Some("JWT"))
+    }
+
+    /// Signs claims with a chosen `typ` header (`None`: no `typ`).
+    pub fn sign_claims_typed(&self, claims: &Claims, typ: Option<&str>) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
+        header.typ = typ.map(str::to_string);
         let key = EncodingKey::from_ed_der(&self.to_pkcs8());
         jsonwebtoken::encode(&header, claims, &key).unwrap_or_default()
+    }
+
+    /// The public key as a JWKS document (`{"keys": [OKP Ed25519]}`), as an issuer publishes it.
+    pub fn jwks(&self) -> String {
+        let x = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            self.signing.verifying_key().as_bytes(),
+        );
+        serde_json::json!({ "keys": [{
+            "kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.kid, "use": "sig", "alg": "EdDSA"
+        }] })
+        .to_string()
     }
 
     /// Signs a token for `subject` with `roles`, valid for `hours` from `now` (epoch seconds).
@@ -481,4 +499,47 @@ fn roles<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Role>, D::Error> 
                 .ok_or_else(|| serde::de::Error::custom(format!("ukjent rolle «{n}»")))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encryption_keys_and_unknown_key_types_in_a_jwks_are_skipped_not_fatal() {
+        let key = LocalKey::generate();
+        let mut doc: serde_json::Value = serde_json::from_str(&key.jwks()).unwrap();
+        let keys = doc["keys"].as_array_mut().unwrap();
+        keys.insert(
+            0,
+            serde_json::json!({ "kty": "RSA", "use": "enc", "kid": "enc-1", "alg": "RSA-OAEP",
+                                "n": "not-even-a-key", "e": "AQAB" }),
+        );
+        keys.push(serde_json::json!({ "kty": "weird", "kid": "w" }));
+        let verifier =
+            Verifier::from_jwks("https://helseid.example", "legemiddel", &doc.to_string())
+                .expect("the signing key is enough");
+        let now = chrono::Utc::now().timestamp();
+        let token = key.sign_claims(&Claims {
+            sub: "hpr:123".into(),
+            name: None,
+            iss: "https://helseid.example".into(),
+            aud: Audience::Many(vec!["nhn".into(), "legemiddel".into()]),
+            exp: now + 600,
+            iat: now,
+            nbf: None,
+            cnf: None,
+            roles: vec!["prescriber".into()],
+            role: None,
+            prescriber_role: None,
+            trust: None,
+        });
+        let user = verifier
+            .verify(&token)
+            .expect("signed by the key kept, aud as an array");
+        assert_eq!(user.subject, "hpr:123");
+        let only_enc =
+            serde_json::json!({ "keys": [{ "kty": "RSA", "use": "enc", "n": "x", "e": "AQAB" }] });
+        assert!(Verifier::from_jwks("i", "a", &only_enc.to_string()).is_err());
+    }
 }

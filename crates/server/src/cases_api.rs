@@ -425,7 +425,14 @@ async fn case_get(
         state,
         &user,
         role,
-        &format!("GET /api/v1/{kind}/{id}"),
+        &format!(
+            "GET /api/v1/{}/{id}",
+            if kind == "helfo" {
+                "helfo/applications"
+            } else {
+                "off-label"
+            }
+        ),
         json!({ "case": id, "patient": record.data.patient_key }),
     )
     .await?;

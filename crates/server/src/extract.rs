@@ -53,10 +53,26 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
                             value,
                             expected_type,
                             ..
-                        } => (
-                            "$path".into(),
-                            format!("«{value}» i adressen er ikke {}", type_name(expected_type)),
-                        ),
+                        } => {
+                            // One parameter parsed as a whole: name it from the route.
+                            let key =
+                                axum::extract::RawPathParams::from_request_parts(parts, state)
+                                    .await
+                                    .ok()
+                                    .and_then(|raw| {
+                                        raw.iter()
+                                            .find(|(_, v)| v == value)
+                                            .map(|(k, _)| k.to_string())
+                                    })
+                                    .unwrap_or_else(|| "$path".into());
+                            (
+                                key,
+                                format!(
+                                    "«{value}» i adressen er ikke {}",
+                                    type_name(expected_type)
+                                ),
+                            )
+                        }
                         _ => ("$path".into(), "adressen kan ikke leses".into()),
                     },
                     _ => ("$path".into(), "adressen kan ikke leses".into()),

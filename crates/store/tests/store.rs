@@ -309,3 +309,97 @@ async fn a_fest_snapshot_is_stored_whole_once_and_read_back() {
         assert_eq!(old.products.len(), cat.products.len());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncate_is_refused_like_update_and_delete() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = Store::open(&db.location).await.unwrap();
+    let writer = AuditWriter::start(store.clone()).await.unwrap();
+    writer.record(record(1)).await.unwrap();
+    let mut raw = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    for table in ["audit", "case_events", "audit_head"] {
+        let sql = format!("TRUNCATE {table} CASCADE");
+        assert!(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut raw)
+                .await
+                .is_err(),
+            "TRUNCATE {table} went through"
+        );
+    }
+    assert_eq!(store.verify_audit().await.unwrap().records, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_in_separate_processes_extend_one_chain() {
+    // Two stores on one database stand for two `serve` processes: each writer takes the head
+    // under the database's lock, so neither forks the chain nor reuses a number.
+    for db in TestDb::all().await {
+        let a = AuditWriter::start(Store::open(&db.location).await.unwrap())
+            .await
+            .unwrap();
+        let b = AuditWriter::start(Store::open(&db.location).await.unwrap())
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..200)
+            .map(|n| {
+                let w = if n % 2 == 0 { a.clone() } else { b.clone() };
+                tokio::spawn(async move { w.record(record(n)).await.unwrap().seq })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for t in tasks {
+            seqs.push(t.await.unwrap());
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=200).collect::<Vec<i64>>(), "{:?}", db.location);
+        let store = Store::open(&db.location).await.unwrap();
+        let v = store.verify_audit().await.unwrap();
+        assert_eq!((v.records, v.broken), (200, None), "{:?}", db.location);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_event_without_its_audit_record_is_found() {
+    for db in TestDb::all().await {
+        let store = Store::open(&db.location).await.unwrap();
+        let data = store::CaseData {
+            kind: "helfo".into(),
+            state: "manual".into(),
+            author: "lege-1".into(),
+            author_name: "Kari Lege".into(),
+            atc: "N02AA01".into(),
+            substance: "morfin".into(),
+            fields: "{}".into(),
+            created: "2026-11-30T10:00:00.000Z".into(),
+            ..Default::default()
+        };
+        let (id, _) = store
+            .create_case(&data, &event("submit", "manual"), |id| NewRecord {
+                action: "case:helfo:submit".into(),
+                request: format!("{{\"case\":{id}}}"),
+                response: "{\"version\":1}".into(),
+                ..record(0)
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.case_events_without_audit().await.unwrap(), vec![]);
+        // An event written behind the service's back (or by a version before issue 9).
+        let mut raw = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO case_events (case_id, version, at, actor, actor_name, role, action, from_state, to_state, record) \
+             VALUES ({id}, 2, 'x', 'x', 'x', 'x', 'ruling', 'manual', 'granted', 'x')"
+        )))
+        .execute(&mut raw)
+        .await
+        .unwrap();
+        assert_eq!(
+            store.case_events_without_audit().await.unwrap(),
+            vec![(id, 2)],
+            "{:?}",
+            db.location
+        );
+    }
+}

@@ -8,6 +8,7 @@
 mod batch;
 mod bench;
 mod fest_cli;
+mod load;
 mod render;
 mod service;
 
@@ -276,6 +277,31 @@ enum BenchCmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Last en kjørende tjeneste med jevnt fordelte forespørsler og mål svartidene (p50–p99,9),
+    /// målt fra når hver forespørsel skulle gå. Flere --target deler lasten (flere instanser).
+    Http {
+        /// Tjenestens adresse (vert:port); gjenta for flere instanser.
+        #[arg(long = "target", required = true, value_name = "VERT:PORT")]
+        targets: Vec<std::net::SocketAddr>,
+        /// Stien det sendes til.
+        #[arg(long, default_value = "/api/v1/decide")]
+        path: String,
+        /// Token (Bearer).
+        #[arg(long, env = "TOKEN")]
+        token: String,
+        /// Fil med JSON-kroppen som sendes.
+        #[arg(long, value_name = "FIL")]
+        body: PathBuf,
+        /// Forespørsler per sekund.
+        #[arg(long, default_value_t = 2000.0)]
+        rate: f64,
+        /// Sekunder.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Samtidige forbindelser (keep-alive).
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+    },
     /// Skriv genererte forespørsler som JSON Lines (til `decide --batch`).
     Requests {
         /// Antall forespørsler.
@@ -494,6 +520,48 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 out,
             } => fest_cli::generate(packages, &retrieved, &out),
         },
+        Cmd::Bench {
+            what:
+                BenchCmd::Http {
+                    targets,
+                    path,
+                    token,
+                    body,
+                    rate,
+                    seconds,
+                    connections,
+                },
+        } => {
+            let body = std::fs::read_to_string(&body)
+                .with_context(|| format!("leser {}", body.display()))?;
+            let load = load::Load {
+                targets,
+                path,
+                token,
+                body,
+                rate,
+                duration: std::time::Duration::from_secs(seconds),
+                connections,
+            };
+            let report = service::runtime()?.block_on(load::run(load))?;
+            let secs = report.elapsed.as_secs_f64();
+            println!(
+                "sendt {} på {secs:.1} s: {} svar 200 ({:.0}/s), {} feil",
+                report.sent,
+                report.ok,
+                report.ok as f64 / secs,
+                report.errors
+            );
+            println!(
+                "svartid fra planlagt sending: p50 {:.2} ms · p90 {:.2} ms · p99 {:.2} ms · p99,9 {:.2} ms · maks {:.2} ms",
+                report.quantile_ms(0.5),
+                report.quantile_ms(0.9),
+                report.quantile_ms(0.99),
+                report.quantile_ms(0.999),
+                report.quantile_ms(1.0)
+            );
+            Ok(())
+        }
         Cmd::Bench {
             what: BenchCmd::Requests { count, seed },
         } => {

@@ -141,6 +141,38 @@ async fn a_full_disk_acknowledges_only_what_is_stored_and_the_service_recovers_b
         "readiness while the disk is full: {}",
         full.body
     );
+    // An off-label application sent now is refused, never acknowledged with a case id.
+    let surgeon = token(
+        &app,
+        "kirurg",
+        Role::Prescriber,
+        Some("Helse Bergen HF"),
+        Some("hospital_doctor"),
+    );
+    let application =
+        serde_json::json!({ "fields": { "atc": "L01FF02", "substance": "pembrolizumab" } });
+    let mut case_acks = Vec::new();
+    for _ in 0..5 {
+        let r = request(
+            app.addr,
+            "POST",
+            "/api/v1/off-label",
+            &[("Authorization", &format!("Bearer {surgeon}"))],
+            &application.to_string(),
+        )
+        .await;
+        match r.status {
+            201 => case_acks.push(r.json()["id"].as_i64().unwrap()),
+            503 => {}
+            other => panic!("{other}: {}", r.body),
+        }
+    }
+    for id in case_acks {
+        assert!(
+            app.store.case(id).await.unwrap().is_some(),
+            "case {id} acknowledged, not stored"
+        );
+    }
 
     // Space comes back: the service serves again by itself, without a restart.
     cap.store(1_000_000, Ordering::Relaxed);

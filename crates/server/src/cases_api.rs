@@ -156,7 +156,12 @@ async fn read(
 
 /// A JSON answer with the audit record of the read in `X-Audit-Seq`.
 fn read_answer(body: Value, seq: i64) -> Response {
-    let mut response = json_answer(StatusCode::OK, body);
+    audited_answer(StatusCode::OK, body, seq)
+}
+
+/// A JSON answer naming its audit record in `X-Audit-Seq`.
+fn audited_answer(status: StatusCode, body: Value, seq: i64) -> Response {
+    let mut response = json_answer(status, body);
     response.headers_mut().insert(
         axum::http::header::HeaderName::from_static("x-audit-seq"),
         axum::http::HeaderValue::from(seq),
@@ -166,12 +171,7 @@ fn read_answer(body: Value, seq: i64) -> Response {
 
 /// A JSON answer to a stored change, with the change's audit record in `X-Audit-Seq`.
 fn saved_answer(status: StatusCode, body: Value, saved: workflow::Saved) -> Response {
-    let mut response = json_answer(status, body);
-    response.headers_mut().insert(
-        axum::http::header::HeaderName::from_static("x-audit-seq"),
-        axum::http::HeaderValue::from(saved.audit_seq),
-    );
-    response
+    audited_answer(status, body, saved.audit_seq)
 }
 
 fn body_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, CaseError> {

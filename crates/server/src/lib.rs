@@ -602,13 +602,23 @@ pub(crate) async fn audit_read(
         request: subject.to_string(),
         response: String::new(),
     };
+    append(
+        state,
+        record,
+        "oppslaget kunne ikke journalføres i revisjonsloggen, og vises derfor ikke; prøv igjen",
+    )
+    .await
+}
+
+/// Appends a record through the audit writer; a failure is the `503` with `refusal`.
+async fn append(
+    state: &AppState,
+    record: NewRecord,
+    refusal: &str,
+) -> Result<store::Receipt, ApiError> {
     state.audit.record(record).await.map_err(|e| {
-        tracing::error!(error = %e, "revisjonslogg for oppslag");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "$",
-            "oppslaget kunne ikke journalføres i revisjonsloggen, og vises derfor ikke; prøv igjen",
-        )
+        tracing::error!(error = %e, "revisjonsloggen kunne ikke skrives");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "$", refusal)
     })
 }
 
@@ -632,14 +642,12 @@ pub(crate) async fn record(
         request: String::from_utf8_lossy(request).into_owned(),
         response: String::from_utf8_lossy(response).into_owned(),
     };
-    state.audit.record(record).await.map_err(|e| {
-        tracing::error!(error = %e, "revisjonslogg");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "$",
-            "beslutningen kunne ikke journalføres i revisjonsloggen; prøv igjen",
-        )
-    })
+    append(
+        state,
+        record,
+        "beslutningen kunne ikke journalføres i revisjonsloggen; prøv igjen",
+    )
+    .await
 }
 
 async fn decide_one(

@@ -14,9 +14,14 @@ use sqlx::{Connection, Row};
 use support::{Reply, TestApp, TestDb, decide_body, request, spawn, spawn_with, token};
 
 async fn decide(app: &TestApp, token: &str, marker: usize) -> Reply {
+    decide_at(app.addr, token, marker).await
+}
+
+/// A decision request with a recognisable marker, to any instance.
+async fn decide_at(addr: std::net::SocketAddr, token: &str, marker: usize) -> Reply {
     let auth = format!("Bearer {token}");
     request(
-        app.addr,
+        addr,
         "POST",
         "/api/v1/decide",
         &[
@@ -102,19 +107,7 @@ async fn a_full_disk_acknowledges_only_what_is_stored_and_the_service_recovers_b
             marker += 1;
             let (app_addr, t, m) = (app.addr, doctor.clone(), marker);
             batch.push(tokio::spawn(async move {
-                let auth = format!("Bearer {t}");
-                let r = request(
-                    app_addr,
-                    "POST",
-                    "/api/v1/decide",
-                    &[
-                        ("Authorization", &auth),
-                        ("Content-Type", "application/json"),
-                    ],
-                    &decide_body(m),
-                )
-                .await;
-                (r, m)
+                (decide_at(app_addr, &t, m).await, m)
             }));
         }
         for b in batch {
@@ -369,19 +362,7 @@ async fn load(apps: &[&TestApp], tokens: &[String], per: usize) -> Vec<(i64, usi
             let (addr, t) = (app.addr, tokens[i].clone());
             let marker = i * 100_000 + k;
             tasks.push(tokio::spawn(async move {
-                let auth = format!("Bearer {t}");
-                let r = request(
-                    addr,
-                    "POST",
-                    "/api/v1/decide",
-                    &[
-                        ("Authorization", &auth),
-                        ("Content-Type", "application/json"),
-                    ],
-                    &decide_body(marker),
-                )
-                .await;
-                (r, marker)
+                (decide_at(addr, &t, marker).await, marker)
             }));
         }
     }

@@ -39,6 +39,8 @@ pub struct Report {
     pub ok: usize,
     /// Anything else (other status, connection failure).
     pub errors: usize,
+    /// The errors by kind (`503`, `forbindelse: …`), most common first.
+    pub error_kinds: Vec<(String, usize)>,
     /// Wall time of the run.
     pub elapsed: Duration,
     /// Latencies of the answered requests, sorted, in microseconds.
@@ -83,16 +85,23 @@ pub async fn run(load: Load) -> anyhow::Result<Report> {
         sent: 0,
         ok: 0,
         errors: 0,
+        error_kinds: Vec::new(),
         elapsed: Duration::ZERO,
         latencies: Vec::with_capacity(total),
     };
+    let mut kinds = std::collections::BTreeMap::<String, usize>::new();
     for t in tasks {
         let (sent, errors, latencies) = t.await.context("en forbindelse stoppet")?;
         report.sent += sent;
-        report.errors += errors;
+        report.errors += errors.len();
+        for e in errors {
+            *kinds.entry(e).or_default() += 1;
+        }
         report.ok += latencies.len();
         report.latencies.extend(latencies);
     }
+    report.error_kinds = kinds.into_iter().collect();
+    report.error_kinds.sort_by(|a, b| b.1.cmp(&a.1));
     report.elapsed = start.elapsed();
     report.latencies.sort_unstable();
     Ok(report)
@@ -107,8 +116,8 @@ async fn connection(
     index: usize,
     connections: usize,
     total: usize,
-) -> (usize, usize, Vec<u64>) {
-    let (mut sent, mut errors, mut latencies) = (0, 0, Vec::new());
+) -> (usize, Vec<String>, Vec<u64>) {
+    let (mut sent, mut errors, mut latencies) = (0, Vec::new(), Vec::new());
     let mut stream: Option<BufReader<TcpStream>> = None;
     let mut i = index;
     while i < total {
@@ -121,8 +130,8 @@ async fn connection(
                     let _ = s.set_nodelay(true);
                     stream = Some(BufReader::new(s));
                 }
-                Err(_) => {
-                    errors += 1;
+                Err(e) => {
+                    errors.push(format!("kobler til: {e}"));
                     i += connections;
                     continue;
                 }
@@ -133,9 +142,9 @@ async fn connection(
             .unwrap_or_else(|| unreachable!("connected above"));
         match exchange(s, &request).await {
             Ok(200) => latencies.push(due.elapsed().as_micros() as u64),
-            Ok(_) => errors += 1,
-            Err(_) => {
-                errors += 1;
+            Ok(status) => errors.push(format!("status {status}")),
+            Err(e) => {
+                errors.push(format!("forbindelse: {e}"));
                 stream = None;
             }
         }

@@ -552,6 +552,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 report.ok as f64 / secs,
                 report.errors
             );
+            for (kind, n) in &report.error_kinds {
+                println!("  {n} × {kind}");
+            }
             println!(
                 "svartid fra planlagt sending: p50 {:.2} ms · p90 {:.2} ms · p99 {:.2} ms · p99,9 {:.2} ms · maks {:.2} ms",
                 report.quantile_ms(0.5),

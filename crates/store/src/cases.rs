@@ -176,10 +176,11 @@ async fn insert_event(
     conn: &mut AnyConnection,
     case_id: i64,
     e: &CaseEvent,
+    audit_seq: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO case_events (case_id, version, at, actor, actor_name, role, action, from_state, to_state, record) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO case_events (case_id, version, at, actor, actor_name, role, action, from_state, to_state, record, audit_seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(case_id)
     .bind(e.version)
@@ -191,6 +192,7 @@ async fn insert_event(
     .bind(&e.from_state)
     .bind(&e.to_state)
     .bind(&e.record)
+    .bind(audit_seq)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -230,6 +232,7 @@ impl Store {
                 .bind(&event.at);
                 let row = bind_data!(q, data).fetch_one(&mut *conn).await?;
                 let id: i64 = row.try_get(0)?;
+                let receipt = receipt(append_in(conn, vec![audit(id)]).await?)?;
                 insert_event(
                     conn,
                     id,
@@ -237,10 +240,10 @@ impl Store {
                         version: 1,
                         ..event
                     },
+                    receipt.seq,
                 )
                 .await?;
-                let linked = append_in(conn, vec![audit(id)]).await?;
-                Ok((id, receipt(linked)?))
+                Ok((id, receipt))
             })
         })
         .await
@@ -288,6 +291,7 @@ impl Store {
                     });
                 }
                 let version = expected_version + 1;
+                let receipt = receipt(append_in(conn, vec![audit]).await?)?;
                 insert_event(
                     conn,
                     id,
@@ -295,41 +299,64 @@ impl Store {
                         version,
                         ..event
                     },
+                    receipt.seq,
                 )
                 .await?;
-                let linked = append_in(conn, vec![audit]).await?;
-                Ok((version, receipt(linked)?))
+                Ok((version, receipt))
             })
         })
         .await
     }
 
-    /// Case events without their audit record: every `(case, version)` in `case_events` that no
-    /// `case:*` record in the audit trail names. Empty when the two agree; checked at start-up.
+    /// Case events without their audit record. An event names the record written in its own
+    /// transaction (`audit_seq`), and that record must exist and name the case; an event from
+    /// before issue 9 (no `audit_seq`) must have a `case:*` record naming its case and version.
+    /// Empty when the two agree; checked at start-up.
     pub async fn case_events_without_audit(&self) -> Result<Vec<(i64, i64)>, StoreError> {
-        let events = sqlx::query("SELECT case_id, version FROM case_events")
-            .fetch_all(&self.pool)
-            .await?;
-        let records = sqlx::query("SELECT request, response FROM audit WHERE action LIKE 'case:%'")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut audited = std::collections::HashSet::new();
-        for r in &records {
-            let request: String = r.try_get(0)?;
-            let response: String = r.try_get(1)?;
-            let request: serde_json::Value = serde_json::from_str(&request).unwrap_or_default();
-            let response: serde_json::Value = serde_json::from_str(&response).unwrap_or_default();
-            if let (Some(case), Some(version)) =
-                (request["case"].as_i64(), response["version"].as_i64())
-            {
-                audited.insert((case, version));
+        let linked = sqlx::query(
+            "SELECT e.case_id, e.version, a.request FROM case_events e \
+             LEFT JOIN audit a ON a.seq = e.audit_seq WHERE e.audit_seq IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut missing = Vec::new();
+        for r in &linked {
+            let key: (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+            let request: Option<String> = r.try_get(2)?;
+            let names_case = request
+                .and_then(|q| serde_json::from_str::<serde_json::Value>(&q).ok())
+                .is_some_and(|q| q["case"].as_i64() == Some(key.0));
+            if !names_case {
+                missing.push(key);
             }
         }
-        let mut missing = Vec::new();
-        for e in &events {
-            let key: (i64, i64) = (e.try_get(0)?, e.try_get(1)?);
-            if !audited.contains(&key) {
-                missing.push(key);
+        let older = sqlx::query("SELECT case_id, version FROM case_events WHERE audit_seq IS NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        if !older.is_empty() {
+            let records = sqlx::query(
+                "SELECT request, response FROM audit WHERE action >= 'case:' AND action < 'case;'",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            let mut audited = std::collections::HashSet::new();
+            for r in &records {
+                let request: String = r.try_get(0)?;
+                let response: String = r.try_get(1)?;
+                let request: serde_json::Value = serde_json::from_str(&request).unwrap_or_default();
+                let response: serde_json::Value =
+                    serde_json::from_str(&response).unwrap_or_default();
+                if let (Some(case), Some(version)) =
+                    (request["case"].as_i64(), response["version"].as_i64())
+                {
+                    audited.insert((case, version));
+                }
+            }
+            for e in &older {
+                let key: (i64, i64) = (e.try_get(0)?, e.try_get(1)?);
+                if !audited.contains(&key) {
+                    missing.push(key);
+                }
             }
         }
         missing.sort_unstable();

@@ -101,7 +101,7 @@ pub async fn run(load: Load) -> anyhow::Result<Report> {
         report.latencies.extend(latencies);
     }
     report.error_kinds = kinds.into_iter().collect();
-    report.error_kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    report.error_kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
     report.elapsed = start.elapsed();
     report.latencies.sort_unstable();
     Ok(report)

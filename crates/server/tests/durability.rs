@@ -213,6 +213,10 @@ async fn a_database_file_deleted_under_the_service_is_noticed_and_never_silently
     let ready = request(app.addr, "GET", "/readyz", &[], "").await;
     assert_eq!(ready.status, 503);
     assert!(ready.body.contains("slettet"), "{}", ready.body);
+    assert!(
+        !dir.join("legemiddel.db").exists(),
+        "the running service created an empty database in place of the deleted one"
+    );
 
     // A restart does not start afresh with a new key and an empty trail.
     match store::Store::open(&store::Location::DataDir(dir.clone())).await {

@@ -284,6 +284,7 @@ impl Store {
             Box<dyn std::future::Future<Output = Result<T, StoreError>> + Send + 'c>,
         >,
     {
+        self.check_file()?;
         let mut conn: PoolConnection<Any> = self.pool.acquire().await?;
         let result = async {
             let mut tx = conn.begin().await?;
@@ -550,6 +551,8 @@ pub(crate) async fn append_in(
     Ok(linked)
 }
 
+/// `mode=rw`: the file exists (created `0600` by [`identity::prepare_data_dir`]); a connection
+/// opened after it was deleted fails instead of quietly creating an empty database in its place.
 fn sqlite_url(path: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", path.display())
+    format!("sqlite://{}?mode=rw", path.display())
 }

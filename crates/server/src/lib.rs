@@ -913,7 +913,7 @@ async fn docs() -> Html<String> {
     }
     Html(format!(
         "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\"><title>legemiddel API</title>\
-         <link rel="stylesheet" href="/static/app.css"></head><body class="ramme">\
+         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body class=\"ramme\">\
          <h1>legemiddel API</h1><p>Maskinlesbar beskrivelse: <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3). \
          Alle /api/v1-kall krever <code>Authorization: Bearer &lt;token&gt;</code>.</p>\
          <table><thead><tr><th>Metode</th><th>Sti</th><th>Hva</th></tr></thead><tbody>{rows}</tbody></table></body></html>"

@@ -495,6 +495,18 @@ const SUBSTANCES: &[Sub] = &[
         refund: None,
     },
     Sub {
+        name: "metylfenidat",
+        english: "methylphenidate",
+        atc: "N06BA04",
+        strengths: &[10.0, 18.0, 36.0],
+        unit: "mg",
+        form: TAB,
+        ddd: (30.0, "mg"),
+        brands: &["Ritalin", "Concerta", "Medikinet"],
+        group: "A",
+        refund: Some(8),
+    },
+    Sub {
         name: "melatonin",
         english: "melatonin",
         atc: "N05CH01",
@@ -592,7 +604,25 @@ const REFUND_GROUPS: &[RefundGroupRow] = &[
         &[("I48", "Atrieflimmer og atrieflutter")],
         Some(2),
     ),
+    (
+        "9",
+        "N06BA",
+        "Hyperkinetisk forstyrrelse og narkolepsi",
+        &[
+            ("P81", "Hyperkinetisk forstyrrelse"),
+            ("P06", "Søvnforstyrrelse"),
+        ],
+        &[
+            ("F90", "Hyperkinetiske forstyrrelser"),
+            ("G474", "Narkolepsi og katapleksi"),
+        ],
+        None,
+    ),
 ];
+
+/// Refund codes that DMP narrows with an `Underterm` (ICPC-2 only): the code counts only for
+/// this part of its diagnosis (methylphenidate: P06 «Søvnforstyrrelse», only «Narkolepsi»).
+const SUBTERMS: &[(&str, &str)] = &[("P06", "Narkolepsi")];
 
 const CONDITIONS: &[(&str, &str)] = &[
     (
@@ -735,6 +765,15 @@ fn strength(s: f64) -> String {
 }
 
 /// A product's or package's link to a refund group (`fs:Refusjon`).
+/// Øre as DMP writes kroner: `139.6`, `312.4`, `250` (no trailing zeros).
+fn kroner(ore: u64) -> String {
+    match ore % 100 {
+        0 => format!("{}", ore / 100),
+        c if c % 10 == 0 => format!("{}.{}", ore / 100, c / 10),
+        c => format!("{}.{c:02}", ore / 100),
+    }
+}
+
 fn refund_link(out: &mut impl Write, group: &str, from: &str) -> io::Result<()> {
     write!(
         out,
@@ -995,12 +1034,26 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
             s.ddd.0,
             s.ddd.1
         )?;
-        write!(
-            out,
-            "<fs:PrisVare><fs:Type V=\"AUP\" S=\"2.16.578.1.12.4.1.1.7409\" DN=\"Maksimal AUP\"/><fs:Pris V=\"{}.{:02}\" U=\"NOK\"/><fs:GyldigFraDato>2026-01-01</fs:GyldigFraDato></fs:PrisVare>",
-            price_ore / 100,
-            price_ore % 100
-        )?;
+        // As DMP writes prices: the kind coded in 7453 (2 refusjonspris, 3 AIP, 4 AUP, 5
+        // trinnpris), amounts without trailing zeros, one period each; last year's AUP ended
+        // when this year's began.
+        let aip = price_ore * 3 / 4;
+        let last_year = price_ore - price_ore / 20;
+        for (code, term, amount, from, until) in [
+            ("4", "AUP", last_year, "2025-01-01", Some("2025-12-31")),
+            ("4", "AUP", price_ore, "2026-01-01", None),
+            ("3", "AIP", aip, "2026-01-01", None),
+        ] {
+            write!(
+                out,
+                "<fs:PrisVare><fs:Type V=\"{code}\" S=\"2.16.578.1.12.4.1.1.7453\" DN=\"{term}\"/><fs:Pris V=\"{}\" U=\"NOK\"/><fs:GyldigFraDato>{from}</fs:GyldigFraDato>",
+                kroner(amount)
+            )?;
+            if let Some(u) = until {
+                write!(out, "<fs:GyldigTilDato>{u}</fs:GyldigTilDato>")?;
+            }
+            write!(out, "</fs:PrisVare>")?;
+        }
         writeln!(
             out,
             "<fs:Markedsforingsinfo><fs:Markedsforingsdato>2015-03-01</fs:Markedsforingsdato></fs:Markedsforingsinfo></fs:Legemiddelpakning></OppfLegemiddelpakning>"
@@ -1099,8 +1152,12 @@ pub fn write<W: Write>(mut out: W, opts: &Options) -> io::Result<Stats> {
         for ((code, term), system) in codes {
             write!(
                 out,
-                "<Refusjonskode><Refusjonskode V=\"{code}\" S=\"{system}\" DN=\"{term}\"/><GyldigFraDato>2020-01-01</GyldigFraDato>"
+                "<Refusjonskode><Refusjonskode V=\"{code}\" S=\"{system}\" DN=\"{term}\"/>"
             )?;
+            if let Some((_, sub)) = SUBTERMS.iter().find(|(c, _)| c == code) {
+                write!(out, "<Underterm>{sub}</Underterm>")?;
+            }
+            write!(out, "<GyldigFraDato>2020-01-01</GyldigFraDato>")?;
             if let Some(c) = cond {
                 write!(
                     out,

@@ -59,6 +59,108 @@ pub struct Medicine {
     pub refunds: Vec<RefundLink>,
     /// `PakningByttegruppe/RefByttegruppe`.
     pub substitution_group: Option<String>,
+    /// `PakningByttegruppe/GyldigFraDato`: the package is in the group from this date.
+    #[serde(default, with = "crate::dates::maybe")]
+    pub substitution_from: Option<Date>,
+    /// `PakningByttegruppe/GyldigTilDato`: … until this date (inclusive).
+    #[serde(default, with = "crate::dates::maybe")]
+    pub substitution_until: Option<Date>,
+}
+
+impl Medicine {
+    /// The substitution group the package belongs to on `date` (B7 uses the group in force).
+    pub fn substitution_group_on(&self, date: Date) -> Option<&str> {
+        let in_force = self.substitution_from.is_none_or(|f| f <= date)
+            && self.substitution_until.is_none_or(|u| date <= u);
+        self.substitution_group.as_deref().filter(|_| in_force)
+    }
+}
+
+/// The kind of a price (`PrisVare/Type`, Volven 7453 «Pristype for legemidler»).
+///
+/// DMP's file codes it `<Type V="4" S="2.16.578.1.12.4.1.1.7453" DN="AUP"/>`: V 2 refusjonspris,
+/// 3 AIP, 4 AUP, 5 trinnpris. The information model (KITH 18/08, v2.5) lists 3 and 4 the other
+/// way round, so the term (`DN`) decides when it names a kind, and the code only when it does
+/// not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceKind {
+    /// Refusjonspris: the most the National Insurance refunds.
+    Refund,
+    /// AIP: the pharmacy's purchase price.
+    Aip,
+    /// AUP: the pharmacy's retail price (maximum).
+    Aup,
+    /// Trinnpris: the stepped price of a generic group.
+    Step,
+    /// Any other code, kept as written.
+    Other(String),
+}
+
+impl PriceKind {
+    /// From the `Type` element's code and term.
+    pub fn from_coded(code: &str, term: &str) -> PriceKind {
+        let t = term.to_lowercase();
+        if t.contains("aup") {
+            PriceKind::Aup
+        } else if t.contains("aip") {
+            PriceKind::Aip
+        } else if t.contains("trinn") {
+            PriceKind::Step
+        } else if t.contains("refusjon") {
+            PriceKind::Refund
+        } else {
+            match code {
+                "2" => PriceKind::Refund,
+                "3" => PriceKind::Aip,
+                "4" | "AUP" => PriceKind::Aup,
+                "5" => PriceKind::Step,
+                other => PriceKind::Other(other.to_string()),
+            }
+        }
+    }
+}
+
+/// A price of a package for a period (`PrisVare`); a package has several, by kind and period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Price {
+    /// `Type`.
+    pub kind: PriceKind,
+    /// `Pris V`, in øre.
+    pub ore: u64,
+    /// `GyldigFraDato`.
+    #[serde(with = "crate::dates::maybe")]
+    pub from: Option<Date>,
+    /// `GyldigTilDato` (inclusive).
+    #[serde(with = "crate::dates::maybe")]
+    pub until: Option<Date>,
+}
+
+impl Price {
+    /// In force on `date`.
+    pub fn valid_on(&self, date: Date) -> bool {
+        self.from.is_none_or(|f| f <= date) && self.until.is_none_or(|u| date <= u)
+    }
+}
+
+/// A reference that holds for a period (`Refusjonsvilkar`: `RefVilkar`, `FraDato`, `TilDato`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatedRef {
+    /// The id referred to.
+    pub id: String,
+    /// From (inclusive).
+    #[serde(with = "crate::dates::maybe")]
+    pub from: Option<Date>,
+    /// Until (inclusive).
+    #[serde(with = "crate::dates::maybe")]
+    pub until: Option<Date>,
+}
+
+impl DatedRef {
+    /// In force on `date`.
+    pub fn valid_on(&self, date: Date) -> bool {
+        self.from.is_none_or(|f| f <= date) && self.until.is_none_or(|u| date <= u)
+    }
 }
 
 /// A branded product (`LegemiddelMerkevare`).
@@ -93,11 +195,26 @@ pub struct Package {
     pub size: String,
     /// `Pakningsinfo/DDD` (value, unit).
     pub ddd: Option<(f64, String)>,
-    /// `PrisVare` of type AUP (pharmacy retail price), in øre.
+    /// The AUP (pharmacy retail price) of the latest period, in øre: what look-ups show. A
+    /// dispensing uses [`Package::price_on`] with its own date.
     pub price_ore: Option<u64>,
+    /// Every `PrisVare`: each kind, each period.
+    #[serde(default)]
+    pub prices: Vec<Price>,
     /// `Markedsforingsinfo/Markedsforingsdato`.
     #[serde(with = "crate::dates::maybe")]
     pub marketed: Option<Date>,
+}
+
+impl Package {
+    /// The price of `kind` in force on `date` (the latest-starting period if several overlap).
+    pub fn price_on(&self, kind: &PriceKind, date: Date) -> Option<u64> {
+        self.prices
+            .iter()
+            .filter(|p| &p.kind == kind && p.valid_on(date))
+            .max_by_key(|p| p.from)
+            .map(|p| p.ore)
+    }
 }
 
 /// An active substance (`Virkestoff`).
@@ -185,14 +302,38 @@ pub struct RefundCode {
     /// `UtleveresTilDato`.
     #[serde(with = "crate::dates::maybe")]
     pub dispense_until: Option<Date>,
-    /// `Refusjonsvilkar/RefVilkar`.
+    /// `Refusjonsvilkar/RefVilkar`, every one whatever its dates.
     pub conditions: Vec<String>,
+    /// `Refusjonsvilkar` with their `FraDato` and `TilDato`.
+    #[serde(default)]
+    pub dated_conditions: Vec<DatedRef>,
 }
 
 impl RefundCode {
     /// Valid for prescribing on `date`.
     pub fn valid_on(&self, date: Date) -> bool {
         self.from.is_none_or(|f| f <= date) && self.prescribe_until.is_none_or(|u| date <= u)
+    }
+
+    /// The conditions in force on `date` (all of them when the file gave no dates).
+    pub fn conditions_on(&self, date: Option<Date>) -> Vec<&str> {
+        if self.dated_conditions.is_empty() {
+            return self.conditions.iter().map(String::as_str).collect();
+        }
+        self.dated_conditions
+            .iter()
+            .filter(|c| date.is_none_or(|d| c.valid_on(d)))
+            .map(|c| c.id.as_str())
+            .collect()
+    }
+
+    /// The term shown to a prescriber: the sub-term replaces the code's term when there is one
+    /// (FEST implementation guide 6.4.1: «a sub-term is a limitation of the diagnosis»).
+    pub fn shown_term(&self) -> String {
+        match &self.subterm {
+            Some(sub) => format!("{} – bare «{sub}»", self.code.name),
+            None => self.code.name.clone(),
+        }
     }
 }
 

@@ -139,6 +139,14 @@ fn medicine(n: &Node) -> Built<Medicine> {
         substitution_group: n
             .child("PakningByttegruppe")
             .and_then(|p| p.text_of("RefByttegruppe")),
+        substitution_from: match n.child("PakningByttegruppe") {
+            Some(p) => date(p, "GyldigFraDato")?,
+            None => None,
+        },
+        substitution_until: match n.child("PakningByttegruppe") {
+            Some(p) => date(p, "GyldigTilDato")?,
+            None => None,
+        },
     })
 }
 
@@ -163,17 +171,31 @@ fn product(n: &Node) -> Built<Product> {
 
 fn package(n: &Node) -> Built<Package> {
     let info = n.child("Pakningsinfo");
-    let price = n
-        .children("PrisVare")
-        .find(|p| p.child("Type").and_then(|t| t.attr("V")) == Some("AUP"))
-        .and_then(|p| p.child("Pris")?.attr("V").map(str::to_string));
-    let price_ore = match price {
-        Some(p) => Some(
-            crate::parse::ore(&p)
-                .ok_or_else(|| Failure(format!("<PrisVare/Pris V=\"{p}\">: ugyldig beløp")))?,
-        ),
-        None => None,
-    };
+    let mut prices = Vec::new();
+    for p in n.children("PrisVare") {
+        let kind = p
+            .child("Type")
+            .map(|t| PriceKind::from_coded(t.attr("V").unwrap_or(""), t.attr("DN").unwrap_or("")))
+            .ok_or_else(|| Failure("mangler <PrisVare/Type>".into()))?;
+        let text = p
+            .child("Pris")
+            .and_then(|x| x.attr("V"))
+            .ok_or_else(|| Failure("mangler <PrisVare/Pris V=…>".into()))?;
+        let ore = crate::parse::ore(text)
+            .ok_or_else(|| Failure(format!("<PrisVare/Pris V=\"{text}\">: ugyldig beløp")))?;
+        prices.push(Price {
+            kind,
+            ore,
+            from: date(p, "GyldigFraDato")?,
+            until: date(p, "GyldigTilDato")?,
+        });
+    }
+    // What look-ups show: the AUP of the latest-starting period.
+    let price_ore = prices
+        .iter()
+        .filter(|p| p.kind == PriceKind::Aup)
+        .max_by_key(|p| p.from)
+        .map(|p| p.ore);
     Ok(Package {
         id: required(n, "Id")?,
         medicine: medicine(n)?,
@@ -193,6 +215,7 @@ fn package(n: &Node) -> Built<Package> {
             .unwrap_or_default(),
         ddd: info.and_then(|i| pq(i, "DDD")),
         price_ore,
+        prices,
         marketed: match n.child("Markedsforingsinfo") {
             Some(m) => date(m, "Markedsforingsdato")?,
             None => None,
@@ -244,6 +267,20 @@ fn refund_basis(n: &Node) -> Built<RefundBasis> {
                     .children("Refusjonsvilkar")
                     .filter_map(|v| v.text_of("RefVilkar"))
                     .collect(),
+                dated_conditions: c
+                    .children("Refusjonsvilkar")
+                    .filter_map(|v| {
+                        let id = v.text_of("RefVilkar")?;
+                        Some((id, v))
+                    })
+                    .map(|(id, v)| {
+                        Ok(DatedRef {
+                            id,
+                            from: date(v, "FraDato")?,
+                            until: date(v, "TilDato")?,
+                        })
+                    })
+                    .collect::<Built<Vec<_>>>()?,
             });
         }
         groups.push(RefundGroup {

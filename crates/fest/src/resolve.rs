@@ -243,12 +243,17 @@ pub fn resolve(
             false
         }
         (Some(code), Some((g, c)), false) => {
-            let conditions: Vec<String> = c.conditions.iter().filter_map(condition_text).collect();
+            let conditions: Vec<String> = c
+                .conditions_on(date)
+                .into_iter()
+                .map(str::to_string)
+                .filter_map(|id| condition_text(&id))
+                .collect();
             let mut t = format!(
                 "FEST {fest}: § 2-refusjonsgruppe {} «{}», refusjonskode {code} ({}) gyldig på datoen.",
                 g.number.code,
                 g.eligible_use.as_deref().unwrap_or(&g.number.name),
-                c.code.name
+                c.shown_term()
             );
             if !conditions.is_empty() {
                 t.push_str(&format!(" Vilkår: {}.", conditions.join("; ")));
@@ -292,13 +297,16 @@ pub fn resolve(
     summary["approval_exemption"] = json!(exemption);
 
     // Substitution (B7).
-    let substitutes: Vec<&str> = match &m.substitution_group {
+    // The group in force on the request's date, on both sides (PakningByttegruppe's dates).
+    let group_on = |m: &'_ crate::model::Medicine| match date {
+        Some(d) => m.substitution_group_on(d).map(str::to_string),
+        None => m.substitution_group.clone(),
+    };
+    let substitutes: Vec<&str> = match group_on(m) {
         Some(g) => cat
             .packages
             .iter()
-            .filter(|p| {
-                p.varenr != package.varenr && p.medicine.substitution_group.as_ref() == Some(g)
-            })
+            .filter(|p| p.varenr != package.varenr && group_on(&p.medicine).as_ref() == Some(&g))
             .map(|p| p.varenr.as_str())
             .collect(),
         None => Vec::new(),
@@ -361,6 +369,18 @@ mod tests {
         );
         assert!(r.notes.iter().any(|n| n.rule == "B1" && n.applied));
         assert!(r.notes.iter().any(|n| n.rule == "B7"));
+    }
+
+    #[test]
+    fn a_refund_code_narrowed_by_a_subterm_says_so() {
+        let (cat, index) = catalogue();
+        let v = varenr_of(&cat, "N06BA04");
+        let mut req = json!({"date": "2026-11-24", "drug": {"varenr": v}, "use": {"refund_code": "P06"}, "prescriber": {"role": "specialist"}});
+        let r = resolve(&mut req, &cat, &index).unwrap().unwrap();
+        assert_eq!(req["use"]["refund_listed"], true);
+        let b1 = r.notes.iter().find(|n| n.rule == "B1").unwrap();
+        assert!(b1.applied);
+        assert!(b1.text.contains("bare «Narkolepsi»"), "{}", b1.text);
     }
 
     #[test]

@@ -28,6 +28,14 @@ fn the_guides_package_reads_as_the_guide_describes() {
         ["ID_5718DFE7-8B9A-46D0-BCCD-B8FC529BC2CF"]
     );
     assert_eq!(p.price_ore, Some(31_240));
+    // Prices as DMP codes them: the kind from 7453, the period that is in force.
+    use fest::model::PriceKind;
+    let day = |d: &str| domain::Date::parse(d).unwrap();
+    assert_eq!(p.price_on(&PriceKind::Aup, day("2025-06-30")), Some(29_850));
+    assert_eq!(p.price_on(&PriceKind::Aup, day("2025-12-31")), Some(29_850));
+    assert_eq!(p.price_on(&PriceKind::Aup, day("2026-01-01")), Some(31_240));
+    assert_eq!(p.price_on(&PriceKind::Aip, day("2026-03-01")), Some(23_110));
+    assert_eq!(p.price_on(&PriceKind::Aup, day("2024-12-31")), None);
     let hit = index.varenr("108708").unwrap();
     assert_eq!(
         (hit.brand.as_str(), hit.substances.as_str()),

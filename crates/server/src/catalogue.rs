@@ -152,12 +152,14 @@ pub fn package_json(loaded: &Loaded, varenr: &str) -> Option<Value> {
             })
         })
         .collect();
-    let substitutes: Vec<Value> = match &package.medicine.substitution_group {
+    // The substitution group in force today (PakningByttegruppe's dates), on both sides.
+    let today = crate::today();
+    let substitutes: Vec<Value> = match package.medicine.substitution_group_on(today) {
         Some(g) => cat
             .packages
             .iter()
             .filter(|p| {
-                p.varenr != package.varenr && p.medicine.substitution_group.as_ref() == Some(g)
+                p.varenr != package.varenr && p.medicine.substitution_group_on(today) == Some(g)
             })
             .filter_map(|p| loaded.index.varenr(&p.varenr).map(hit_json))
             .collect(),

@@ -51,10 +51,17 @@ fn progress(total: Option<u64>) -> impl FnMut(u64) {
 fn parse_file(file: &Path) -> Result<(fest::Catalogue, String), Failure> {
     let bad = |m: String| Failure::BadInput(ContractError::new(file.display().to_string(), m));
     let f = File::open(file).map_err(|e| bad(format!("kan ikke åpne filen: {e}")))?;
-    let zip = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-    let result = if zip {
+    let extension = |x: &str| file.extension().is_some_and(|e| e.eq_ignore_ascii_case(x));
+    let result = if extension("gz") {
+        // DMP's file gzipped: the progress counts compressed bytes against the file's size.
+        let total = f.metadata().ok().map(|m| m.len());
+        let mut tee = Tee {
+            inner: flate2::read::GzDecoder::new(std::io::BufReader::with_capacity(1 << 20, f)),
+            hasher: Sha256::new(),
+        };
+        let cat = fest::parse(BufReader::with_capacity(1 << 20, &mut tee), progress(total));
+        cat.map(|c| (c, hex::encode(tee.hasher.finalize())))
+    } else if extension("zip") {
         let mut archive =
             zip::ZipArchive::new(f).map_err(|e| bad(format!("ikke en gyldig zip-fil: {e}")))?;
         let index = (0..archive.len())
@@ -92,8 +99,21 @@ fn parse_file(file: &Path) -> Result<(fest::Catalogue, String), Failure> {
     result.map_err(|e| bad(format!("avvist, ingenting er endret: {e}")))
 }
 
-/// `legemiddel fest import FILE`.
-pub fn import(location: Location, file: &Path) -> Result<(), Failure> {
+/// A warning when the snapshot in force is older than `max_age_days`.
+fn warn_if_old(retrieved: &str, max_age_days: i64) {
+    let today = crate::today();
+    if let Some(age) = fest::age_days(retrieved, today)
+        && age > max_age_days
+    {
+        eprintln!(
+            "ADVARSEL: FEST-katalogen i kraft ({retrieved}) er {age} dager gammel, eldre enn {max_age_days} dager: \
+             hent en ny fil fra DMP og importer den"
+        );
+    }
+}
+
+/// `legemiddel fest import FILE` (`.xml`, `.zip` or `.gz`).
+pub fn import(location: Location, file: &Path, max_age_days: i64) -> Result<(), Failure> {
     let start = Instant::now();
     let (cat, sha) = parse_file(file)?;
     let parsed = start.elapsed();
@@ -110,7 +130,8 @@ pub fn import(location: Location, file: &Path) -> Result<(), Failure> {
             )
             .await?)
     });
-    match stored? {
+    let stored = stored?;
+    match &stored {
         Imported::New(s) => println!(
             "importert FEST {} ({} pakninger, {} merkevarer, {} refusjonshjemler, {} vilkår, {} byttegrupper) \
              på {:.1} s (lest {:.1} s) til {}",
@@ -124,11 +145,29 @@ pub fn import(location: Location, file: &Path) -> Result<(), Failure> {
             parsed.as_secs_f64(),
             location.describe()
         ),
+        Imported::AlreadyThere(s) if s.sha256 != sha => eprintln!(
+            "ADVARSEL: FEST {} er allerede importert ({}, fra {}), men denne filen har andre bytes \
+             (sha256 {} mot {}). Den er ikke lest inn: to filer med samme HentetDato bør ikke finnes; \
+             spør DMP hvilken som gjelder.",
+            s.retrieved,
+            s.imported,
+            s.source,
+            &sha[..12],
+            &s.sha256[..12.min(s.sha256.len())]
+        ),
         Imported::AlreadyThere(s) => println!(
             "FEST {} er allerede importert ({}); ingenting endret",
             s.retrieved, s.imported
         ),
     }
+    if !cat.skipped_catalogues.is_empty() {
+        println!(
+            "ikke lest (brukes ikke her): {}",
+            cat.skipped_catalogues.join(", ")
+        );
+    }
+    let (Imported::New(s) | Imported::AlreadyThere(s)) = &stored;
+    warn_if_old(&s.retrieved, max_age_days);
     Ok(())
 }
 
@@ -175,14 +214,18 @@ pub fn search(location: Location, text: &str, limit: usize) -> Result<(), Failur
 }
 
 /// `legemiddel fest snapshots`.
-pub fn snapshots(location: Location) -> Result<(), Failure> {
+pub fn snapshots(location: Location, max_age_days: i64) -> Result<(), Failure> {
     let list: anyhow::Result<Vec<store::Snapshot>> = runtime()?.block_on(async {
         let store = Store::open(&location)
             .await
             .with_context(|| location.describe())?;
         Ok(store.snapshots().await?)
     });
-    for (i, s) in list?.iter().enumerate() {
+    let list = list?;
+    if let Some(newest) = list.first() {
+        warn_if_old(&newest.retrieved, max_age_days);
+    }
+    for (i, s) in list.iter().enumerate() {
         println!(
             "{}\t{}\t{} pakninger\timportert {}\t{}{}",
             s.retrieved,

@@ -122,6 +122,9 @@ enum Cmd {
         /// … eller etter så mange minutter (hvis noe er lagt til).
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
         checkpoint_minutes: u64,
+        /// Advar i loggen når FEST-katalogen i kraft er eldre enn så mange dager.
+        #[arg(long, env = "LEGEMIDDEL_FEST_MAX_AGE_DAYS", default_value_t = fest::DEFAULT_MAX_AGE_DAYS)]
+        fest_max_age_days: i64,
     },
     /// Opprett eller oppgrader databasen (gjøres også ved oppstart).
     Migrate {
@@ -167,8 +170,11 @@ enum FestCmd {
     Import {
         #[command(flatten)]
         store: StoreArgs,
-        /// FEST-filen (M30), som XML eller som zip-filen DMP distribuerer.
+        /// FEST-filen (M30): XML, eller komprimert som .zip eller .gz.
         file: PathBuf,
+        /// Advar når katalogen i kraft er eldre enn så mange dager.
+        #[arg(long, env = "LEGEMIDDEL_FEST_MAX_AGE_DAYS", default_value_t = fest::DEFAULT_MAX_AGE_DAYS)]
+        max_age_days: i64,
     },
     /// Søk i katalogen i kraft: navn, virkestoff, ATC-prefiks eller varenummer (ett treff per linje).
     Search {
@@ -196,6 +202,9 @@ enum FestCmd {
     Snapshots {
         #[command(flatten)]
         store: StoreArgs,
+        /// Advar når katalogen i kraft er eldre enn så mange dager.
+        #[arg(long, env = "LEGEMIDDEL_FEST_MAX_AGE_DAYS", default_value_t = fest::DEFAULT_MAX_AGE_DAYS)]
+        max_age_days: i64,
     },
     /// Skriv en skjemagyldig FEST-testfil (ikke DMPs data: se README).
     Generate {
@@ -414,6 +423,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             audit_checkpoints,
             checkpoint_records,
             checkpoint_minutes,
+            fest_max_age_days,
         } => {
             let oidc = match (oidc_issuer, oidc_jwks) {
                 (Some(issuer), Some(jwks)) => Some(server::Oidc {
@@ -434,6 +444,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 server::LocalSignIn::LoopbackOnly
             };
             config.local_tokens = local_tokens;
+            config.fest_max_age_days = fest_max_age_days;
             config.public_url = public_url;
             config.max_token_lifetime = max_token_hours * 3600;
             config.limits.max_connections = max_connections as usize;
@@ -507,11 +518,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
             what: AuditCmd::Replay { store, seq },
         } => service::replay(store.location(), seq, &rules),
         Cmd::Fest { what } => match what {
-            FestCmd::Import { store, file } => fest_cli::import(store.location(), &file),
+            FestCmd::Import {
+                store,
+                file,
+                max_age_days,
+            } => fest_cli::import(store.location(), &file, max_age_days),
             FestCmd::Search { store, text, limit } => {
                 fest_cli::search(store.location(), &text.join(" "), limit)
             }
-            FestCmd::Snapshots { store } => fest_cli::snapshots(store.location()),
+            FestCmd::Snapshots {
+                store,
+                max_age_days,
+            } => fest_cli::snapshots(store.location(), max_age_days),
             FestCmd::Decide { store } => fest_cli::decide(store.location(), &rules),
             FestCmd::Bench { packages } => fest_cli::bench(packages),
             FestCmd::Generate {
@@ -653,7 +671,7 @@ fn read_toml_files(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) -
 
 /// Today's date, in Norway's calendar (Europe/Oslo is UTC+1 or +2; the date differs from UTC
 /// only around midnight, and the local clock of the machine is what an operator expects).
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     use chrono::Datelike;
     let now = chrono::Local::now().date_naive();
     Date::from_ymd(now.year(), now.month(), now.day())

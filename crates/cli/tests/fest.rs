@@ -216,3 +216,70 @@ fn serve_one(data: &str, request: &str) -> i64 {
         })
         .unwrap_or_else(|| panic!("no X-Audit-Seq in: {raw}"))
 }
+
+#[test]
+fn a_gzipped_file_imports_and_the_summary_warns_about_what_it_should() {
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    let dir = std::env::temp_dir().join(format!("legemiddel-fest-gz-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    let d = data.to_str().unwrap();
+    let write = |name: &str, packages: &str, retrieved: &str| {
+        let xml = dir.join(format!("{name}.xml"));
+        let out = legemiddel(
+            &[
+                "fest",
+                "generate",
+                "--packages",
+                packages,
+                "--retrieved",
+                retrieved,
+                "--out",
+                xml.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let gz = dir.join(format!("{name}.xml.gz"));
+        let mut enc = GzEncoder::new(std::fs::File::create(&gz).unwrap(), Compression::fast());
+        enc.write_all(&std::fs::read(&xml).unwrap()).unwrap();
+        enc.finish().unwrap();
+        gz
+    };
+    // An old file: imported, with the catalogues it does not read named and a warning that
+    // the catalogue in force is old.
+    let old = write("gammel", "200", "2025-01-06T02:00:00");
+    let out = legemiddel(
+        &["fest", "import", "--data", d, old.to_str().unwrap()],
+        None,
+    );
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("importert FEST 2025-01-06T02:00:00 (200 pakninger"),
+        "{said}"
+    );
+    assert!(
+        said.contains("ikke lest (brukes ikke her): KatInteraksjon"),
+        "{said}"
+    );
+    assert!(said.contains("dager gammel"), "{said}");
+    let listed = legemiddel(
+        &["fest", "snapshots", "--data", d, "--max-age-days", "100000"],
+        None,
+    );
+    assert!(!text(&listed).contains("ADVARSEL"), "{}", text(&listed));
+
+    // Another file with the same HentetDato but other bytes is refused with a warning.
+    let other = write("annen", "150", "2025-01-06T02:00:00");
+    let out = legemiddel(
+        &["fest", "import", "--data", d, other.to_str().unwrap()],
+        None,
+    );
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("andre bytes"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -19,3 +19,14 @@ pub mod resolve;
 pub use index::{Hit, Index};
 pub use model::Catalogue;
 pub use parse::{ParseError, parse};
+
+/// How many days old a snapshot is on `today`, from its `HentetDato` (`2026-11-15T02:00:00`);
+/// `None` when the date cannot be read.
+pub fn age_days(retrieved: &str, today: domain::Date) -> Option<i64> {
+    let date = domain::Date::parse(retrieved.get(..10)?).ok()?;
+    Some(today.days_since(date))
+}
+
+/// The default of how old the catalogue in force may be before the service and the CLI warn:
+/// DMP publishes FEST every week or so, so two weeks without a new one means imports stopped.
+pub const DEFAULT_MAX_AGE_DAYS: i64 = 14;

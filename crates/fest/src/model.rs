@@ -408,6 +408,10 @@ pub struct Catalogue {
     pub code_systems: Vec<CodeSystem>,
     /// Entries skipped as not in use (`Status` other than `A`), by catalogue.
     pub inactive: usize,
+    /// Catalogues in the file this product does not read (`KatInteraksjon`, …), in file order:
+    /// the import summary names them, so nobody believes they were loaded.
+    #[serde(default)]
+    pub skipped_catalogues: Vec<String>,
 }
 
 /// The OID of the ATC code system with Norwegian names (Volven 7180).

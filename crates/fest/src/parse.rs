@@ -476,6 +476,9 @@ pub fn parse<R: BufRead>(
                     // A catalogue: read its entries if it is one the product uses.
                     let used = ENTRIES.iter().any(|en| en[4..] == name[3..]);
                     if !used {
+                        if !cat.skipped_catalogues.contains(&name) {
+                            cat.skipped_catalogues.push(name.clone());
+                        }
                         skipping = Some(depth);
                     }
                 } else if depth >= 2 {

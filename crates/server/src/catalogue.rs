@@ -47,6 +47,16 @@ pub async fn current(state: &AppState) -> Result<Option<Arc<Loaded>>, store::Sto
     let catalogue = state.store.catalogue(&newest).await?;
     let index = fest::Index::new(&catalogue);
     tracing::info!(retrieved = %newest.retrieved, packages = index.len(), "FEST-katalog lastet");
+    if let Some(age) = fest::age_days(&newest.retrieved, crate::today())
+        && age > state.fest_max_age_days
+    {
+        tracing::warn!(
+            retrieved = %newest.retrieved,
+            age_days = age,
+            max_age_days = state.fest_max_age_days,
+            "FEST-katalogen i kraft er eldre enn tillatt: importer en ny fil fra DMP"
+        );
+    }
     let loaded = Arc::new(Loaded {
         snapshot: newest,
         catalogue,

@@ -67,6 +67,8 @@ pub struct Config {
     pub checkpoints: Option<audit_head::Checkpoints>,
     /// Store settings.
     pub store: store::StoreOptions,
+    /// Warn (in the log) when the FEST catalogue in force is older than this many days.
+    pub fest_max_age_days: i64,
 }
 
 impl Config {
@@ -85,6 +87,7 @@ impl Config {
             limits: Limits::default(),
             checkpoints: None,
             store: store::StoreOptions::default(),
+            fest_max_age_days: fest::DEFAULT_MAX_AGE_DAYS,
         }
     }
 }
@@ -169,6 +172,8 @@ pub struct AppState {
     catalogue: catalogue::Cache,
     /// Cookies, origins and forms.
     web: security::WebSecurity,
+    /// How old the catalogue in force may be before the log warns.
+    fest_max_age_days: i64,
 }
 
 /// The service, bound and ready to run.
@@ -337,6 +342,7 @@ impl App {
             metrics: Metrics::default(),
             catalogue: catalogue::Cache::default(),
             web,
+            fest_max_age_days: config.fest_max_age_days,
         });
         let listener =
             TcpListener::bind(config.listen)

@@ -594,7 +594,7 @@ fn node<R>(
             message: format!("ugyldig attributt: {err}"),
         })?;
         let value = a
-            .decode_and_unescape_value(xml.decoder())
+            .decoded_and_normalized_value(quick_xml::XmlVersion::Implicit1_0, xml.decoder())
             .map_err(|err| ParseError {
                 position,
                 entry: stack.first().map(|n| n.name.clone()),

@@ -1,9 +1,12 @@
 //! The pharmacy side of `legemiddel`: what happens when a prescription is presented.
 //!
-//! Today: whether it is accepted and what it is registered as, which is where the F6
-//! transition of the § 1b list lives ([`dispense`]). Substitution (B7), the co-payment and
-//! settlement with the right payer will live here too. Like `decide`, this crate is pure: the
+//! Whether a prescription is accepted and what it is registered as, which is where the F6
+//! transition of the § 1b list lives ([`dispense`]); and what the patient pays and the payer
+//! is billed ([`charge`]: the § 8 co-payment, its cap and yearly ceiling, and the B7 price
+//! difference). Settlement with the right payer will live here too. Like `decide`, this crate is pure: the
 //! dispensing date is input, and the rule data is passed in.
+
+pub mod charge;
 
 use decide::h_list::{ListMatch, f4_match, not_listed};
 use decide::{Blocker, DecideError, Step, Trace};

@@ -11,7 +11,8 @@
 
 pub mod fields;
 pub mod helfo;
-pub mod identity;
+/// Norwegian person identifiers (kept in `domain`, shared with the pharmacy side).
+pub use domain::identity;
 pub mod off_label;
 pub mod overview;
 

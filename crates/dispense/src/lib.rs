@@ -7,6 +7,7 @@
 //! dispensing date is input, and the rule data is passed in.
 
 pub mod charge;
+pub mod pharmacy;
 
 use decide::h_list::{ListMatch, f4_match, not_listed};
 use decide::{Blocker, DecideError, Step, Trace};

@@ -8,6 +8,7 @@
 mod macros;
 mod atc;
 mod date;
+pub mod identity;
 mod numbers;
 mod request;
 mod vocabulary;

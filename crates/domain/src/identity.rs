@@ -2,7 +2,7 @@
 //! digits). A D-number is a fødselsnummer with 4 added to the first digit. Checked so that a
 //! typing error is caught in the form, not in Helfo's reply.
 
-use domain::PatientId;
+use crate::PatientId;
 
 /// A checked fødselsnummer or D-number. Never logged or written to the audit trail.
 #[derive(Clone, PartialEq, Eq)]

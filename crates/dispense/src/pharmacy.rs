@@ -1,0 +1,418 @@
+//! A dispensing at the pharmacy (pharmacy contract v1): the facts as the pharmacy records
+//! them, the checks that refuse one, who pays for an accepted one and how much.
+//!
+//! Pure, like the rest of the crate: the edge looks the packages up in FEST, reads the
+//! patient's year so far and the Helfo decisions from the store, and passes them in.
+
+use domain::identity::PersonId;
+use domain::{Date, Ore, PatientId, PrescriberRole, RefundCode};
+
+use crate::charge::Charge;
+
+/// The prescription's form as written (`prescription.form`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxForm {
+    /// Blue prescription: the National Insurance refunds (§§ 2, 3, 4).
+    Blue,
+    /// H-prescription: the regional health authority pays.
+    H,
+    /// White prescription: the patient pays.
+    White,
+    /// White prescription with a trust's note: the named trust pays (O5).
+    WhiteNote,
+}
+
+impl RxForm {
+    /// Every form, with its contract code.
+    pub const ALL: [(RxForm, &'static str); 4] = [
+        (RxForm::Blue, "blue"),
+        (RxForm::H, "h"),
+        (RxForm::White, "white"),
+        (RxForm::WhiteNote, "white_note"),
+    ];
+
+    /// From the contract code.
+    pub fn from_code(code: &str) -> Option<RxForm> {
+        Self::ALL.iter().find(|(_, c)| *c == code).map(|(f, _)| *f)
+    }
+
+    /// The contract code.
+    pub fn code(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("blue", |(_, c)| c)
+    }
+}
+
+/// DMP's four reasons a doctor may reserve a prescription against substitution (B7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reservation {
+    /// Considerable problems with misuse or adherence.
+    MisuseOrAdherence,
+    /// Considerable difficulty handling different devices.
+    DeviceHandling,
+    /// Serious problems with excipients.
+    Excipients,
+    /// Marked side effects at an earlier switch.
+    EarlierSwitchSideEffects,
+}
+
+impl Reservation {
+    /// Every reason, with its contract code.
+    pub const ALL: [(Reservation, &'static str); 4] = [
+        (Reservation::MisuseOrAdherence, "misuse_or_adherence"),
+        (Reservation::DeviceHandling, "device_handling"),
+        (Reservation::Excipients, "excipients"),
+        (
+            Reservation::EarlierSwitchSideEffects,
+            "earlier_switch_side_effects",
+        ),
+    ];
+
+    /// From the contract code.
+    pub fn from_code(code: &str) -> Option<Reservation> {
+        Self::ALL.iter().find(|(_, c)| *c == code).map(|(r, _)| *r)
+    }
+}
+
+/// Who dispenses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pharmacy {
+    /// The pharmacy's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// The patient as the pharmacy knows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PharmacyPatient {
+    /// Which kind of number identifies them.
+    pub id_kind: PatientId,
+    /// The checked number, when there is one.
+    pub id: Option<PersonId>,
+    /// Birth date: decides the under-16 rule on the dispensing date.
+    pub birth_date: Date,
+}
+
+impl PharmacyPatient {
+    /// The key the patient's year is kept under: the number, or birth date and the
+    /// prescription's id when there is none (such a patient's ceiling cannot be followed).
+    pub fn key(&self, prescription_id: &str) -> String {
+        match &self.id {
+            Some(id) => id.as_str().to_string(),
+            None => format!("uten-id:{}:{prescription_id}", self.birth_date),
+        }
+    }
+}
+
+/// The prescriber as the prescription names them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prescriber {
+    /// HPR number.
+    pub hpr: String,
+    /// Name.
+    pub name: String,
+    /// Role, as in decision contract v1.
+    pub role: PrescriberRole,
+}
+
+/// The prescription presented.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prescription {
+    /// The e-prescription's ReseptId.
+    pub id: String,
+    /// Its form.
+    pub form: RxForm,
+    /// Issued.
+    pub issued: Date,
+    /// Valid until (inclusive).
+    pub valid_until: Date,
+    /// Who wrote it.
+    pub prescriber: Prescriber,
+    /// Refund code (blue, H).
+    pub refund_code: Option<RefundCode>,
+    /// The trust the note names (white with note).
+    pub paying_trust: Option<String>,
+    /// The doctor's reservation against substitution.
+    pub reservation: Option<Reservation>,
+    /// Opioids: the prescribed daily dose in mg OMEQ.
+    pub daily_dose_omeq: Option<f64>,
+}
+
+/// What the pharmacy offered and what the patient said (B7).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Substitution {
+    /// The package offered instead.
+    pub offered_varenr: Option<String>,
+    /// The patient refused it.
+    pub patient_refused: bool,
+}
+
+/// A dispensing as recorded (`POST /api/v1/pharmacy/dispensings`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dispensing {
+    /// The pharmacy's own id: the idempotency key.
+    pub id: String,
+    /// The dispensing date.
+    pub date: Date,
+    /// Who.
+    pub pharmacy: Pharmacy,
+    /// To whom.
+    pub patient: PharmacyPatient,
+    /// On what.
+    pub prescription: Prescription,
+    /// The package prescribed (`drug.varenr`).
+    pub varenr: String,
+    /// Packages, in thousandths (multidose dispensings hand out parts of a package).
+    pub milli_packages: u64,
+    /// B7.
+    pub substitution: Substitution,
+}
+
+/// Why a dispensing is refused: a code, the words, the rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// Machine code.
+    pub code: &'static str,
+    /// Norwegian.
+    pub message: String,
+    /// The rule (domain id or paragraph).
+    pub rule: &'static str,
+}
+
+/// The checks of the prescription itself, before any price (validity; the note a white
+/// prescription needs; the date order). Each failure is one refusal.
+pub fn check_prescription(d: &Dispensing) -> Vec<Refusal> {
+    let p = &d.prescription;
+    let mut out = Vec::new();
+    if d.date < p.issued {
+        out.push(Refusal {
+            code: "not_yet_issued",
+            message: format!(
+                "Resepten er skrevet {}, etter utleveringsdatoen {}.",
+                p.issued, d.date
+            ),
+            rule: "GYLDIGHET",
+        });
+    }
+    if d.date > p.valid_until {
+        out.push(Refusal {
+            code: "expired",
+            message: format!("Resepten gjaldt til og med {}.", p.valid_until),
+            rule: "GYLDIGHET",
+        });
+    }
+    if p.form == RxForm::Blue
+        && let Some(year_after) = p.issued.plus_months(12)
+        && d.date >= year_after
+    {
+        out.push(Refusal {
+            code: "blue_older_than_a_year",
+            message: format!(
+                "En blå resept gjelder i ett år: denne er skrevet {} og kan ikke ekspederes på blå resept fra {year_after}.",
+                p.issued
+            ),
+            rule: "F6",
+        });
+    }
+    if p.form == RxForm::WhiteNote && p.paying_trust.as_deref().is_none_or(str::is_empty) {
+        out.push(Refusal {
+            code: "note_without_trust",
+            message: "En hvit resept med merknad må navngi helseforetaket som betaler (prescription.paying_trust).".into(),
+            rule: "O5",
+        });
+    }
+    out
+}
+
+/// The price of `milli` thousandths of a package at `price` per package, rounded to the
+/// nearest øre (half up). Whole packages are exact.
+pub fn price_of(price: Ore, milli: u64) -> Ore {
+    Ore((price.0 * milli + 500) / 1000)
+}
+
+/// Who pays a line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Party {
+    /// The National Insurance, through Helfo (§§ 2, 3, 4).
+    Folketrygden,
+    /// A regional health authority (H-prescription), for the patient's trust.
+    Rhf {
+        /// The trust the patient belongs to.
+        trust: String,
+        /// Its RHF.
+        rhf: String,
+    },
+    /// A health trust (white prescription with its note; off-label, O5).
+    Hf {
+        /// The trust.
+        trust: String,
+    },
+    /// The patient.
+    Patient,
+}
+
+impl Party {
+    /// The contract's payer code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Party::Folketrygden => "folketrygden",
+            Party::Rhf { .. } => "rhf",
+            Party::Hf { .. } => "hf",
+            Party::Patient => "patient",
+        }
+    }
+}
+
+/// One payer's share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// Who.
+    pub party: Party,
+    /// How much.
+    pub amount: Ore,
+    /// Why, in Norwegian.
+    pub basis: String,
+}
+
+/// The lines of an accepted dispensing: the patient's co-payment and difference, the payer's
+/// rest. They add up to `charge`'s parts exactly; a zero line is left out, except that the
+/// payer's line stays (a claim of 0 kr is still a settled fact) when there is a payer.
+pub fn lines(payer: Option<Party>, charge: &Charge, basis: &str) -> Vec<Line> {
+    let mut out = Vec::new();
+    if let Some(party) = payer {
+        out.push(Line {
+            party,
+            amount: charge.payer,
+            basis: basis.to_string(),
+        });
+    } else if charge.payer.0 > 0 {
+        // No public payer (a white prescription): the patient pays the whole price.
+        out.push(Line {
+            party: Party::Patient,
+            amount: charge.payer,
+            basis: "hvit resept: pasienten betaler hele prisen".into(),
+        });
+    }
+    if charge.copayment.0 > 0 {
+        out.push(Line {
+            party: Party::Patient,
+            amount: charge.copayment,
+            basis: "egenandel (blåreseptforskriften § 8)".into(),
+        });
+    }
+    if charge.difference.0 > 0 {
+        out.push(Line {
+            party: Party::Patient,
+            amount: charge.difference,
+            basis: "mellomlegg: pasienten avslo bytte uten reservasjon (B7); teller ikke mot egenandelstaket".into(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    fn blue(issued: &str, until: &str) -> Dispensing {
+        Dispensing {
+            id: "d1".into(),
+            date: day("2026-06-01"),
+            pharmacy: Pharmacy {
+                id: "a1".into(),
+                name: "Apotek 1 Storgata".into(),
+            },
+            patient: PharmacyPatient {
+                id_kind: PatientId::None,
+                id: None,
+                birth_date: day("1960-01-01"),
+            },
+            prescription: Prescription {
+                id: "r1".into(),
+                form: RxForm::Blue,
+                issued: day(issued),
+                valid_until: day(until),
+                prescriber: Prescriber {
+                    hpr: "1234567".into(),
+                    name: "Kari Lege".into(),
+                    role: PrescriberRole::Gp,
+                },
+                refund_code: None,
+                paying_trust: None,
+                reservation: None,
+                daily_dose_omeq: None,
+            },
+            varenr: "108708".into(),
+            milli_packages: 1000,
+            substitution: Substitution::default(),
+        }
+    }
+
+    #[test]
+    fn a_prescription_is_dispensed_only_within_its_validity_and_a_blue_one_for_a_year() {
+        assert!(check_prescription(&blue("2026-01-10", "2027-01-10")).is_empty());
+        let codes = |d: &Dispensing| -> Vec<&str> {
+            check_prescription(d).iter().map(|r| r.code).collect()
+        };
+        assert_eq!(codes(&blue("2026-07-01", "2027-01-10")), ["not_yet_issued"]);
+        assert_eq!(
+            codes(&blue("2025-01-10", "2026-05-31")),
+            ["expired", "blue_older_than_a_year"]
+        );
+        assert_eq!(
+            codes(&blue("2025-06-01", "2027-01-01")),
+            ["blue_older_than_a_year"]
+        );
+        assert!(
+            codes(&blue("2025-06-02", "2027-01-01")).is_empty(),
+            "the last day of the year"
+        );
+        let mut white = blue("2025-01-10", "2027-01-01");
+        white.prescription.form = RxForm::White;
+        assert!(
+            check_prescription(&white).is_empty(),
+            "the one-year limit is the blue one's"
+        );
+        white.prescription.form = RxForm::WhiteNote;
+        assert_eq!(codes(&white), ["note_without_trust"]);
+    }
+
+    #[test]
+    fn parts_of_packages_are_priced_to_the_nearest_ore() {
+        assert_eq!(price_of(Ore(31_240), 1000), Ore(31_240));
+        assert_eq!(price_of(Ore(31_240), 3000), Ore(93_720));
+        assert_eq!(price_of(Ore(31_241), 500), Ore(15_621));
+        assert_eq!(price_of(Ore(100), 1), Ore(0));
+    }
+
+    #[test]
+    fn the_lines_add_up_to_the_price() {
+        let c = Charge {
+            copayment: Ore(18_744),
+            counts_toward_ceiling: Ore(18_744),
+            difference: Ore(1_000),
+            payer: Ore(12_496),
+        };
+        let l = lines(Some(Party::Folketrygden), &c, "§ 2");
+        assert_eq!(l.iter().map(|l| l.amount.0).sum::<u64>(), 32_240);
+        assert_eq!(l[0].party, Party::Folketrygden);
+        let white = Charge {
+            copayment: Ore(0),
+            counts_toward_ceiling: Ore(0),
+            difference: Ore(0),
+            payer: Ore(31_240),
+        };
+        let l = lines(None, &white, "");
+        assert_eq!(
+            (l.len(), &l[0].party, l[0].amount),
+            (1, &Party::Patient, Ore(31_240))
+        );
+    }
+}

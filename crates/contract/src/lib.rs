@@ -9,6 +9,7 @@
 
 pub mod catalogue;
 mod error;
+pub mod pharmacy;
 mod request;
 mod response;
 

@@ -143,7 +143,7 @@ struct WirePrescription<'a> {
 /// Reads a struct only from a JSON object. serde would also read a struct from an array, by
 /// position; for a request that would turn `["C10AA05", "atorvastatin"]` into a drug by
 /// guessing the order of fields, so arrays are refused.
-fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+pub(crate) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
     struct ObjectOnly<T>(std::marker::PhantomData<T>);
     impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
         type Value = T;
@@ -160,7 +160,7 @@ fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::
 /// The whole request must be an object too.
 #[derive(Deserialize)]
 #[serde(transparent, bound = "T: Deserialize<'de>")]
-struct Object<T>(#[serde(deserialize_with = "object")] T);
+pub(crate) struct Object<T>(#[serde(deserialize_with = "object")] pub(crate) T);
 
 /// Reads a `decide` request (one JSON object).
 pub fn parse_decision_request(json: &[u8]) -> Result<DecisionRequest, ContractError> {

@@ -12,6 +12,7 @@ mod catalogue;
 pub mod cds;
 mod extract;
 mod metrics;
+mod pharmacy;
 mod security;
 mod web;
 mod workflow;
@@ -245,6 +246,16 @@ pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
         "/api/v1/overviews/{name}",
         Some(cases_api::OVERVIEW_READERS),
     ),
+    (
+        "POST",
+        "/api/v1/pharmacy/dispensings",
+        Some(pharmacy::PHARMACISTS),
+    ),
+    (
+        "GET",
+        "/api/v1/pharmacy/claims",
+        Some(pharmacy::CLAIM_READERS),
+    ),
     ("GET", "/api/v1/catalogue", Some(ANYONE)),
     ("GET", "/api/v1/catalogue/atc", Some(ANYONE)),
     ("GET", "/api/v1/catalogue/{varenr}", Some(ANYONE)),
@@ -428,6 +439,8 @@ fn router(state: Arc<AppState>, limits: Limits) -> Router {
         .route("/api/v1/helfo/queue", get(cases_api::helfo_queue))
         .route("/api/v1/helfo/coverage", post(cases_api::helfo_coverage))
         .route("/api/v1/overviews/{name}", get(cases_api::overview_get))
+        .route("/api/v1/pharmacy/dispensings", post(pharmacy::record))
+        .route("/api/v1/pharmacy/claims", get(pharmacy::claims))
         .route("/api/v1/catalogue", get(catalogue::search))
         .route("/api/v1/catalogue/atc", get(catalogue::atc))
         .route("/api/v1/catalogue/{varenr}", get(catalogue::package))

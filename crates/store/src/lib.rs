@@ -10,6 +10,7 @@ mod cases;
 mod catalogue;
 pub mod chain;
 mod identity;
+mod pharmacy;
 mod sessions;
 mod writer;
 
@@ -26,6 +27,7 @@ pub use cases::{CaseData, CaseEvent, CaseFilter, CaseRecord};
 pub use catalogue::{Imported, Snapshot};
 pub use chain::{NewRecord, Record};
 pub use identity::id_file;
+pub use pharmacy::{ClaimRecord, Computed, DispensingKey, NewClaim, Recorded, YearSoFar};
 pub use writer::{AuditWriter, Receipt};
 
 /// Where the data lives.

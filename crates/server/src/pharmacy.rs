@@ -1,0 +1,594 @@
+//! The pharmacy side over HTTP (pharmacy contract v1): `POST /api/v1/pharmacy/dispensings`
+//! records a dispensing exactly once and answers who pays what; `GET /api/v1/pharmacy/claims`
+//! lists the claims on a payer.
+//!
+//! The handler gathers the facts — the packages and prices from the FEST snapshot in force,
+//! the financing path from the decision engine (`decide`, on the same catalogue), the F6
+//! registration from `dispense`, the patient's Helfo decisions for § 3 — and hands them to the
+//! pure charge (`dispense::charge`), which the store runs under the patient's year lock.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use dispense::charge::{ChargeFacts, Exemption};
+use dispense::pharmacy::{Dispensing, Party, Refusal, RxForm, check_prescription, lines, price_of};
+use domain::{Ore, Role, Scheme, WrittenForm};
+use fest::model::PriceKind;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use store::{Computed, DispensingKey, NewClaim, NewRecord, Recorded};
+
+use crate::extract::Query;
+use crate::{ApiError, AppState, authorize, json_headers, now_rfc3339};
+
+/// Who records dispensings.
+pub const PHARMACISTS: &[Role] = &[Role::Pharmacist];
+/// Who reads claims.
+pub const CLAIM_READERS: &[Role] = &[Role::Pharmacist, Role::HelfoCaseworker, Role::Analyst];
+
+fn unprocessable(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, field, message)
+}
+
+/// The facts gathered at the edge for one dispensing, owned, for the store's transaction.
+struct Facts {
+    dispensing: Dispensing,
+    refusals: Vec<Refusal>,
+    register_as: Option<WrittenForm>,
+    dispensed_varenr: String,
+    price: Ore,
+    cheapest: Option<(String, Ore)>,
+    refused_cheaper_price: Option<Ore>,
+    exemption: Option<Exemption>,
+    party: Option<Party>,
+    basis: String,
+    copayment: ruleset::Copayment,
+}
+
+/// `POST /api/v1/pharmacy/dispensings`.
+pub async fn record(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (user, role) = authorize(&state, &headers, PHARMACISTS)?;
+    let d = contract::pharmacy::parse_dispensing(&body)?;
+    // The idempotency key's body: the request as canonical JSON (keys sorted, no spaces), so
+    // a resend that differs only in layout is the same request.
+    let canonical = serde_json::from_slice::<Value>(&body)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    let body_sha256 = hex::encode(Sha256::digest(canonical.as_bytes()));
+    let facts = gather(&state, d).await?;
+    let d = &facts.dispensing;
+    let key = DispensingKey {
+        id: d.id.clone(),
+        body_sha256,
+        date: d.date.to_string(),
+        pharmacy_id: d.pharmacy.id.clone(),
+        patient_key: d.patient.key(&d.prescription.id),
+        year: d.date.year(),
+        prescriber_hpr: d.prescription.prescriber.hpr.clone(),
+        created: now_rfc3339(),
+    };
+    let (actor, role_code, rule_set) = (
+        user.subject.clone(),
+        role.code().to_string(),
+        state.rules.label(d.date).to_string(),
+    );
+    let request = canonical.clone();
+    let recorded = state
+        .store
+        .record_dispensing(
+            key,
+            move |year| compute(&facts, year),
+            move |answer| NewRecord {
+                at: now_rfc3339(),
+                actor,
+                role: role_code,
+                action: "pharmacy:dispensing".into(),
+                rule_set,
+                request,
+                response: answer.to_string(),
+            },
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "utlevering");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "$",
+                "utleveringen kunne ikke lagres; ingenting er registrert, prøv igjen",
+            )
+        })?;
+    let (status, answer, seq) = match recorded {
+        Recorded::New { answer, audit_seq } => (StatusCode::CREATED, answer, audit_seq),
+        Recorded::Again { answer, audit_seq } => (StatusCode::OK, answer, audit_seq),
+        Recorded::Conflict => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "dispensing_id",
+                "denne utleverings-id-en er allerede registrert med et annet innhold; ingenting er endret",
+            ));
+        }
+    };
+    let mut response = (status, json_headers(), answer).into_response();
+    response.headers_mut().insert(
+        axum::http::header::HeaderName::from_static("x-audit-seq"),
+        axum::http::HeaderValue::from(seq),
+    );
+    Ok(response)
+}
+
+/// Looks everything up that the charge needs; refusals are collected, not returned early, so
+/// the pharmacist sees every reason at once.
+async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
+    let loaded = crate::catalogue::current(state)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "FEST");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "$", "katalogen kunne ikke leses; prøv igjen")
+        })?
+        .ok_or_else(|| {
+            unprocessable(
+                "drug.varenr",
+                "ingen FEST-katalog er importert: priser og pakninger kan ikke slås opp (`legemiddel fest import FIL`)",
+            )
+        })?;
+    let cat = &loaded.catalogue;
+    let package = |field: &str, varenr: &str| {
+        cat.packages
+            .iter()
+            .find(|p| p.varenr == varenr)
+            .ok_or_else(|| {
+                unprocessable(
+                    field,
+                    format!(
+                        "varenummer {varenr} finnes ikke i FEST-katalogen i kraft ({})",
+                        loaded.snapshot.retrieved
+                    ),
+                )
+            })
+    };
+    let prescribed = package("drug.varenr", &d.varenr)?;
+    let group = prescribed.medicine.substitution_group_on(d.date);
+    let offered = match &d.substitution.offered_varenr {
+        Some(v) => {
+            let p = package("substitution.offered_varenr", v)?;
+            if group.is_none() || p.medicine.substitution_group_on(d.date) != group {
+                return Err(unprocessable(
+                    "substitution.offered_varenr",
+                    format!(
+                        "{v} er ikke i samme byttegruppe som {} på datoen (B7)",
+                        d.varenr
+                    ),
+                ));
+            }
+            Some(p)
+        }
+        None => None,
+    };
+    let aup = |p: &fest::model::Package| p.price_on(&PriceKind::Aup, d.date);
+    // B7: the cheapest package in the group in force, offered or not.
+    let cheapest = group.and_then(|g| {
+        cat.packages
+            .iter()
+            .filter(|p| p.medicine.substitution_group_on(d.date) == Some(g))
+            .filter_map(|p| aup(p).map(|price| (p.varenr.clone(), Ore(price))))
+            .min_by_key(|(v, price)| (*price, v.clone()))
+    });
+    let mut refusals = check_prescription(&d);
+    let reserved = d.prescription.reservation.is_some();
+    let (dispensed, refused_cheaper_price) = match offered {
+        Some(o) if !d.substitution.patient_refused && !reserved => (o, None),
+        Some(o) if d.substitution.patient_refused && !reserved => (prescribed, aup(o).map(Ore)),
+        _ => (prescribed, None),
+    };
+    let price = match aup(dispensed) {
+        Some(p) => price_of(Ore(p), d.milli_packages),
+        None => {
+            refusals.push(Refusal {
+                code: "no_price",
+                message: format!(
+                    "FEST har ingen AUP for {} på {}: prisen kan ikke settes.",
+                    dispensed.varenr, d.date
+                ),
+                rule: "FEST",
+            });
+            Ore(0)
+        }
+    };
+
+    // F3/F6 and validity as the pharmacy module decides them, on the catalogue's facts.
+    let atc = dispensed
+        .medicine
+        .atc
+        .as_ref()
+        .and_then(|a| domain::Atc::parse(&a.code).ok());
+    let substance = cat
+        .products
+        .iter()
+        .find(|p| p.id == dispensed.product)
+        .and_then(|p| p.substances.first())
+        .and_then(|s| {
+            cat.substances.iter().find(|x| &x.id == s).or_else(|| {
+                cat.strengths
+                    .iter()
+                    .find(|x| &x.id == s)
+                    .and_then(|x| cat.substances.iter().find(|y| y.id == x.substance))
+            })
+        })
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| dispensed.medicine.name_form_strength.clone());
+    let mut register_as = None;
+    if let (Some(atc), true) = (atc, refusals.is_empty()) {
+        let written = match d.prescription.form {
+            RxForm::Blue => WrittenForm::Blue,
+            RxForm::H => WrittenForm::H,
+            RxForm::White | RxForm::WhiteNote => WrittenForm::White,
+        };
+        let request = domain::DispensingRequest {
+            date: d.date,
+            drug: domain::Drug {
+                atc,
+                substance: substance.clone(),
+                brand: None,
+                authorisation: domain::Authorisation::Marketed,
+                prescription_group: None,
+                thc_percent: None,
+            },
+            prescription: domain::IssuedPrescription {
+                form: written,
+                issued: d.prescription.issued,
+                valid_until: d.prescription.valid_until,
+            },
+        };
+        match dispense::dispense(&request, &state.rules) {
+            Ok(decision) if decision.accepted => register_as = decision.register_as,
+            Ok(decision) => refusals.extend(decision.blockers.iter().map(|b| Refusal {
+                code: b.code.code(),
+                message: b.message.to_string(),
+                rule: "F3",
+            })),
+            Err(e) => refusals.push(Refusal {
+                code: "invalid",
+                message: e.message(),
+                rule: "GYLDIGHET",
+            }),
+        }
+    }
+
+    let copayment = state
+        .rules
+        .copayment
+        .at(d.date)
+        .map_err(|e| unprocessable("date", e.to_string()))?
+        .value
+        .clone();
+    let age = d.date.years_since(d.patient.birth_date).unwrap_or(0);
+    let child = age < u32::from(copayment.no_copayment_under_age);
+    let (mut exemption, mut party, mut basis) = (None, None, String::new());
+    match (d.prescription.form, register_as) {
+        (_, Some(WrittenForm::H)) | (RxForm::H, _) => {
+            exemption = Some(Exemption::HPrescription);
+            // The patient's trust comes from the municipality table (not yet in the rule
+            // data): until then the claim names no trust.
+            party = Some(Party::Rhf {
+                trust: String::new(),
+                rhf: String::new(),
+            });
+            basis = if d.prescription.form == RxForm::Blue {
+                "H-resept (F6: blå resept registrert som H-resept); RHF betaler".into()
+            } else {
+                "H-resept (§ 1b-listen); RHF betaler".into()
+            };
+        }
+        (RxForm::WhiteNote, _) => {
+            let trust = d.prescription.paying_trust.clone().unwrap_or_default();
+            exemption = Some(Exemption::TrustPays);
+            basis = format!("hvit resept med merknad: {trust} betaler (O5)");
+            party = Some(Party::Hf { trust });
+        }
+        (RxForm::White, _) => {
+            basis = "hvit resept: pasienten betaler".into();
+        }
+        (RxForm::Blue, _) if refusals.is_empty() => match blue_path(state, &loaded, &d).await? {
+            Ok((scheme_exemption, why)) => {
+                exemption = scheme_exemption;
+                party = Some(Party::Folketrygden);
+                basis = why;
+            }
+            Err(refusal) => refusals.push(refusal),
+        },
+        (RxForm::Blue, _) => {}
+    }
+    if exemption.is_none() && child && party.is_some() {
+        exemption = Some(Exemption::Child);
+    }
+    // The cheaper product's price for the same quantity (B7).
+    let refused_cheaper_price = refused_cheaper_price.map(|p| price_of(p, d.milli_packages));
+    Ok(Facts {
+        dispensed_varenr: dispensed.varenr.clone(),
+        dispensing: d,
+        refusals,
+        register_as,
+        price,
+        cheapest,
+        refused_cheaper_price,
+        exemption,
+        party,
+        basis,
+        copayment,
+    })
+}
+
+/// The financing path of a blue prescription, from the decision engine on the catalogue in
+/// force: § 2 (with -90 exempt), § 4 (exempt), § 3 only with the patient's Helfo decision.
+async fn blue_path(
+    state: &AppState,
+    loaded: &crate::catalogue::Loaded,
+    d: &Dispensing,
+) -> Result<Result<(Option<Exemption>, String), Refusal>, ApiError> {
+    let mut request = json!({
+        "date": d.date.to_string(),
+        "drug": {"varenr": d.varenr},
+        "prescriber": {"role": d.prescription.prescriber.role.code()},
+        "patient": {"age": d.date.years_since(d.patient.birth_date).unwrap_or(0)},
+    });
+    if let Some(code) = &d.prescription.refund_code {
+        request["use"] = json!({"refund_code": code.as_str()});
+    }
+    let bytes = request.to_string().into_bytes();
+    let completed = contract::catalogue::complete(&bytes, Some((&loaded.catalogue, &loaded.index)))
+        .map_err(|e| unprocessable(&e.field, e.message))?;
+    let completed = completed.map(|(b, _)| b).unwrap_or(bytes);
+    let req = contract::parse_decision_request(&completed)
+        .map_err(|e| unprocessable(&e.field, e.message))?;
+    let decision =
+        decide::decide(&req, &state.rules).map_err(|e| unprocessable(e.field(), e.message()))?;
+    let palliative = state
+        .rules
+        .palliative
+        .at(d.date)
+        .ok()
+        .map(|p| p.value.refund_code.clone());
+    let code = d.prescription.refund_code.as_ref();
+    Ok(match decision.scheme {
+        Scheme::S2 if code.is_some() && code == palliative.as_ref() => Ok((
+            Some(Exemption::Palliative),
+            "blåreseptforskriften § 2, refusjonskode -90 (B6)".into(),
+        )),
+        Scheme::S2 => Ok((
+            None,
+            format!(
+                "blåreseptforskriften § 2, refusjonskode {}",
+                code.map_or("-", |c| c.as_str())
+            ),
+        )),
+        Scheme::S4 => Ok((
+            Some(Exemption::Section4),
+            "blåreseptforskriften § 4 (smittsom sykdom)".into(),
+        )),
+        Scheme::S3 => {
+            let Some(id) = &d.patient.id else {
+                return Ok(Err(Refusal {
+                    code: "no_helfo_decision",
+                    message: "§ 3 krever Helfos vedtak, som finnes bare for pasienter med fødselsnummer eller D-nummer.".into(),
+                    rule: "B3",
+                }));
+            };
+            let atc = req.drug.atc;
+            match crate::workflow::helfo_coverage(
+                state,
+                id.as_str(),
+                atc,
+                d.date,
+                d.prescription.daily_dose_omeq,
+            )
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "$",
+                    "Helfo-vedtakene kunne ikke leses; prøv igjen",
+                )
+            })? {
+                Ok(grant) => Ok((
+                    None,
+                    format!(
+                        "blåreseptforskriften § 3, Helfos vedtak (sak {})",
+                        grant.case_id
+                    ),
+                )),
+                Err(why) => Err(Refusal {
+                    code: "no_helfo_decision",
+                    message: format!("§ 3: {why}"),
+                    rule: "B3",
+                }),
+            }
+        }
+        other => Err(Refusal {
+            code: "not_refundable",
+            message: format!(
+                "Blå resept, men legemidlet har ikke grunnlag for refusjon her ({}): {}",
+                other.code(),
+                decision
+                    .blockers
+                    .iter()
+                    .map(|b| b.message.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            rule: "B1",
+        }),
+    })
+}
+
+/// The charge and the answer, under the store's lock on the patient's year.
+fn compute(f: &Facts, year: store::YearSoFar) -> Computed {
+    let d = &f.dispensing;
+    let base = json!({
+        "dispensing_id": d.id,
+        "date": d.date.to_string(),
+        "dispensed_varenr": f.dispensed_varenr,
+        "prescribed_varenr": d.varenr,
+        "cheapest_varenr": f.cheapest.as_ref().map(|c| c.0.clone()),
+        "cheapest_price_ore": f.cheapest.as_ref().map(|c| c.1.0),
+        "price_ore": f.price.0,
+    });
+    if !f.refusals.is_empty() {
+        let mut a = base;
+        a["accepted"] = json!(false);
+        a["register_as"] = Value::Null;
+        a["refusals"] = json!(
+            f.refusals
+                .iter()
+                .map(|r| json!({"code": r.code, "message": r.message, "rule": r.rule}))
+                .collect::<Vec<_>>()
+        );
+        a["lines"] = json!([]);
+        a["copayment_ore"] = json!(0);
+        a["copayment_counts_toward_ceiling_ore"] = json!(0);
+        return Computed {
+            accepted: false,
+            copayment_ore: 0,
+            counted_ore: 0,
+            claims: Vec::new(),
+            answer: a,
+        };
+    }
+    let charge = dispense::charge::charge(
+        &ChargeFacts {
+            dispensed_price: f.price,
+            refused_cheaper_price: f.refused_cheaper_price,
+            exemption: f.exemption,
+            counted_this_year: Ore(year.counted_ore),
+            charged_under_same_cap: Ore(year.same_prescriber_today_ore),
+        },
+        &f.copayment,
+    );
+    let out = lines(f.party.clone(), &charge, &f.basis);
+    let claims: Vec<NewClaim> = out
+        .iter()
+        .filter_map(|l| {
+            let (payer, trust) = match &l.party {
+                Party::Folketrygden => ("helfo", None),
+                Party::Rhf { trust, .. } => ("rhf", Some(trust.clone()).filter(|t| !t.is_empty())),
+                Party::Hf { trust } => ("hf", Some(trust.clone())),
+                Party::Patient => return None,
+            };
+            Some(NewClaim {
+                payer: payer.into(),
+                trust,
+                amount_ore: i64::try_from(l.amount.0).unwrap_or(i64::MAX),
+            })
+        })
+        .collect();
+    let register_as = f.register_as.map_or(
+        match d.prescription.form {
+            RxForm::H => "h",
+            RxForm::Blue => "blue",
+            _ => "white",
+        },
+        |w| w.code(),
+    );
+    let mut a = base;
+    a["accepted"] = json!(true);
+    a["refusals"] = json!([]);
+    a["register_as"] = json!(register_as);
+    a["lines"] = json!(
+        out.iter()
+            .map(|l| {
+                let mut line =
+                    json!({"payer": l.party.code(), "amount_ore": l.amount.0, "basis": l.basis});
+                match &l.party {
+                    Party::Rhf { trust, .. } | Party::Hf { trust } if !trust.is_empty() => {
+                        line["trust"] = json!(trust)
+                    }
+                    _ => {}
+                }
+                line
+            })
+            .collect::<Vec<_>>()
+    );
+    a["copayment_ore"] = json!(charge.copayment.0);
+    a["copayment_counts_toward_ceiling_ore"] = json!(charge.counts_toward_ceiling.0);
+    a["difference_ore"] = json!(charge.difference.0);
+    a["exemption"] = json!(f.exemption.map(|e| e.describe()));
+    a["ceiling_ore"] = json!(f.copayment.yearly_ceiling.0);
+    a["counted_this_year_ore"] = json!(year.counted_ore + charge.counts_toward_ceiling.0);
+    Computed {
+        accepted: true,
+        copayment_ore: charge.copayment.0,
+        counted_ore: charge.counts_toward_ceiling.0,
+        claims,
+        answer: a,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ClaimsQuery {
+    payer: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /api/v1/pharmacy/claims?payer=helfo|rhf|hf&from=YYYY-MM&to=YYYY-MM`.
+pub async fn claims(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<ClaimsQuery>,
+) -> Result<Response, ApiError> {
+    let (user, role) = authorize(&state, &headers, CLAIM_READERS)?;
+    let payer = q.payer.unwrap_or_else(|| "helfo".into());
+    if !["helfo", "rhf", "hf"].contains(&payer.as_str()) {
+        return Err(unprocessable("payer", "ventet helfo, rhf eller hf"));
+    }
+    let month = |field: &str, v: Option<String>, default: &str| -> Result<String, ApiError> {
+        let v = v.unwrap_or_else(|| default.to_string());
+        let ok = v.len() == 7
+            && v.as_bytes()[4] == b'-'
+            && domain::Date::parse(&format!("{v}-01")).is_ok();
+        if ok {
+            Ok(v)
+        } else {
+            Err(unprocessable(field, "ventet en måned: ÅÅÅÅ-MM"))
+        }
+    };
+    let from = month("from", q.from, "0000-01")?;
+    let to = month("to", q.to, "9999-12")?;
+    let list = state.store.claims(&payer, &from, &to).await.map_err(|e| {
+        tracing::error!(error = %e, "krav");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "$",
+            "kravene kunne ikke leses; prøv igjen",
+        )
+    })?;
+    crate::audit_read(
+        &state,
+        &user,
+        role,
+        "GET /api/v1/pharmacy/claims",
+        json!({"payer": payer, "from": from, "to": to, "claims": list.len()}),
+    )
+    .await?;
+    let body = json!({
+        "claims": list.iter().map(|c| json!({
+            "id": c.id,
+            "dispensing_id": c.dispensing_id,
+            "payer": c.payer,
+            "trust": c.trust,
+            "amount_ore": c.amount_ore,
+            "period": c.period,
+            "credit_of": c.credit_of,
+            "settled": c.settlement.is_some(),
+            "settlement": c.settlement,
+            "dispensing": serde_json::from_str::<Value>(&c.answer).unwrap_or(Value::Null),
+        })).collect::<Vec<_>>(),
+    });
+    Ok((json_headers(), body.to_string()).into_response())
+}

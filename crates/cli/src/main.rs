@@ -11,6 +11,7 @@ mod fest_cli;
 mod load;
 mod render;
 mod service;
+mod settle;
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -161,6 +162,29 @@ enum Cmd {
     Fest {
         #[command(subcommand)]
         what: FestCmd,
+    },
+    /// Oppgjør med betalerne: apotekenes krav til Helfo (M18) og helseforetakene (CSV, XLSX).
+    Settle {
+        #[command(subcommand)]
+        what: SettleCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettleCmd {
+    /// Gjør opp en betalers åpne krav for en måned og skriv filen (hvert krav gjøres opp én gang).
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Betaleren: helfo (M18 Oppgjørskrav), rhf eller hf (faktura som CSV og XLSX).
+        #[arg(long)]
+        payer: String,
+        /// Måneden: ÅÅÅÅ-MM.
+        #[arg(long)]
+        period: String,
+        /// Filen som skrives (for rhf og hf også en .xlsx ved siden av).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -517,6 +541,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Cmd::Audit {
             what: AuditCmd::Replay { store, seq },
         } => service::replay(store.location(), seq, &rules),
+        Cmd::Settle {
+            what:
+                SettleCmd::Export {
+                    store,
+                    payer,
+                    period,
+                    out,
+                },
+        } => settle::export(store.location(), &payer, &period, &out),
         Cmd::Fest { what } => match what {
             FestCmd::Import {
                 store,

@@ -12,6 +12,7 @@ mod error;
 pub mod pharmacy;
 mod request;
 mod response;
+pub mod settlement;
 
 pub use error::ContractError;
 pub use request::{parse_decision_request, parse_dispensing_request};

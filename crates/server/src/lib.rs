@@ -16,7 +16,7 @@ mod pharmacy;
 mod security;
 mod web;
 mod workflow;
-mod xlsx;
+pub mod xlsx;
 
 use std::future::Future;
 use std::net::SocketAddr;

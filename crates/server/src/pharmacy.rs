@@ -46,6 +46,11 @@ struct Facts {
     party: Option<Party>,
     basis: String,
     copayment: ruleset::Copayment,
+    /// The financing basis for the settlement files: `s2`, `s3`, `s4`, `h`, `white_note`, `white`.
+    scheme: &'static str,
+    dispensed_name: String,
+    dispensed_atc: Option<String>,
+    unit_price: Option<Ore>,
 }
 
 /// `POST /api/v1/pharmacy/dispensings`.
@@ -73,6 +78,7 @@ pub async fn record(
         year: d.date.year(),
         prescriber_hpr: d.prescription.prescriber.hpr.clone(),
         created: now_rfc3339(),
+        request: canonical.clone(),
     };
     let (actor, role_code, rule_set) = (
         user.subject.clone(),
@@ -187,6 +193,7 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
         Some(o) if d.substitution.patient_refused && !reserved => (prescribed, aup(o).map(Ore)),
         _ => (prescribed, None),
     };
+    let unit_price = aup(dispensed).map(Ore);
     let price = match aup(dispensed) {
         Some(p) => price_of(Ore(p), d.milli_packages),
         None => {
@@ -271,9 +278,11 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
     let age = d.date.years_since(d.patient.birth_date).unwrap_or(0);
     let child = age < u32::from(copayment.no_copayment_under_age);
     let (mut exemption, mut party, mut basis) = (None, None, String::new());
+    let mut scheme = d.prescription.form.code();
     match (d.prescription.form, register_as) {
         (_, Some(WrittenForm::H)) | (RxForm::H, _) => {
             exemption = Some(Exemption::HPrescription);
+            scheme = "h";
             // The patient's trust comes from the municipality table (not yet in the rule
             // data): until then the claim names no trust.
             party = Some(Party::Rhf {
@@ -296,8 +305,9 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
             basis = "hvit resept: pasienten betaler".into();
         }
         (RxForm::Blue, _) if refusals.is_empty() => match blue_path(state, &loaded, &d).await? {
-            Ok((scheme_exemption, why)) => {
+            Ok((scheme_exemption, why, code)) => {
                 exemption = scheme_exemption;
+                scheme = code;
                 party = Some(Party::Folketrygden);
                 basis = why;
             }
@@ -310,7 +320,20 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
     }
     // The cheaper product's price for the same quantity (B7).
     let refused_cheaper_price = refused_cheaper_price.map(|p| price_of(p, d.milli_packages));
+    let dispensed_name = cat
+        .products
+        .iter()
+        .find(|p| p.id == dispensed.product)
+        .map_or_else(
+            || dispensed.medicine.name_form_strength.clone(),
+            |p| format!("{} {}", p.brand, dispensed.size).trim().to_string(),
+        );
+    let dispensed_atc = dispensed.medicine.atc.as_ref().map(|a| a.code.clone());
     Ok(Facts {
+        scheme,
+        dispensed_name,
+        dispensed_atc,
+        unit_price,
         dispensed_varenr: dispensed.varenr.clone(),
         dispensing: d,
         refusals,
@@ -331,7 +354,7 @@ async fn blue_path(
     state: &AppState,
     loaded: &crate::catalogue::Loaded,
     d: &Dispensing,
-) -> Result<Result<(Option<Exemption>, String), Refusal>, ApiError> {
+) -> Result<Result<(Option<Exemption>, String, &'static str), Refusal>, ApiError> {
     let mut request = json!({
         "date": d.date.to_string(),
         "drug": {"varenr": d.varenr},
@@ -360,6 +383,7 @@ async fn blue_path(
         Scheme::S2 if code.is_some() && code == palliative.as_ref() => Ok((
             Some(Exemption::Palliative),
             "blåreseptforskriften § 2, refusjonskode -90 (B6)".into(),
+            "s2",
         )),
         Scheme::S2 => Ok((
             None,
@@ -367,10 +391,12 @@ async fn blue_path(
                 "blåreseptforskriften § 2, refusjonskode {}",
                 code.map_or("-", |c| c.as_str())
             ),
+            "s2",
         )),
         Scheme::S4 => Ok((
             Some(Exemption::Section4),
             "blåreseptforskriften § 4 (smittsom sykdom)".into(),
+            "s4",
         )),
         Scheme::S3 => {
             let Some(id) = &d.patient.id else {
@@ -402,6 +428,7 @@ async fn blue_path(
                         "blåreseptforskriften § 3, Helfos vedtak (sak {})",
                         grant.case_id
                     ),
+                    "s3",
                 )),
                 Err(why) => Err(Refusal {
                     code: "no_helfo_decision",
@@ -438,6 +465,11 @@ fn compute(f: &Facts, year: store::YearSoFar) -> Computed {
         "cheapest_varenr": f.cheapest.as_ref().map(|c| c.0.clone()),
         "cheapest_price_ore": f.cheapest.as_ref().map(|c| c.1.0),
         "price_ore": f.price.0,
+        "unit_price_ore": f.unit_price.map(|p| p.0),
+        "packages": d.milli_packages as f64 / 1000.0,
+        "dispensed_name": f.dispensed_name,
+        "dispensed_atc": f.dispensed_atc,
+        "scheme": f.scheme,
     });
     if !f.refusals.is_empty() {
         let mut a = base;

@@ -62,6 +62,8 @@ pub struct DispensingKey {
     pub prescriber_hpr: String,
     /// When (RFC 3339).
     pub created: String,
+    /// The request as canonical JSON (kept for the settlement files).
+    pub request: String,
 }
 
 /// How a dispensing was recorded.
@@ -106,6 +108,8 @@ pub struct ClaimRecord {
     pub settlement: Option<i64>,
     /// The dispensing's stored answer.
     pub answer: String,
+    /// The dispensing's request.
+    pub request: String,
 }
 
 async fn existing(
@@ -155,7 +159,7 @@ impl Store {
     ) -> Result<Vec<ClaimRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT c.id, c.dispensing_id, c.payer, c.trust, c.amount_ore, c.period, c.credit_of, \
-             s.settlement_id, d.answer \
+             s.settlement_id, d.answer, d.request \
              FROM claims c JOIN dispensings d ON d.dispensing_id = c.dispensing_id \
              LEFT JOIN settled_claims s ON s.claim_id = c.id \
              WHERE c.payer = $1 AND c.period >= $2 AND c.period <= $3 ORDER BY c.id",
@@ -177,6 +181,7 @@ impl Store {
                     credit_of: r.try_get(6)?,
                     settlement: r.try_get(7)?,
                     answer: r.try_get(8)?,
+                    request: r.try_get(9)?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
@@ -250,7 +255,7 @@ impl Store {
     ) -> Result<Vec<ClaimRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT c.id, c.dispensing_id, c.payer, c.trust, c.amount_ore, c.period, c.credit_of, \
-             s.settlement_id, d.answer \
+             s.settlement_id, d.answer, d.request \
              FROM settled_claims s JOIN claims c ON c.id = s.claim_id \
              JOIN dispensings d ON d.dispensing_id = c.dispensing_id \
              WHERE s.settlement_id = $1 ORDER BY c.id",
@@ -270,6 +275,7 @@ impl Store {
                     credit_of: r.try_get(6)?,
                     settlement: r.try_get(7)?,
                     answer: r.try_get(8)?,
+                    request: r.try_get(9)?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
@@ -380,8 +386,8 @@ async fn record_in(
         .ok_or_else(|| StoreError::Corrupt("utleveringen fikk ingen revisjonspost".into()))?;
     sqlx::query(
         "INSERT INTO dispensings (dispensing_id, body_sha256, date, pharmacy_id, patient_key, year, \
-         prescriber_hpr, accepted, copayment_ore, counted_ore, answer, audit_seq, created) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         prescriber_hpr, accepted, copayment_ore, counted_ore, request, answer, audit_seq, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&key.id)
     .bind(&key.body_sha256)
@@ -393,6 +399,7 @@ async fn record_in(
     .bind(computed.accepted)
     .bind(computed.copayment_ore as i64)
     .bind(computed.counted_ore as i64)
+    .bind(&key.request)
     .bind(&answer)
     .bind(audit_seq)
     .bind(&key.created)

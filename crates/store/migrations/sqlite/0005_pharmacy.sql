@@ -13,6 +13,7 @@ CREATE TABLE dispensings (
     accepted        INTEGER NOT NULL,
     copayment_ore   BIGINT NOT NULL,
     counted_ore     BIGINT NOT NULL,
+    request         TEXT NOT NULL,
     answer          TEXT NOT NULL,
     audit_seq       BIGINT NOT NULL,
     created         TEXT NOT NULL

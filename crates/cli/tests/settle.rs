@@ -1,0 +1,242 @@
+//! `legemiddel settle export` as an operator runs it, after a pharmacy has dispensed through the
+//! service: the claims on Helfo come out as an M18 `Oppgjorskrav` valid against the schema in
+//! `shared/standards`, the trusts' as CSV and XLSX, and a second export settles nothing twice.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn legemiddel(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_legemiddel"))
+        .args(args)
+        .env_remove("LEGEMIDDEL_RULES")
+        .env_remove("LEGEMIDDEL_DATA")
+        .env_remove("LEGEMIDDEL_DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+async fn post(addr: std::net::SocketAddr, token: &str, body: &str) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "POST /api/v1/pharmacy/dispensings HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        text.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+fn xmllint_valid(file: &Path) {
+    let required = std::env::var("LEGEMIDDEL_REQUIRE_XMLLINT").is_ok_and(|v| v == "1");
+    if Command::new("xmllint").arg("--version").output().is_err() {
+        assert!(
+            !required,
+            "LEGEMIDDEL_REQUIRE_XMLLINT=1 but xmllint is not installed"
+        );
+        eprintln!("M18 schema check SKIPPED: install libxml2-utils (or run .ci/run)");
+        return;
+    }
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/standards/eresept/skjema/eresept/ER-M18-2013-04-16.xsd");
+    let out = Command::new("xmllint")
+        .args([
+            "--noout",
+            "--schema",
+            schema.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "M18 not valid: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn claims_are_settled_once_into_m18_and_trust_invoices() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("legemiddel-settle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.join("data");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let location = store::Location::DataDir(data.clone());
+        let mut bytes = Vec::new();
+        fest::generate::write(
+            &mut bytes,
+            &fest::generate::Options {
+                packages: 300,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let cat = fest::parse(&bytes[..], |_| {}).unwrap();
+        let store = store::Store::open(&location).await.unwrap();
+        store
+            .import_catalogue(&cat, "t", "t.xml", "2026-11-30T10:00:00Z")
+            .await
+            .unwrap();
+        let rules = Arc::new(ruleset::RuleSet::embedded().unwrap());
+        let app = server::App::build(server::Config::new(
+            "127.0.0.1:0".parse().unwrap(),
+            location.clone(),
+            rules,
+        ))
+        .await
+        .unwrap();
+        let addr = app.local_addr();
+        tokio::spawn(app.run_until(std::future::pending()));
+        let key = server::local_key(&store).await.unwrap();
+        let token = key.sign(
+            "test:apotek",
+            Some("Per Farmasøyt"),
+            &[server::Role::Pharmacist],
+            None,
+            server::now_epoch(),
+            1,
+        );
+        let amlodipin = cat
+            .packages
+            .iter()
+            .find(|p| p.medicine.atc.as_ref().is_some_and(|a| a.code == "C08CA01"))
+            .unwrap();
+        let base = |id: &str, form: &str| {
+            let mut b = json!({
+                "dispensing_id": id,
+                "date": "2026-06-01",
+                "pharmacy": {"id": "A1-0042", "name": "Apotek 1 Storgata & Co"},
+                "patient": {"id_kind": "fnr", "id": "13097248022", "birth_date": "1972-09-13"},
+                "prescription": {
+                    "id": format!("resept-{id}"), "form": form,
+                    "issued": "2026-05-20", "valid_until": "2027-05-20",
+                    "prescriber": {"hpr": "9144889", "name": "Kari Lege", "role": "gp"}
+                },
+                "drug": {"varenr": amlodipin.varenr},
+                "packages": 2
+            });
+            if form == "blue" {
+                b["prescription"]["refund_code"] = json!("K86");
+            } else {
+                b["prescription"]["paying_trust"] = json!("=Helse Bergen HF");
+            }
+            b.to_string()
+        };
+        for (id, form) in [("b1", "blue"), ("b2", "blue"), ("w1", "white_note")] {
+            let (status, body) = post(addr, &token, &base(id, form)).await;
+            assert_eq!(status, 201, "{body}");
+        }
+    });
+    let d = data.to_str().unwrap();
+    let m18 = dir.join("helfo-2026-06.xml");
+    let (code, said) = legemiddel(&[
+        "settle",
+        "export",
+        "--data",
+        d,
+        "--payer",
+        "helfo",
+        "--period",
+        "2026-06",
+        "--out",
+        m18.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        said.contains("2 krav på helfo") && said.contains("2 nye"),
+        "{said}"
+    );
+    let xml = std::fs::read_to_string(&m18).unwrap();
+    assert_eq!(xml.matches("<m18:Enkeltregning>").count(), 2);
+    assert!(xml.contains("<m18:RefKode V=\"K86\"/>"));
+    assert!(xml.contains("Apotek") || xml.contains("<m18:ReseptId>resept-b1</m18:ReseptId>"));
+    xmllint_valid(&m18);
+
+    // Again: the same claims, nothing settled twice.
+    let (code, said) = legemiddel(&[
+        "settle",
+        "export",
+        "--data",
+        d,
+        "--payer",
+        "helfo",
+        "--period",
+        "2026-06",
+        "--out",
+        m18.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        said.contains("2 krav på helfo") && said.contains("ingen nye"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&m18)
+            .unwrap()
+            .matches("<m18:Enkeltregning>")
+            .count(),
+        2
+    );
+
+    // The trust's invoice, with the formula-looking trust name neutralized.
+    let csv = dir.join("hf-2026-06.csv");
+    let (code, said) = legemiddel(&[
+        "settle",
+        "export",
+        "--data",
+        d,
+        "--payer",
+        "hf",
+        "--period",
+        "2026-06",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{said}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.contains("'=Helse Bergen HF"), "{text}");
+    assert!(dir.join("hf-2026-06.xlsx").exists());
+
+    // Nothing for a month without dispensings: exit 1, no file.
+    let none = dir.join("tom.xml");
+    let (code, _) = legemiddel(&[
+        "settle",
+        "export",
+        "--data",
+        d,
+        "--payer",
+        "helfo",
+        "--period",
+        "2026-07",
+        "--out",
+        none.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(!none.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

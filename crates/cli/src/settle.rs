@@ -116,7 +116,7 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
             write_whole(&out.with_extension("xlsx"), &xlsx)?;
         }
         println!(
-            "{} krav på {payer} for {period}, i alt {} kr ({}), skrevet til {}",
+            "{} krav på {payer} for {period}, i alt {} ({}), skrevet til {}",
             claims.len(),
             domain::Ore(u64::try_from(total).unwrap_or(0)),
             match fresh {

@@ -85,6 +85,8 @@ pub enum Cell {
     Count(u64),
     /// Money.
     Money(Ore),
+    /// Money credited back (a correction after settlement): shown as a negative amount.
+    Credit(Ore),
 }
 
 impl Cell {
@@ -94,6 +96,7 @@ impl Cell {
             Cell::Text(t) => t.clone(),
             Cell::Count(n) => n.to_string(),
             Cell::Money(o) => format!("{}.{:02}", o.0 / 100, o.0 % 100),
+            Cell::Credit(o) => format!("-{}.{:02}", o.0 / 100, o.0 % 100),
         }
     }
 }

@@ -21,7 +21,8 @@ pub struct Load {
     pub path: String,
     /// Bearer token.
     pub token: String,
-    /// JSON body of every request.
+    /// JSON body of every request; `{n}` in it is replaced by the request's number (unique ids
+    /// for a load of dispensings).
     pub body: String,
     /// Requests per second.
     pub rate: f64,
@@ -64,21 +65,19 @@ pub async fn run(load: Load) -> anyhow::Result<Report> {
         bail!("trenger minst ett mål, én forbindelse og en rate over 0");
     }
     let total = (load.rate * load.duration.as_secs_f64()).round() as usize;
-    let request = format!(
-        "POST {} HTTP/1.1\r\nHost: legemiddel\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-        load.path,
-        load.token,
-        load.body.len(),
-        load.body
-    );
+    let template = Template {
+        path: load.path.clone(),
+        token: load.token.clone(),
+        body: load.body.clone(),
+    };
     let start = Instant::now() + Duration::from_millis(200);
     let mut tasks = Vec::new();
     for c in 0..load.connections {
         let target = load.targets[c % load.targets.len()];
-        let request = request.clone().into_bytes();
+        let template = template.clone();
         let (rate, connections) = (load.rate, load.connections);
         tasks.push(tokio::spawn(async move {
-            connection(target, request, start, rate, c, connections, total).await
+            connection(target, template, start, rate, c, connections, total).await
         }));
     }
     let mut report = Report {
@@ -107,10 +106,36 @@ pub async fn run(load: Load) -> anyhow::Result<Report> {
     Ok(report)
 }
 
+/// What every request is made from.
+#[derive(Clone)]
+struct Template {
+    path: String,
+    token: String,
+    body: String,
+}
+
+impl Template {
+    /// Request number `n`.
+    fn request(&self, n: usize) -> Vec<u8> {
+        let body = if self.body.contains("{n}") {
+            self.body.replace("{n}", &n.to_string())
+        } else {
+            self.body.clone()
+        };
+        format!(
+            "POST {} HTTP/1.1\r\nHost: legemiddel\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.path,
+            self.token,
+            body.len()
+        )
+        .into_bytes()
+    }
+}
+
 /// One keep-alive connection sending requests `index, index + connections, …` on schedule.
 async fn connection(
     target: SocketAddr,
-    request: Vec<u8>,
+    template: Template,
     start: Instant,
     rate: f64,
     index: usize,
@@ -140,7 +165,7 @@ async fn connection(
         let s = stream
             .as_mut()
             .unwrap_or_else(|| unreachable!("connected above"));
-        match exchange(s, &request).await {
+        match exchange(s, &template.request(i)).await {
             Ok(200) => latencies.push(due.elapsed().as_micros() as u64),
             Ok(status) => errors.push(format!("status {status}")),
             Err(e) => {

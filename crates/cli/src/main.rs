@@ -186,6 +186,17 @@ enum SettleCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Krediter en utleverings krav (en rettelse etter oppgjør): nye krav med motsatt beløp.
+    Credit {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Utleveringens id (dispensing_id).
+        #[arg(long)]
+        dispensing: String,
+        /// Måneden kreditten gjøres opp i (ÅÅÅÅ-MM; standard: denne måneden).
+        #[arg(long)]
+        period: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -322,7 +333,7 @@ enum BenchCmd {
         /// Token (Bearer).
         #[arg(long, env = "TOKEN")]
         token: String,
-        /// Fil med JSON-kroppen som sendes.
+        /// Fil med JSON-kroppen som sendes; `{n}` i den byttes med forespørselens nummer.
         #[arg(long, value_name = "FIL")]
         body: PathBuf,
         /// Forespørsler per sekund.
@@ -550,6 +561,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     out,
                 },
         } => settle::export(store.location(), &payer, &period, &out),
+        Cmd::Settle {
+            what:
+                SettleCmd::Credit {
+                    store,
+                    dispensing,
+                    period,
+                },
+        } => {
+            let period = period.unwrap_or_else(|| today().to_string()[..7].to_string());
+            settle::credit(store.location(), &dispensing, &period)
+        }
         Cmd::Fest { what } => match what {
             FestCmd::Import {
                 store,

@@ -104,9 +104,12 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
                         );
                         let mut row: Vec<cases::overview::Cell> =
                             cells.into_iter().map(cases::overview::Cell::Text).collect();
-                        row.push(cases::overview::Cell::Money(domain::Ore(
-                            u64::try_from(amount).unwrap_or(0),
-                        )));
+                        let ore = domain::Ore(amount.unsigned_abs());
+                        row.push(if amount < 0 {
+                            cases::overview::Cell::Credit(ore)
+                        } else {
+                            cases::overview::Cell::Money(ore)
+                        });
                         row
                     })
                     .collect(),
@@ -126,6 +129,45 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
             out.display()
         );
         Ok(())
+    });
+    result.map_err(Failure::Other)
+}
+
+/// `legemiddel settle credit --dispensing ID [--period YYYY-MM]`: credits the dispensing's
+/// claims (a correction after settlement): new claims of the opposite amount in the period,
+/// settled with the period's next export. Crediting twice credits nothing more.
+pub fn credit(location: Location, dispensing: &str, period: &str) -> Result<(), Failure> {
+    if period.len() != 7 || domain::Date::parse(&format!("{period}-01")).is_err() {
+        return Err(Failure::BadInput(contract::ContractError::new(
+            "--period",
+            "ventet en måned: ÅÅÅÅ-MM",
+        )));
+    }
+    let result: anyhow::Result<()> = runtime()?.block_on(async {
+        let store = Store::open(&location)
+            .await
+            .with_context(|| location.describe())?;
+        match store
+            .credit_dispensing(dispensing, period, &server::now_rfc3339())
+            .await
+        {
+            Err(store::StoreError::NotFound(_)) => {
+                bail!("utleveringen «{dispensing}» finnes ikke")
+            }
+            Err(e) => Err(e.into()),
+            Ok(ids) if ids.is_empty() => {
+                println!("«{dispensing}» har ingen krav som ikke alt er kreditert; ingenting endret");
+                Ok(())
+            }
+            Ok(ids) => {
+                println!(
+                    "kreditert: {} krav for «{dispensing}» i {period} (krav {}); de gjøres opp med neste eksport for perioden",
+                    ids.len(),
+                    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                );
+                Ok(())
+            }
+        }
     });
     result.map_err(Failure::Other)
 }

@@ -222,6 +222,62 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
     assert!(text.contains("'=Helse Bergen HF"), "{text}");
     assert!(dir.join("hf-2026-06.xlsx").exists());
 
+    // A correction after settlement: a credit in the next month, never an edit.
+    let (code, said) = legemiddel(&[
+        "settle",
+        "credit",
+        "--data",
+        d,
+        "--dispensing",
+        "b1",
+        "--period",
+        "2026-07",
+    ]);
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("kreditert: 1 krav"), "{said}");
+    let (code, said) = legemiddel(&[
+        "settle",
+        "credit",
+        "--data",
+        d,
+        "--dispensing",
+        "b1",
+        "--period",
+        "2026-07",
+    ]);
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        said.contains("ingenting endret"),
+        "credited once only: {said}"
+    );
+    let july = dir.join("helfo-2026-07.xml");
+    let (code, said) = legemiddel(&[
+        "settle",
+        "export",
+        "--data",
+        d,
+        "--payer",
+        "helfo",
+        "--period",
+        "2026-07",
+        "--out",
+        july.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{said}");
+    let xml = std::fs::read_to_string(&july).unwrap();
+    assert!(xml.contains("<m18:KrediteringRef>"), "{xml}");
+    assert!(xml.contains("<m18:SumRefusjon V=\"-"), "{xml}");
+    xmllint_valid(&july);
+    let (code, _) = legemiddel(&[
+        "settle",
+        "credit",
+        "--data",
+        d,
+        "--dispensing",
+        "finnes-ikke",
+    ]);
+    assert_eq!(code, 1);
+
     // Nothing for a month without dispensings: exit 1, no file.
     let none = dir.join("tom.xml");
     let (code, _) = legemiddel(&[
@@ -232,7 +288,7 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
         "--payer",
         "helfo",
         "--period",
-        "2026-07",
+        "2026-08",
         "--out",
         none.to_str().unwrap(),
     ]);

@@ -775,6 +775,7 @@ pub fn export(table: &Table, name: &str, format: &str) -> Result<Response, CaseE
                     overview::Cell::Text(t) => json!(t),
                     overview::Cell::Count(n) => json!(n),
                     overview::Cell::Money(o) => json!(o.0),
+                    overview::Cell::Credit(o) => json!(-i128::from(o.0)),
                 }).collect::<Vec<_>>()).collect::<Vec<_>>(),
             }),
         )),

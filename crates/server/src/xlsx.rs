@@ -24,6 +24,9 @@ pub fn table(table: &Table) -> Result<Vec<u8>, XlsxError> {
                 Cell::Money(o) => {
                     sheet.write_number_with_format(r, col(c), o.0 as f64 / 100.0, &money)?
                 }
+                Cell::Credit(o) => {
+                    sheet.write_number_with_format(r, col(c), -(o.0 as f64) / 100.0, &money)?
+                }
             };
         }
     }

@@ -282,6 +282,59 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// Credits every claim of a dispensing that has not been credited yet: a new claim of the
+    /// opposite amount (`credit_of` naming the old one) in `period`, so the next settlement of
+    /// that period takes it back. Nothing is edited. Returns the credit claims' ids (none when
+    /// everything was credited already); [`StoreError::NotFound`] with 0 for an unknown id.
+    pub async fn credit_dispensing(
+        &self,
+        dispensing_id: &str,
+        period: &str,
+        created: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        let (id, period, created) = (
+            dispensing_id.to_string(),
+            period.to_string(),
+            created.to_string(),
+        );
+        self.write(move |conn| {
+            Box::pin(async move {
+                if existing(conn, &id).await?.is_none() {
+                    return Err(StoreError::NotFound(0));
+                }
+                let open = sqlx::query(
+                    "SELECT c.id, c.payer, c.trust, c.amount_ore FROM claims c \
+                     WHERE c.dispensing_id = $1 AND c.credit_of IS NULL \
+                     AND NOT EXISTS (SELECT 1 FROM claims k WHERE k.credit_of = c.id) ORDER BY c.id",
+                )
+                .bind(&id)
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut ids = Vec::new();
+                for r in &open {
+                    let (claim, payer, trust, amount): (i64, String, Option<String>, i64) =
+                        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+                    let row = sqlx::query(
+                        "INSERT INTO claims (dispensing_id, payer, trust, amount_ore, period, credit_of, created) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    )
+                    .bind(&id)
+                    .bind(&payer)
+                    .bind(&trust)
+                    .bind(-amount)
+                    .bind(&period)
+                    .bind(claim)
+                    .bind(&created)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    ids.push(row.try_get::<i64, _>(0)?);
+                }
+                Ok(ids)
+            })
+        })
+        .await
+    }
+
     /// The settlements of `payer` in `period`, oldest first (id, claims, sum).
     pub async fn settlements(
         &self,

@@ -619,7 +619,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let report = service::runtime()?.block_on(load::run(load))?;
             let secs = report.elapsed.as_secs_f64();
             println!(
-                "sendt {} på {secs:.1} s: {} svar 200 ({:.0}/s), {} feil",
+                "sendt {} på {secs:.1} s: {} svar 2xx ({:.0}/s), {} feil",
                 report.sent,
                 report.ok,
                 report.ok as f64 / secs,

@@ -134,6 +134,10 @@ pub struct Store {
     backend: Backend,
     /// The SQLite file the store was opened on and its identity on disk, when it is a file.
     file: Option<identity::FileIdentity>,
+    /// SQLite takes one writer at a time, and a writer that finds the file locked polls with
+    /// sleeps (`busy_timeout`): under load the lock goes round slowly. This process's writers
+    /// queue here instead, in order; other processes still meet SQLite's own lock.
+    sqlite_writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -210,6 +214,8 @@ impl Store {
             pool,
             backend,
             file: None,
+            sqlite_writer: (backend == Backend::Sqlite)
+                .then(|| Arc::new(tokio::sync::Mutex::new(()))),
         };
         store.migrate().await?;
         if let Some(file) = db_file {
@@ -287,6 +293,10 @@ impl Store {
         >,
     {
         self.check_file()?;
+        let _turn = match &self.sqlite_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
         let mut conn: PoolConnection<Any> = self.pool.acquire().await?;
         let result = async {
             let mut tx = conn.begin().await?;

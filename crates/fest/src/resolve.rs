@@ -298,15 +298,17 @@ pub fn resolve(
 
     // Substitution (B7).
     // The group in force on the request's date, on both sides (PakningByttegruppe's dates).
-    let group_on = |m: &'_ crate::model::Medicine| match date {
-        Some(d) => m.substitution_group_on(d).map(str::to_string),
-        None => m.substitution_group.clone(),
-    };
-    let substitutes: Vec<&str> = match group_on(m) {
+    fn group_on(m: &crate::model::Medicine, date: Option<Date>) -> Option<&str> {
+        match date {
+            Some(d) => m.substitution_group_on(d),
+            None => m.substitution_group.as_deref(),
+        }
+    }
+    let substitutes: Vec<&str> = match group_on(m, date) {
         Some(g) => cat
             .packages
             .iter()
-            .filter(|p| p.varenr != package.varenr && group_on(&p.medicine).as_ref() == Some(&g))
+            .filter(|p| p.varenr != package.varenr && group_on(&p.medicine, date) == Some(g))
             .map(|p| p.varenr.as_str())
             .collect(),
         None => Vec::new(),

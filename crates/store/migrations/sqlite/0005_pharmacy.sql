@@ -44,6 +44,9 @@ CREATE TABLE claims (
 );
 
 CREATE INDEX claims_by_payer_period ON claims (payer, period);
+-- Also what the reference from claims to dispensings is checked through: without it every
+-- new dispensing scans all claims.
+CREATE INDEX claims_by_dispensing ON claims (dispensing_id);
 
 CREATE TABLE settlements (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -10,14 +10,21 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use serde_json::Value;
-use store::{ClaimRecord, Location, Store};
+use store::{Location, Store};
 
 use crate::Failure;
 use crate::service::runtime;
 
+/// Where a file is written before it is renamed into place: `FILE.part` beside it.
+fn part_of(path: &Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".part");
+    std::path::PathBuf::from(name)
+}
+
 /// Writes `bytes` to `path` whole or not at all (a temporary file, synced, then renamed).
 fn write_whole(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp-legemiddel");
+    let tmp = part_of(path);
     let mut f =
         std::fs::File::create(&tmp).with_context(|| format!("skriver {}", tmp.display()))?;
     f.write_all(bytes)
@@ -47,46 +54,71 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
             .with_context(|| location.describe())?;
         let fresh = store.settle(payer, period, &server::now_rfc3339()).await?;
         let settlements = store.settlements(payer, period).await?;
-        let mut claims: Vec<ClaimRecord> = Vec::new();
-        for (id, _, _) in &settlements {
-            claims.extend(store.claims_of_settlement(*id).await?);
-        }
-        if claims.is_empty() {
+        let count: i64 = settlements.iter().map(|(_, n, _)| n).sum();
+        let total: i64 = settlements.iter().map(|(_, _, sum)| sum).sum();
+        if count == 0 {
             bail!("ingen krav på {payer} for {period}: ingen fil skrevet");
         }
-        let parsed: Vec<(Value, Value)> = claims
-            .iter()
-            .map(|c| {
-                (
-                    serde_json::from_str(&c.request).unwrap_or(Value::Null),
-                    serde_json::from_str(&c.answer).unwrap_or(Value::Null),
-                )
-            })
-            .collect();
-        let settled: Vec<contract::settlement::SettledClaim> = claims
-            .iter()
-            .zip(&parsed)
-            .map(|(c, (q, a))| contract::settlement::SettledClaim {
-                id: c.id,
-                amount_ore: c.amount_ore,
-                credit_of: c.credit_of,
-                request: q,
-                answer: a,
-            })
-            .collect();
-        let total: i64 = claims.iter().map(|c| c.amount_ore).sum();
         let number = settlements
             .iter()
             .map(|(id, _, _)| id.to_string())
             .collect::<Vec<_>>()
             .join("+");
+        // The claims are read and written a page at a time: a chain's month is half a million.
+        let tmp = out.with_extension("tmp-legemiddel");
+        let file =
+            std::fs::File::create(&tmp).with_context(|| format!("skriver {}", tmp.display()))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let mut rows: Vec<Vec<cases::overview::Cell>> = Vec::new();
         if payer == "helfo" {
-            let xml = contract::settlement::m18(
-                &format!("{period}/{number}"),
-                &crate::today().to_string(),
-                &settled,
-            );
-            write_whole(out, xml.as_bytes())?;
+            w.write_all(
+                contract::settlement::m18_header(
+                    &format!("{period}/{number}"),
+                    &crate::today().to_string(),
+                    usize::try_from(count).unwrap_or(0),
+                    total,
+                )
+                .as_bytes(),
+            )?;
+        }
+        let mut after = 0i64;
+        loop {
+            let page = store
+                .settled_claims_page(payer, period, after, 5_000)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for c in &page {
+                let q: Value = serde_json::from_str(&c.request).unwrap_or(Value::Null);
+                let a: Value = serde_json::from_str(&c.answer).unwrap_or(Value::Null);
+                let claim = contract::settlement::SettledClaim {
+                    id: c.id,
+                    amount_ore: c.amount_ore,
+                    credit_of: c.credit_of,
+                    request: &q,
+                    answer: &a,
+                };
+                if payer == "helfo" {
+                    w.write_all(contract::settlement::m18_claim(&claim).as_bytes())?;
+                } else {
+                    let (cells, amount) = contract::settlement::invoice_row(
+                        &claim,
+                        c.trust.as_deref().unwrap_or("(ukjent helseforetak)"),
+                    );
+                    let mut row: Vec<cases::overview::Cell> =
+                        cells.into_iter().map(cases::overview::Cell::Text).collect();
+                    let ore = domain::Ore(amount.unsigned_abs());
+                    row.push(if amount < 0 {
+                        cases::overview::Cell::Credit(ore)
+                    } else {
+                        cases::overview::Cell::Money(ore)
+                    });
+                    rows.push(row);
+                }
+            }
+        }
+        if payer == "helfo" {
+            w.write_all(contract::settlement::M18_END.as_bytes())?;
         } else {
             let table = cases::overview::Table {
                 title: format!("Faktura til {payer} for {period} (oppgjør {number})"),
@@ -94,36 +126,21 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
                     .iter()
                     .map(|c| c.to_string())
                     .collect(),
-                rows: settled
-                    .iter()
-                    .zip(&claims)
-                    .map(|(s, c)| {
-                        let (cells, amount) = contract::settlement::invoice_row(
-                            s,
-                            c.trust.as_deref().unwrap_or("(ukjent helseforetak)"),
-                        );
-                        let mut row: Vec<cases::overview::Cell> =
-                            cells.into_iter().map(cases::overview::Cell::Text).collect();
-                        let ore = domain::Ore(amount.unsigned_abs());
-                        row.push(if amount < 0 {
-                            cases::overview::Cell::Credit(ore)
-                        } else {
-                            cases::overview::Cell::Money(ore)
-                        });
-                        row
-                    })
-                    .collect(),
+                rows,
             };
-            write_whole(out, cases::overview::csv(&table).as_bytes())?;
+            w.write_all(cases::overview::csv(&table).as_bytes())?;
             let xlsx = server::xlsx::table(&table).context("lager XLSX")?;
             write_whole(&out.with_extension("xlsx"), &xlsx)?;
         }
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, out).with_context(|| format!("skriver {}", out.display()))?;
         println!(
-            "{} krav på {payer} for {period}, i alt {} ({}), skrevet til {}",
-            claims.len(),
-            domain::Ore(u64::try_from(total).unwrap_or(0)),
+            "{count} krav på {payer} for {period}, i alt {}{} ({}), skrevet til {}",
+            if total < 0 { "-" } else { "" },
+            domain::Ore(total.unsigned_abs()),
             match fresh {
-                Some((id, new)) => format!("{} nye i oppgjør {id}", new.len()),
+                Some((id, new)) => format!("{new} nye i oppgjør {id}"),
                 None => "ingen nye: samme krav som før".into(),
             },
             out.display()

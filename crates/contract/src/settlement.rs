@@ -67,10 +67,24 @@ fn basis(scheme: &str) -> (&'static str, &'static str) {
 }
 
 /// The settlement to Helfo as M18 `Oppgjorskrav`: `number` is the settlement's number
-/// (`OppgjorsNr`), `sent` the date it is sent (`AvsenderDato`, `YYYY-MM-DD`).
+/// (`OppgjorsNr`), `sent` the date it is sent (`AvsenderDato`, `YYYY-MM-DD`). For a month of a
+/// chain's claims write [`m18_header`], each [`m18_claim`] and [`M18_END`] as a stream instead.
 pub fn m18(number: &str, sent: &str, claims: &[SettledClaim]) -> String {
     let total: i64 = claims.iter().map(|c| c.amount_ore).sum();
-    let mut x = String::with_capacity(2048 + claims.len() * 1500);
+    let mut x = m18_header(number, sent, claims.len(), total);
+    for c in claims {
+        x.push_str(&m18_claim(c));
+    }
+    x.push_str(M18_END);
+    x
+}
+
+/// The end of an M18 file.
+pub const M18_END: &str = "</m18:Oppgjorskrav>\n";
+
+/// The start of an M18 file: the settlement's number, date, total and count of claims.
+pub fn m18_header(number: &str, sent: &str, count: usize, total_ore: i64) -> String {
+    let mut x = String::with_capacity(512);
     let _ = write!(
         x,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
@@ -80,104 +94,107 @@ pub fn m18(number: &str, sent: &str, claims: &[SettledClaim]) -> String {
          <m18:RefKrav V=\"{}\" U=\"NOK\"/><m18:AntEnkeltregninger>{}</m18:AntEnkeltregninger>\n",
         esc(number),
         esc(sent),
-        kroner(total),
-        claims.len()
+        kroner(total_ore),
+        count
     );
-    for c in claims {
-        let (q, a) = (c.request, c.answer);
-        let date = s(q, &["date"]);
-        let (hjemmel, hjemmel_name) = basis(s(a, &["scheme"]));
+    x
+}
+
+/// One claim as an `Enkeltregning`.
+pub fn m18_claim(c: &SettledClaim) -> String {
+    let mut x = String::with_capacity(1500);
+    let (q, a) = (c.request, c.answer);
+    let date = s(q, &["date"]);
+    let (hjemmel, hjemmel_name) = basis(s(a, &["scheme"]));
+    let _ = write!(
+        x,
+        "<m18:Enkeltregning><m18:RegningsNr>{}</m18:RegningsNr><m18:SumRefusjon V=\"{}\" U=\"NOK\"/>\
+         <m18:ReseptId>{}</m18:ReseptId>",
+        c.id,
+        kroner(c.amount_ore),
+        esc(s(q, &["prescription", "id"]))
+    );
+    if let Some(credit) = c.credit_of {
+        let _ = write!(x, "<m18:KrediteringRef>{credit}</m18:KrediteringRef>");
+    }
+    let reserved = s(q, &["prescription", "reserved_against_substitution"]);
+    let _ = write!(
+        x,
+        "<m18:Utlevering><m18:Registreringsdato>{date}T00:00:00</m18:Registreringsdato>\
+         <m18:Dato>{date}T00:00:00</m18:Dato>"
+    );
+    if !reserved.is_empty() && reserved != "none" {
         let _ = write!(
             x,
-            "<m18:Enkeltregning><m18:RegningsNr>{}</m18:RegningsNr><m18:SumRefusjon V=\"{}\" U=\"NOK\"/>\
-             <m18:ReseptId>{}</m18:ReseptId>",
-            c.id,
-            kroner(c.amount_ore),
-            esc(s(q, &["prescription", "id"]))
-        );
-        if let Some(credit) = c.credit_of {
-            let _ = write!(x, "<m18:KrediteringRef>{credit}</m18:KrediteringRef>");
-        }
-        let reserved = s(q, &["prescription", "reserved_against_substitution"]);
-        let _ = write!(
-            x,
-            "<m18:Utlevering><m18:Registreringsdato>{date}T00:00:00</m18:Registreringsdato>\
-             <m18:Dato>{date}T00:00:00</m18:Dato>"
-        );
-        if !reserved.is_empty() && reserved != "none" {
-            let _ = write!(
-                x,
-                "<m18:BytteRes V=\"L\" DN=\"Lege har reservert seg mot bytte\"/>"
-            );
-        }
-        let _ = write!(
-            x,
-            "<m18:Nodekspedisjon V=\"N\" DN=\"Nei\"/><m18:ReseptType V=\"E\" DN=\"eResept\"/>\
-             <m18:Multidose>false</m18:Multidose><m18:VareSendPasient>false</m18:VareSendPasient>\
-             <m18:Hjemmel><m18:RefHjemmel V=\"{hjemmel}\" S=\"2.16.578.1.12.4.1.1.7427\" DN=\"{hjemmel_name}\"/>"
-        );
-        let code = s(q, &["prescription", "refund_code"]);
-        if !code.is_empty() {
-            let _ = write!(x, "<m18:RefKode V=\"{}\"/>", esc(code));
-        }
-        x.push_str("</m18:Hjemmel><m18:Pasient>");
-        let id = s(q, &["patient", "id"]);
-        match s(q, &["patient", "id_kind"]) {
-            kind @ ("fnr" | "dnr") if !id.is_empty() => {
-                let (v, dn) = if kind == "fnr" {
-                    ("FNR", "Fødselsnummer")
-                } else {
-                    ("DNR", "D-nummer")
-                };
-                let _ = write!(
-                    x,
-                    "<m18:Ident><fk1:Id>{}</fk1:Id><fk1:TypeId V=\"{v}\" S=\"2.16.578.1.12.4.1.1.8116\" DN=\"{dn}\"/></m18:Ident>",
-                    esc(id)
-                );
-            }
-            _ => {
-                let _ = write!(
-                    x,
-                    "<m18:Fodselsdato>{}</m18:Fodselsdato>",
-                    esc(s(q, &["patient", "birth_date"]))
-                );
-            }
-        }
-        let copay = a["copayment_ore"].as_i64().unwrap_or(0);
-        let _ = write!(
-            x,
-            "<m18:Vernepliktig>false</m18:Vernepliktig><m18:Egenandel><m18:Egenandel V=\"{}\" U=\"NOK\"/></m18:Egenandel></m18:Pasient>",
-            kroner(copay)
-        );
-        let _ = write!(
-            x,
-            "<m18:Resept><m18:Forskrivningsdato>{}</m18:Forskrivningsdato><m18:Rekvirent>\
-             <m18:Ident><fk1:Id>{}</fk1:Id><fk1:TypeId V=\"HPR\" S=\"2.16.578.1.12.4.1.1.8116\" DN=\"HPR-nummer\"/></m18:Ident>\
-             <m18:Etternavn>{}</m18:Etternavn></m18:Rekvirent></m18:Resept>",
-            esc(s(q, &["prescription", "issued"])),
-            esc(s(q, &["prescription", "prescriber", "hpr"])),
-            esc(s(q, &["prescription", "prescriber", "name"]))
-        );
-        let _ = write!(
-            x,
-            "<m18:Vare><m18:Navn>{}</m18:Navn><m18:Nr>{}</m18:Nr>",
-            esc(s(a, &["dispensed_name"])),
-            esc(s(a, &["dispensed_varenr"]))
-        );
-        let atc = s(a, &["dispensed_atc"]);
-        if !atc.is_empty() {
-            let _ = write!(x, "<m18:Atc>{}</m18:Atc>", esc(atc));
-        }
-        let packages = a["packages"].as_f64().unwrap_or(1.0);
-        let unit = a["unit_price_ore"].as_i64().unwrap_or(0);
-        let _ = writeln!(
-            x,
-            "<m18:Antall>{packages}</m18:Antall><m18:Pris><m18:Pris V=\"{}\" U=\"NOK\"/></m18:Pris></m18:Vare>\
-             </m18:Utlevering></m18:Enkeltregning>",
-            kroner(unit)
+            "<m18:BytteRes V=\"L\" DN=\"Lege har reservert seg mot bytte\"/>"
         );
     }
-    x.push_str("</m18:Oppgjorskrav>\n");
+    let _ = write!(
+        x,
+        "<m18:Nodekspedisjon V=\"N\" DN=\"Nei\"/><m18:ReseptType V=\"E\" DN=\"eResept\"/>\
+         <m18:Multidose>false</m18:Multidose><m18:VareSendPasient>false</m18:VareSendPasient>\
+         <m18:Hjemmel><m18:RefHjemmel V=\"{hjemmel}\" S=\"2.16.578.1.12.4.1.1.7427\" DN=\"{hjemmel_name}\"/>"
+    );
+    let code = s(q, &["prescription", "refund_code"]);
+    if !code.is_empty() {
+        let _ = write!(x, "<m18:RefKode V=\"{}\"/>", esc(code));
+    }
+    x.push_str("</m18:Hjemmel><m18:Pasient>");
+    let id = s(q, &["patient", "id"]);
+    match s(q, &["patient", "id_kind"]) {
+        kind @ ("fnr" | "dnr") if !id.is_empty() => {
+            let (v, dn) = if kind == "fnr" {
+                ("FNR", "Fødselsnummer")
+            } else {
+                ("DNR", "D-nummer")
+            };
+            let _ = write!(
+                x,
+                "<m18:Ident><fk1:Id>{}</fk1:Id><fk1:TypeId V=\"{v}\" S=\"2.16.578.1.12.4.1.1.8116\" DN=\"{dn}\"/></m18:Ident>",
+                esc(id)
+            );
+        }
+        _ => {
+            let _ = write!(
+                x,
+                "<m18:Fodselsdato>{}</m18:Fodselsdato>",
+                esc(s(q, &["patient", "birth_date"]))
+            );
+        }
+    }
+    let copay = a["copayment_ore"].as_i64().unwrap_or(0);
+    let _ = write!(
+        x,
+        "<m18:Vernepliktig>false</m18:Vernepliktig><m18:Egenandel><m18:Egenandel V=\"{}\" U=\"NOK\"/></m18:Egenandel></m18:Pasient>",
+        kroner(copay)
+    );
+    let _ = write!(
+        x,
+        "<m18:Resept><m18:Forskrivningsdato>{}</m18:Forskrivningsdato><m18:Rekvirent>\
+         <m18:Ident><fk1:Id>{}</fk1:Id><fk1:TypeId V=\"HPR\" S=\"2.16.578.1.12.4.1.1.8116\" DN=\"HPR-nummer\"/></m18:Ident>\
+         <m18:Etternavn>{}</m18:Etternavn></m18:Rekvirent></m18:Resept>",
+        esc(s(q, &["prescription", "issued"])),
+        esc(s(q, &["prescription", "prescriber", "hpr"])),
+        esc(s(q, &["prescription", "prescriber", "name"]))
+    );
+    let _ = write!(
+        x,
+        "<m18:Vare><m18:Navn>{}</m18:Navn><m18:Nr>{}</m18:Nr>",
+        esc(s(a, &["dispensed_name"])),
+        esc(s(a, &["dispensed_varenr"]))
+    );
+    let atc = s(a, &["dispensed_atc"]);
+    if !atc.is_empty() {
+        let _ = write!(x, "<m18:Atc>{}</m18:Atc>", esc(atc));
+    }
+    let packages = a["packages"].as_f64().unwrap_or(1.0);
+    let unit = a["unit_price_ore"].as_i64().unwrap_or(0);
+    let _ = writeln!(
+        x,
+        "<m18:Antall>{packages}</m18:Antall><m18:Pris><m18:Pris V=\"{}\" U=\"NOK\"/></m18:Pris></m18:Vare>\
+         </m18:Utlevering></m18:Enkeltregning>",
+        kroner(unit)
+    );
     x
 }
 

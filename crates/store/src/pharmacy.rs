@@ -196,7 +196,7 @@ impl Store {
         payer: &str,
         period: &str,
         created: &str,
-    ) -> Result<Option<(i64, Vec<ClaimRecord>)>, StoreError> {
+    ) -> Result<Option<(i64, i64)>, StoreError> {
         let (payer, period, created) = (payer.to_string(), period.to_string(), created.to_string());
         let settled = self
             .write(move |conn| {
@@ -204,7 +204,7 @@ impl Store {
                     let open = sqlx::query(
                         "SELECT c.id, c.amount_ore FROM claims c \
                          LEFT JOIN settled_claims s ON s.claim_id = c.id \
-                         WHERE c.payer = $1 AND c.period = $2 AND s.claim_id IS NULL ORDER BY c.id",
+                         WHERE c.payer = $1 AND c.period = $2 AND s.claim_id IS NULL",
                     )
                     .bind(&payer)
                     .bind(&period)
@@ -213,7 +213,7 @@ impl Store {
                     if open.is_empty() {
                         return Ok(None);
                     }
-                    let ids: Vec<i64> = open.iter().map(|r| r.get(0)).collect();
+                    let count = open.len() as i64;
                     let sum: i64 = open.iter().map(|r| r.get::<i64, _>(1)).sum();
                     let row = sqlx::query(
                         "INSERT INTO settlements (payer, period, created, claims, sum_ore) \
@@ -222,21 +222,23 @@ impl Store {
                     .bind(&payer)
                     .bind(&period)
                     .bind(&created)
-                    .bind(ids.len() as i64)
+                    .bind(count)
                     .bind(sum)
                     .fetch_one(&mut *conn)
                     .await?;
                     let settlement: i64 = row.try_get(0)?;
-                    for id in &ids {
-                        // The key makes a second settlement of the same claim impossible.
-                        sqlx::query(
-                            "INSERT INTO settled_claims (claim_id, settlement_id) VALUES ($1, $2)",
-                        )
-                        .bind(id)
-                        .bind(settlement)
-                        .execute(&mut *conn)
-                        .await?;
-                    }
+                    // One statement for all of them; the key makes a second settlement of the
+                    // same claim impossible.
+                    sqlx::query(
+                        "INSERT INTO settled_claims (claim_id, settlement_id) \
+                         SELECT c.id, $3 FROM claims c LEFT JOIN settled_claims s ON s.claim_id = c.id \
+                         WHERE c.payer = $1 AND c.period = $2 AND s.claim_id IS NULL",
+                    )
+                    .bind(&payer)
+                    .bind(&period)
+                    .bind(settlement)
+                    .execute(&mut *conn)
+                    .await?;
                     Ok(Some(settlement))
                 })
             })
@@ -244,8 +246,61 @@ impl Store {
         let Some(settlement) = settled else {
             return Ok(None);
         };
-        let claims = self.claims_of_settlement(settlement).await?;
-        Ok(Some((settlement, claims)))
+        let count = self
+            .settlements_by_id(settlement)
+            .await?
+            .map_or(0, |(_, n, _)| n);
+        Ok(Some((settlement, count)))
+    }
+
+    async fn settlements_by_id(&self, id: i64) -> Result<Option<(i64, i64, i64)>, StoreError> {
+        let row = sqlx::query("SELECT id, claims, sum_ore FROM settlements WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+    }
+
+    /// A page of the claims settled for `payer` in `period` (every settlement of it), after
+    /// claim `after`, at most `limit`, by id: a month of a chain's claims is read page by page,
+    /// not held in memory whole.
+    pub async fn settled_claims_page(
+        &self,
+        payer: &str,
+        period: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.dispensing_id, c.payer, c.trust, c.amount_ore, c.period, c.credit_of, \
+             s.settlement_id, d.answer, d.request \
+             FROM settled_claims s JOIN claims c ON c.id = s.claim_id \
+             JOIN dispensings d ON d.dispensing_id = c.dispensing_id \
+             WHERE c.payer = $1 AND c.period = $2 AND c.id > $3 ORDER BY c.id LIMIT $4",
+        )
+        .bind(payer)
+        .bind(period)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClaimRecord {
+                    id: r.try_get(0)?,
+                    dispensing_id: r.try_get(1)?,
+                    payer: r.try_get(2)?,
+                    trust: r.try_get(3)?,
+                    amount_ore: r.try_get(4)?,
+                    period: r.try_get(5)?,
+                    credit_of: r.try_get(6)?,
+                    settlement: r.try_get(7)?,
+                    answer: r.try_get(8)?,
+                    request: r.try_get(9)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     /// The claims a settlement holds.

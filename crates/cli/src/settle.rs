@@ -15,6 +15,17 @@ use store::{Location, Store};
 use crate::Failure;
 use crate::service::runtime;
 
+/// `--period` must be a month, `YYYY-MM`.
+fn month(period: &str) -> Result<(), Failure> {
+    if period.len() == 7 && domain::Date::parse(&format!("{period}-01")).is_ok() {
+        return Ok(());
+    }
+    Err(Failure::BadInput(contract::ContractError::new(
+        "--period",
+        "ventet en måned: ÅÅÅÅ-MM",
+    )))
+}
+
 /// Where a file is written before it is renamed into place: `FILE.part` beside it.
 fn part_of(path: &Path) -> std::path::PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -42,12 +53,7 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
             "ventet helfo, rhf eller hf",
         )));
     }
-    if period.len() != 7 || domain::Date::parse(&format!("{period}-01")).is_err() {
-        return Err(Failure::BadInput(contract::ContractError::new(
-            "--period",
-            "ventet en måned: ÅÅÅÅ-MM",
-        )));
-    }
+    month(period)?;
     let result: anyhow::Result<()> = runtime()?.block_on(async {
         let store = Store::open(&location)
             .await
@@ -154,12 +160,7 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
 /// claims (a correction after settlement): new claims of the opposite amount in the period,
 /// settled with the period's next export. Crediting twice credits nothing more.
 pub fn credit(location: Location, dispensing: &str, period: &str) -> Result<(), Failure> {
-    if period.len() != 7 || domain::Date::parse(&format!("{period}-01")).is_err() {
-        return Err(Failure::BadInput(contract::ContractError::new(
-            "--period",
-            "ventet en måned: ÅÅÅÅ-MM",
-        )));
-    }
+    month(period)?;
     let result: anyhow::Result<()> = runtime()?.block_on(async {
         let store = Store::open(&location)
             .await

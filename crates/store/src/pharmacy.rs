@@ -112,6 +112,25 @@ pub struct ClaimRecord {
     pub request: String,
 }
 
+/// The columns a [`ClaimRecord`] is read from, in [`claim`]'s order.
+const CLAIM_COLUMNS: &str = "c.id, c.dispensing_id, c.payer, c.trust, c.amount_ore, c.period, \
+     c.credit_of, s.settlement_id, d.answer, d.request";
+
+fn claim(r: &sqlx::any::AnyRow) -> Result<ClaimRecord, sqlx::Error> {
+    Ok(ClaimRecord {
+        id: r.try_get(0)?,
+        dispensing_id: r.try_get(1)?,
+        payer: r.try_get(2)?,
+        trust: r.try_get(3)?,
+        amount_ore: r.try_get(4)?,
+        period: r.try_get(5)?,
+        credit_of: r.try_get(6)?,
+        settlement: r.try_get(7)?,
+        answer: r.try_get(8)?,
+        request: r.try_get(9)?,
+    })
+}
+
 async fn existing(
     conn: &mut AnyConnection,
     id: &str,
@@ -157,33 +176,19 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<Vec<ClaimRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.dispensing_id, c.payer, c.trust, c.amount_ore, c.period, c.credit_of, \
-             s.settlement_id, d.answer, d.request \
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLAIM_COLUMNS} \
              FROM claims c JOIN dispensings d ON d.dispensing_id = c.dispensing_id \
              LEFT JOIN settled_claims s ON s.claim_id = c.id \
-             WHERE c.payer = $1 AND c.period >= $2 AND c.period <= $3 ORDER BY c.id",
-        )
+             WHERE c.payer = $1 AND c.period >= $2 AND c.period <= $3 ORDER BY c.id"
+        )))
         .bind(payer)
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok(ClaimRecord {
-                    id: r.try_get(0)?,
-                    dispensing_id: r.try_get(1)?,
-                    payer: r.try_get(2)?,
-                    trust: r.try_get(3)?,
-                    amount_ore: r.try_get(4)?,
-                    period: r.try_get(5)?,
-                    credit_of: r.try_get(6)?,
-                    settlement: r.try_get(7)?,
-                    answer: r.try_get(8)?,
-                    request: r.try_get(9)?,
-                })
-            })
+            .map(claim)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
@@ -271,13 +276,12 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<ClaimRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.dispensing_id, c.payer, c.trust, c.amount_ore, c.period, c.credit_of, \
-             s.settlement_id, d.answer, d.request \
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLAIM_COLUMNS} \
              FROM settled_claims s JOIN claims c ON c.id = s.claim_id \
              JOIN dispensings d ON d.dispensing_id = c.dispensing_id \
-             WHERE c.payer = $1 AND c.period = $2 AND c.id > $3 ORDER BY c.id LIMIT $4",
-        )
+             WHERE c.payer = $1 AND c.period = $2 AND c.id > $3 ORDER BY c.id LIMIT $4"
+        )))
         .bind(payer)
         .bind(period)
         .bind(after)
@@ -285,20 +289,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok(ClaimRecord {
-                    id: r.try_get(0)?,
-                    dispensing_id: r.try_get(1)?,
-                    payer: r.try_get(2)?,
-                    trust: r.try_get(3)?,
-                    amount_ore: r.try_get(4)?,
-                    period: r.try_get(5)?,
-                    credit_of: r.try_get(6)?,
-                    settlement: r.try_get(7)?,
-                    answer: r.try_get(8)?,
-                    request: r.try_get(9)?,
-                })
-            })
+            .map(claim)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
@@ -308,31 +299,17 @@ impl Store {
         &self,
         settlement: i64,
     ) -> Result<Vec<ClaimRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.dispensing_id, c.payer, c.trust, c.amount_ore, c.period, c.credit_of, \
-             s.settlement_id, d.answer, d.request \
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLAIM_COLUMNS} \
              FROM settled_claims s JOIN claims c ON c.id = s.claim_id \
              JOIN dispensings d ON d.dispensing_id = c.dispensing_id \
-             WHERE s.settlement_id = $1 ORDER BY c.id",
-        )
+             WHERE s.settlement_id = $1 ORDER BY c.id"
+        )))
         .bind(settlement)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok(ClaimRecord {
-                    id: r.try_get(0)?,
-                    dispensing_id: r.try_get(1)?,
-                    payer: r.try_get(2)?,
-                    trust: r.try_get(3)?,
-                    amount_ore: r.try_get(4)?,
-                    period: r.try_get(5)?,
-                    credit_of: r.try_get(6)?,
-                    settlement: r.try_get(7)?,
-                    answer: r.try_get(8)?,
-                    request: r.try_get(9)?,
-                })
-            })
+            .map(claim)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }

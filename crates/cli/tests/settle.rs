@@ -1,6 +1,7 @@
 //! `legemiddel settle export` as an operator runs it, after a pharmacy has dispensed through the
 //! service: the claims on Helfo come out as an M18 `Oppgjorskrav` valid against the schema in
-//! `shared/standards`, the trusts' as CSV and XLSX, and a second export settles nothing twice.
+//! `shared/standards`, the trusts' as CSV and XLSX, and a second export settles nothing twice —
+//! on SQLite and on PostgreSQL.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,15 +79,85 @@ fn xmllint_valid(file: &Path) {
     );
 }
 
+/// Where to run: SQLite in a data folder, and PostgreSQL (a fresh database) when one answers at
+/// `LEGEMIDDEL_TEST_POSTGRES` — required when `LEGEMIDDEL_REQUIRE_POSTGRES=1`, as in `.ci/run`.
+fn places(dir: &Path) -> Vec<(store::Location, &'static str, String)> {
+    let data = dir.join("data");
+    let mut out = vec![(
+        store::Location::DataDir(data.clone()),
+        "--data",
+        data.to_str().unwrap().to_string(),
+    )];
+    let admin = std::env::var("LEGEMIDDEL_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let required = std::env::var("LEGEMIDDEL_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    let name = format!("legemiddel_settle_{}", std::process::id());
+    let created = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut c = sqlx::AnyConnection::connect(&admin).await.ok()?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .execute(&mut c)
+        .await
+        .ok()?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut c)
+            .await
+            .ok()
+    });
+    match created {
+        Some(_) => {
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            let url = format!("{base}/{name}");
+            out.push((store::Location::Url(url.clone()), "--database", url));
+        }
+        None => assert!(
+            !required,
+            "PostgreSQL at {admin} is required but does not answer"
+        ),
+    }
+    out
+}
+
 #[test]
 fn claims_are_settled_once_into_m18_and_trust_invoices() {
     let dir: PathBuf =
         std::env::temp_dir().join(format!("legemiddel-settle-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let data = dir.join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (location, flag, d) in places(&dir) {
+        settle_on(&dir, location.clone(), flag, &d);
+        if let store::Location::Url(url) = location {
+            drop_database(&url);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Removes a test's PostgreSQL database.
+fn drop_database(url: &str) {
+    let Some((base, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    let admin =
+        std::env::var("LEGEMIDDEL_TEST_POSTGRES").unwrap_or_else(|_| format!("{base}/test"));
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut c)
+            .await;
+        }
+    });
+}
+
+fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let location = store::Location::DataDir(data.clone());
         let mut bytes = Vec::new();
         fest::generate::write(
             &mut bytes,
@@ -152,12 +223,11 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
             assert_eq!(status, 201, "{body}");
         }
     });
-    let d = data.to_str().unwrap();
     let m18 = dir.join("helfo-2026-06.xml");
     let (code, said) = legemiddel(&[
         "settle",
         "export",
-        "--data",
+        flag,
         d,
         "--payer",
         "helfo",
@@ -181,7 +251,7 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
     let (code, said) = legemiddel(&[
         "settle",
         "export",
-        "--data",
+        flag,
         d,
         "--payer",
         "helfo",
@@ -208,7 +278,7 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
     let (code, said) = legemiddel(&[
         "settle",
         "export",
-        "--data",
+        flag,
         d,
         "--payer",
         "hf",
@@ -226,7 +296,7 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
     let (code, said) = legemiddel(&[
         "settle",
         "credit",
-        "--data",
+        flag,
         d,
         "--dispensing",
         "b1",
@@ -238,7 +308,7 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
     let (code, said) = legemiddel(&[
         "settle",
         "credit",
-        "--data",
+        flag,
         d,
         "--dispensing",
         "b1",
@@ -254,7 +324,7 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
     let (code, said) = legemiddel(&[
         "settle",
         "export",
-        "--data",
+        flag,
         d,
         "--payer",
         "helfo",
@@ -268,14 +338,7 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
     assert!(xml.contains("<m18:KrediteringRef>"), "{xml}");
     assert!(xml.contains("<m18:SumRefusjon V=\"-"), "{xml}");
     xmllint_valid(&july);
-    let (code, _) = legemiddel(&[
-        "settle",
-        "credit",
-        "--data",
-        d,
-        "--dispensing",
-        "finnes-ikke",
-    ]);
+    let (code, _) = legemiddel(&["settle", "credit", flag, d, "--dispensing", "finnes-ikke"]);
     assert_eq!(code, 1);
 
     // Nothing for a month without dispensings: exit 1, no file.
@@ -283,7 +346,7 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
     let (code, _) = legemiddel(&[
         "settle",
         "export",
-        "--data",
+        flag,
         d,
         "--payer",
         "helfo",
@@ -294,5 +357,4 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
     ]);
     assert_eq!(code, 1);
     assert!(!none.exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }

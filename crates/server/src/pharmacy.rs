@@ -215,20 +215,12 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
         .atc
         .as_ref()
         .and_then(|a| domain::Atc::parse(&a.code).ok());
-    let substance = cat
-        .products
-        .iter()
-        .find(|p| p.id == dispensed.product)
-        .and_then(|p| p.substances.first())
-        .and_then(|s| {
-            cat.substances.iter().find(|x| &x.id == s).or_else(|| {
-                cat.strengths
-                    .iter()
-                    .find(|x| &x.id == s)
-                    .and_then(|x| cat.substances.iter().find(|y| y.id == x.substance))
-            })
-        })
-        .map(|s| s.name.clone())
+    // The substance as the catalogue's index names it (the same reading `fest::resolve` uses).
+    let substance = loaded
+        .index
+        .varenr(&dispensed.varenr)
+        .and_then(|h| h.substances.split(", ").next().map(str::to_string))
+        .filter(|s| !s.is_empty())
         .unwrap_or_else(|| dispensed.medicine.name_form_strength.clone());
     let mut register_as = None;
     if let (Some(atc), true) = (atc, refusals.is_empty()) {

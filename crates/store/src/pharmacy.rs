@@ -294,26 +294,6 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// The claims a settlement holds.
-    pub async fn claims_of_settlement(
-        &self,
-        settlement: i64,
-    ) -> Result<Vec<ClaimRecord>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {CLAIM_COLUMNS} \
-             FROM settled_claims s JOIN claims c ON c.id = s.claim_id \
-             JOIN dispensings d ON d.dispensing_id = c.dispensing_id \
-             WHERE s.settlement_id = $1 ORDER BY c.id"
-        )))
-        .bind(settlement)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(claim)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
-    }
-
     /// Credits every claim of a dispensing that has not been credited yet: a new claim of the
     /// opposite amount (`credit_of` naming the old one) in `period`, so the next settlement of
     /// that period takes it back. Nothing is edited. Returns the credit claims' ids (none when

@@ -4,31 +4,17 @@
 //! in exactly one settlement.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn legemiddel() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_legemiddel"));
-    c.env_remove("LEGEMIDDEL_DATABASE_URL")
-        .env_remove("LEGEMIDDEL_DATA")
-        .env_remove("LEGEMIDDEL_RULES");
-    c
-}
+mod service;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use service::{free_port, legemiddel, post, start};
 
-/// One HTTP/1.1 request: status and body.
+/// One request: status and body.
 fn call(
     addr: SocketAddr,
     method: &str,
@@ -36,49 +22,7 @@ fn call(
     token: &str,
     body: &str,
 ) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw)?;
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("incomplete response"))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    Ok((status, body.to_string()))
-}
-
-fn start(data: &Path, addr: SocketAddr) -> Child {
-    let mut child = legemiddel()
-        .args([
-            "serve",
-            "--data",
-            data.to_str().unwrap(),
-            "--listen",
-            &addr.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the service starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if call(addr, "GET", "/healthz", "", "").is_ok_and(|(s, _)| s == 200) {
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the service did not answer on {addr}");
+    post(addr, method, path, token, body).map(|(status, _, body)| (status, body))
 }
 
 fn dispensing(id: &str, patient: usize) -> String {

@@ -51,6 +51,22 @@ async fn post(addr: std::net::SocketAddr, token: &str, body: &str) -> (u16, Stri
     )
 }
 
+/// `legemiddel settle export` for `payer` and `period` into `out`.
+fn export(flag: &str, d: &str, payer: &str, period: &str, out: &Path) -> (i32, String) {
+    legemiddel(&[
+        "settle",
+        "export",
+        flag,
+        d,
+        "--payer",
+        payer,
+        "--period",
+        period,
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 fn xmllint_valid(file: &Path) {
     let required = std::env::var("LEGEMIDDEL_REQUIRE_XMLLINT").is_ok_and(|v| v == "1");
     if Command::new("xmllint").arg("--version").output().is_err() {
@@ -224,18 +240,7 @@ fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {
         }
     });
     let m18 = dir.join("helfo-2026-06.xml");
-    let (code, said) = legemiddel(&[
-        "settle",
-        "export",
-        flag,
-        d,
-        "--payer",
-        "helfo",
-        "--period",
-        "2026-06",
-        "--out",
-        m18.to_str().unwrap(),
-    ]);
+    let (code, said) = export(flag, d, "helfo", "2026-06", &m18);
     assert_eq!(code, 0, "{said}");
     assert!(
         said.contains("2 krav på helfo") && said.contains("2 nye"),
@@ -248,18 +253,7 @@ fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {
     xmllint_valid(&m18);
 
     // Again: the same claims, nothing settled twice.
-    let (code, said) = legemiddel(&[
-        "settle",
-        "export",
-        flag,
-        d,
-        "--payer",
-        "helfo",
-        "--period",
-        "2026-06",
-        "--out",
-        m18.to_str().unwrap(),
-    ]);
+    let (code, said) = export(flag, d, "helfo", "2026-06", &m18);
     assert_eq!(code, 0, "{said}");
     assert!(
         said.contains("2 krav på helfo") && said.contains("ingen nye"),
@@ -275,18 +269,7 @@ fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {
 
     // The trust's invoice, with the formula-looking trust name neutralized.
     let csv = dir.join("hf-2026-06.csv");
-    let (code, said) = legemiddel(&[
-        "settle",
-        "export",
-        flag,
-        d,
-        "--payer",
-        "hf",
-        "--period",
-        "2026-06",
-        "--out",
-        csv.to_str().unwrap(),
-    ]);
+    let (code, said) = export(flag, d, "hf", "2026-06", &csv);
     assert_eq!(code, 0, "{said}");
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.contains("'=Helse Bergen HF"), "{text}");
@@ -321,18 +304,7 @@ fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {
         "credited once only: {said}"
     );
     let july = dir.join("helfo-2026-07.xml");
-    let (code, said) = legemiddel(&[
-        "settle",
-        "export",
-        flag,
-        d,
-        "--payer",
-        "helfo",
-        "--period",
-        "2026-07",
-        "--out",
-        july.to_str().unwrap(),
-    ]);
+    let (code, said) = export(flag, d, "helfo", "2026-07", &july);
     assert_eq!(code, 0, "{said}");
     let xml = std::fs::read_to_string(&july).unwrap();
     assert!(xml.contains("<m18:KrediteringRef>"), "{xml}");
@@ -343,18 +315,7 @@ fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {
 
     // Nothing for a month without dispensings: exit 1, no file.
     let none = dir.join("tom.xml");
-    let (code, _) = legemiddel(&[
-        "settle",
-        "export",
-        flag,
-        d,
-        "--payer",
-        "helfo",
-        "--period",
-        "2026-08",
-        "--out",
-        none.to_str().unwrap(),
-    ]);
+    let (code, _) = export(flag, d, "helfo", "2026-08", &none);
     assert_eq!(code, 1);
     assert!(!none.exists());
 }

@@ -707,18 +707,75 @@ pub struct Grant {
     pub omeq: Option<f64>,
 }
 
-/// Which decision covers a blue prescription for `atc` on `date` with `omeq` mg per day (B5:
-/// with several opioid decisions the one with the highest daily dose applies, and the
-/// prescribed dose must not exceed it).
-pub fn covering(
-    grants: &[Grant],
-    atc: Atc,
+/// What is dispensed, as far as the § 3 decisions care.
+#[derive(Clone, Copy, Debug)]
+pub struct Dispensed<'r> {
+    /// The medicine's ATC code.
+    pub atc: Atc,
+    /// The prescribed daily dose in mg OMEQ (opioids), where known.
+    pub omeq: Option<f64>,
+    /// The form's route, where the OMEQ table knows it.
+    pub route: Option<ruleset::Route>,
+    /// B5 on the dispensing date: the -71 scope and methadone.
+    pub opioids: &'r ruleset::OpioidRules,
+    /// The routes outside the -71 scope (OMEQ table on the date).
+    pub excluded_routes: &'r [ruleset::Route],
+}
+
+impl Dispensed<'_> {
+    fn is_opioid(atc: &Atc, rules: &ruleset::OpioidRules) -> bool {
+        rules.scope.iter().any(|g| atc == g || atc.is_in(g))
+    }
+
+    fn is_methadone(atc: &Atc, rules: &ruleset::OpioidRules) -> bool {
+        rules.methadone.iter().any(|g| atc == g || atc.is_in(g))
+    }
+
+    /// Whether decision `g` is for this medicine. A decision is for its substance (or group);
+    /// **B5**: an opioid decision (refund code -71) is for a daily dose in mg OMEQ and covers the
+    /// patient's opioids in the -71 scope, except methadone, which is decided per product, and
+    /// except the forms outside the scope (injections, nasal sprays, sublingual).
+    fn covered_by(&self, g: &Grant) -> bool {
+        let same = g.atc == self.atc || self.atc.is_in(&g.atc);
+        let rules = self.opioids;
+        if !Self::is_opioid(&self.atc, rules) {
+            return same;
+        }
+        if self
+            .route
+            .is_some_and(|r| self.excluded_routes.contains(&r))
+        {
+            return false;
+        }
+        if Self::is_methadone(&self.atc, rules) || Self::is_methadone(&g.atc, rules) {
+            return same;
+        }
+        Self::is_opioid(&g.atc, rules)
+    }
+}
+
+/// Which decision covers a blue prescription for what is `dispensed` on `date` (B5: with
+/// several opioid decisions the one with the highest daily dose applies, and the prescribed
+/// dose must not exceed it).
+pub fn covering<'g>(
+    grants: &'g [Grant],
+    dispensed: &Dispensed<'_>,
     date: Date,
-    omeq: Option<f64>,
-) -> Result<&Grant, String> {
+) -> Result<&'g Grant, String> {
+    let atc = dispensed.atc;
+    if Dispensed::is_opioid(&atc, dispensed.opioids)
+        && let Some(route) = dispensed
+            .route
+            .filter(|r| dispensed.excluded_routes.contains(r))
+    {
+        return Err(format!(
+            "formen ({}) er utenfor refusjonskode -71 og dekkes ikke av et opioidvedtak (B5)",
+            route.describe()
+        ));
+    }
     let valid: Vec<&Grant> = grants
         .iter()
-        .filter(|g| g.atc == atc || atc.is_in(&g.atc))
+        .filter(|g| dispensed.covered_by(g))
         .filter(|g| g.valid_from <= date && g.valid_until.is_none_or(|u| date <= u))
         .collect();
     let Some(best) = valid
@@ -730,9 +787,9 @@ pub fn covering(
             "pasienten har ikke et gyldig vedtak om individuell stønad for {atc} på {date}"
         ));
     };
-    match (omeq, best.omeq) {
+    match (dispensed.omeq, best.omeq) {
         (Some(prescribed), Some(decided)) if prescribed > decided => Err(format!(
-            "foreskrevet døgndose {prescribed} mg OMEQ er over vedtakets {decided} mg OMEQ (B5)"
+            "foreskrevet døgndose {prescribed} mg OMEQ er over vedtakets {decided} mg OMEQ (B5); den kan ikke ekspederes på blå resept, heller ikke delt på blå og hvit"
         )),
         _ => Ok(best),
     }

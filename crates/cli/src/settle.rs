@@ -45,6 +45,19 @@ fn write_whole(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the invoice rows say when no trust is named.
+const UNKNOWN_TRUST: &str = "(ukjent helseforetak)";
+/// The per-trust file of claims that name no trust.
+const NO_TRUST_FILE: &str = "uten-helseforetak";
+
+/// `FILE.csv` → `FILE.<trust-id>.csv`.
+fn per_trust(out: &Path, trust_id: &str) -> std::path::PathBuf {
+    let stem = out
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    out.with_file_name(format!("{stem}.{trust_id}.csv"))
+}
+
 /// `legemiddel settle export --payer P --period YYYY-MM --out FILE`.
 pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Result<(), Failure> {
     if !["helfo", "rhf", "hf"].contains(&payer) {
@@ -76,6 +89,9 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
             std::fs::File::create(&tmp).with_context(|| format!("skriver {}", tmp.display()))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
         let mut rows: Vec<Vec<cases::overview::Cell>> = Vec::new();
+        // The same rows by paying trust (id, name), for one invoice per trust.
+        let mut by_trust: std::collections::BTreeMap<(String, String), Vec<usize>> =
+            std::collections::BTreeMap::new();
         if payer == "helfo" {
             w.write_all(
                 contract::settlement::m18_header(
@@ -107,10 +123,18 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
                 if payer == "helfo" {
                     w.write_all(contract::settlement::m18_claim(&claim).as_bytes())?;
                 } else {
+                    let [trust_id, ..] = contract::settlement::paying_trust(&claim, payer);
                     let (cells, amount) = contract::settlement::invoice_row(
                         &claim,
-                        c.trust.as_deref().unwrap_or("(ukjent helseforetak)"),
+                        payer,
+                        c.trust.as_deref().unwrap_or(UNKNOWN_TRUST),
                     );
+                    let key = if trust_id.is_empty() {
+                        (NO_TRUST_FILE.to_string(), UNKNOWN_TRUST.to_string())
+                    } else {
+                        (trust_id.to_string(), cells[4].clone())
+                    };
+                    by_trust.entry(key).or_default().push(rows.len());
                     let mut row: Vec<cases::overview::Cell> =
                         cells.into_iter().map(cases::overview::Cell::Text).collect();
                     let ore = domain::Ore(amount.unsigned_abs());
@@ -137,6 +161,27 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
             w.write_all(cases::overview::csv(&table).as_bytes())?;
             let xlsx = server::xlsx::table(&table).context("lager XLSX")?;
             write_whole(&out.with_extension("xlsx"), &xlsx)?;
+            // One invoice per paying trust beside it: FILE.<trust-id>.csv and .xlsx.
+            for ((id, name), indices) in &by_trust {
+                let one = cases::overview::Table {
+                    title: format!("Faktura til {name} for {period} (oppgjør {number})"),
+                    columns: table.columns.clone(),
+                    rows: indices.iter().map(|&i| table.rows[i].clone()).collect(),
+                };
+                let path = per_trust(out, id);
+                write_whole(&path, cases::overview::csv(&one).as_bytes())?;
+                write_whole(
+                    &path.with_extension("xlsx"),
+                    &server::xlsx::table(&one).context("lager XLSX")?,
+                )?;
+                if id == NO_TRUST_FILE {
+                    eprintln!(
+                        "advarsel: {} krav uten helseforetak (bostedskommunen mangler eller står ikke i registeret) er skrevet til {}",
+                        indices.len(),
+                        path.display()
+                    );
+                }
+            }
         }
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;

@@ -178,7 +178,7 @@ fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {
         fest::generate::write(
             &mut bytes,
             &fest::generate::Options {
-                packages: 300,
+                packages: 500,
                 ..Default::default()
             },
         )
@@ -213,11 +213,21 @@ fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {
             .iter()
             .find(|p| p.medicine.atc.as_ref().is_some_and(|a| a.code == "C08CA01"))
             .unwrap();
+        let h_listed = cat
+            .packages
+            .iter()
+            .find(|p| {
+                p.medicine
+                    .atc
+                    .as_ref()
+                    .is_some_and(|a| a.code.starts_with("L04AB"))
+            })
+            .unwrap();
         let base = |id: &str, form: &str| {
             let mut b = json!({
                 "dispensing_id": id,
                 "date": "2026-06-01",
-                "pharmacy": {"id": "A1-0042", "name": "Apotek 1 Storgata & Co"},
+                "pharmacy": {"id": "A1-0042", "name": "=Apotek 1 Storgata & Co"},
                 "patient": {"id_kind": "fnr", "id": "13097248022", "birth_date": "1972-09-13"},
                 "prescription": {
                     "id": format!("resept-{id}"), "form": form,
@@ -227,17 +237,56 @@ fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {
                 "drug": {"varenr": amlodipin.varenr},
                 "packages": 2
             });
-            if form == "blue" {
-                b["prescription"]["refund_code"] = json!("K86");
-            } else {
-                b["prescription"]["paying_trust"] = json!("=Helse Bergen HF");
+            match form {
+                "blue" => b["prescription"]["refund_code"] = json!("K86"),
+                "white_note" => b["prescription"]["paying_trust"] = json!("Helse Bergen HF"),
+                _ => {
+                    // An H-prescription: the trust of the patient's municipality pays, through
+                    // its RHF (Bergen: Helse Bergen, Helse Vest); 9999 is in no catchment.
+                    b["drug"]["varenr"] = json!(h_listed.varenr);
+                    b["patient"]["municipality"] = json!(if id == "h1" { "4601" } else { "9999" });
+                }
             }
             b.to_string()
         };
-        for (id, form) in [("b1", "blue"), ("b2", "blue"), ("w1", "white_note")] {
+        for (id, form) in [
+            ("b1", "blue"),
+            ("b2", "blue"),
+            ("w1", "white_note"),
+            ("h1", "h"),
+            ("h2", "h"),
+        ] {
             let (status, body) = post(addr, &token, &base(id, form)).await;
             assert_eq!(status, 201, "{body}");
+            let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+            match id {
+                "w1" | "h1" => {
+                    let line = &answer["lines"][0];
+                    assert_eq!(line["trust"], "Helse Bergen HF", "{body}");
+                    assert_eq!(line["rhf"], "Helse Vest RHF", "{body}");
+                    assert_eq!(
+                        line["invoice_address"], "EHF/PEPPOL 0192:983974724",
+                        "{body}"
+                    );
+                }
+                "h2" => {
+                    assert!(answer["lines"][0].get("trust").is_none(), "{body}");
+                    assert!(
+                        answer["warnings"][0].as_str().unwrap().contains("9999"),
+                        "{body}"
+                    );
+                }
+                _ => {}
+            }
         }
+        // A note naming a trust the register does not know is refused: the invoice would go
+        // to nobody.
+        let mut unknown: serde_json::Value =
+            serde_json::from_str(&base("w2", "white_note")).unwrap();
+        unknown["prescription"]["paying_trust"] = json!("Helse Bregen HF");
+        let (status, body) = post(addr, &token, &unknown.to_string()).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains("prescription.paying_trust"), "{body}");
     });
     let m18 = dir.join("helfo-2026-06.xml");
     let (code, said) = export(flag, d, "helfo", "2026-06", &m18);
@@ -267,13 +316,36 @@ fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {
         2
     );
 
-    // The trust's invoice, with the formula-looking trust name neutralized.
+    // The trust's invoice, with the formula-looking pharmacy name neutralized, and one
+    // invoice per paying trust beside it.
     let csv = dir.join("hf-2026-06.csv");
     let (code, said) = export(flag, d, "hf", "2026-06", &csv);
     assert_eq!(code, 0, "{said}");
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert!(text.contains("'=Helse Bergen HF"), "{text}");
+    assert!(text.contains("'=Apotek 1 Storgata"), "{text}");
+    assert!(
+        text.contains("Helse Bergen HF") && text.contains("EHF/PEPPOL 0192:983974724"),
+        "{text}"
+    );
     assert!(dir.join("hf-2026-06.xlsx").exists());
+    assert!(dir.join("hf-2026-06.helse-bergen.csv").exists());
+    assert!(dir.join("hf-2026-06.helse-bergen.xlsx").exists());
+
+    // The RHF's claims: one per H-prescription, by the trust of the patient's municipality; the
+    // one whose municipality is in no catchment is written apart, with a warning.
+    let rhf = dir.join("rhf-2026-06.csv");
+    let (code, said) = export(flag, d, "rhf", "2026-06", &rhf);
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("2 krav på rhf"), "{said}");
+    assert!(said.contains("1 krav uten helseforetak"), "{said}");
+    let bergen = std::fs::read_to_string(dir.join("rhf-2026-06.helse-bergen.csv")).unwrap();
+    assert!(
+        bergen.contains("resept-h1") && bergen.contains("Helse Vest RHF"),
+        "{bergen}"
+    );
+    assert!(!bergen.contains("resept-h2"), "{bergen}");
+    let orphan = std::fs::read_to_string(dir.join("rhf-2026-06.uten-helseforetak.csv")).unwrap();
+    assert!(orphan.contains("resept-h2"), "{orphan}");
 
     // A correction after settlement: a credit in the next month, never an edit.
     let (code, said) = legemiddel(&[

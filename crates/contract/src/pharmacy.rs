@@ -33,6 +33,8 @@ struct WireDispensing<'a> {
     packages: f64,
     #[serde(default, borrow, deserialize_with = "object")]
     substitution: WireSubstitution<'a>,
+    #[serde(default)]
+    supply_days: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +55,8 @@ struct WirePatient<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     birth_date: Cow<'a, str>,
+    #[serde(default, borrow)]
+    municipality: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +80,16 @@ struct WirePrescription<'a> {
     reserved_against_substitution: Option<Cow<'a, str>>,
     #[serde(default)]
     daily_dose_omeq: Option<f64>,
+    #[serde(default, borrow)]
+    daily_dose: Option<WireDose<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireDose<'a> {
+    amount: f64,
+    #[serde(borrow)]
+    unit: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +240,47 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
             "ventet mg OMEQ per døgn: et tall over 0",
         ));
     }
+    let daily_dose = match &w.prescription.daily_dose {
+        None => None,
+        Some(dose) => {
+            if !(dose.amount.is_finite() && dose.amount > 0.0 && dose.amount <= 100_000.0) {
+                return Err(ContractError::new(
+                    "prescription.daily_dose.amount",
+                    "ventet døgndosen: et tall over 0",
+                ));
+            }
+            Some(match dose.unit.as_ref() {
+                "mg_per_day" => ruleset::Dose::MgPerDay(dose.amount),
+                "ug_per_hour" => ruleset::Dose::UgPerHour(dose.amount),
+                other => {
+                    return Err(ContractError::new(
+                        "prescription.daily_dose.unit",
+                        format!("ukjent verdi «{other}»; ventet mg_per_day eller ug_per_hour"),
+                    ));
+                }
+            })
+        }
+    };
+    let municipality = match w.patient.municipality.as_deref() {
+        None => None,
+        Some(m) if m.len() == 4 && m.bytes().all(|b| b.is_ascii_digit()) => Some(m.to_string()),
+        Some(_) => {
+            return Err(ContractError::new(
+                "patient.municipality",
+                "ventet kommunenummer: fire sifre (f.eks. 4601)",
+            ));
+        }
+    };
+    let supply_days = match w.supply_days {
+        None => None,
+        Some(d) if d.fract() == 0.0 && (1.0..=3660.0).contains(&d) => Some(d as u32),
+        Some(_) => {
+            return Err(ContractError::new(
+                "supply_days",
+                "ventet antall dager utleveringen varer: et helt tall fra 1",
+            ));
+        }
+    };
     if !(w.packages.is_finite() && w.packages > 0.0 && w.packages <= 1000.0) {
         return Err(ContractError::new(
             "packages",
@@ -256,6 +311,7 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
             id_kind,
             id,
             birth_date: date("patient.birth_date", &w.patient.birth_date)?,
+            municipality,
         },
         prescription: Prescription {
             id: text("prescription.id", &w.prescription.id, 64)?,
@@ -279,6 +335,7 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
             paying_trust,
             reservation,
             daily_dose_omeq: w.prescription.daily_dose_omeq,
+            daily_dose,
         },
         varenr: varenr("drug.varenr", &w.drug.varenr)?,
         milli_packages: milli as u64,
@@ -286,6 +343,7 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
             offered_varenr,
             patient_refused: w.substitution.patient_refused,
         },
+        supply_days,
     })
 }
 

@@ -199,18 +199,44 @@ pub fn m18_claim(c: &SettledClaim) -> String {
 }
 
 /// The columns of a trust's invoice (one row per dispensing).
-pub const INVOICE_COLUMNS: [&str; 7] = [
+pub const INVOICE_COLUMNS: [&str; 10] = [
     "utleveringsdato",
     "apotek",
     "resept_id",
     "varenummer",
     "helseforetak",
+    "regionalt_helseforetak",
+    "organisasjonsnummer",
+    "fakturaadresse",
     "krav_id",
     "beløp",
 ];
 
-/// A trust's invoice row: date, pharmacy, ReseptId, varenr, trust, claim id; and the amount.
-pub fn invoice_row(c: &SettledClaim, trust: &str) -> ([String; 6], i64) {
+/// The paying trust of a claim, as the dispensing's answer names it (from the register):
+/// `(trust id, trust, RHF, organisation number, invoice address)`. The trust's id is empty when
+/// the answer names none (an H-prescription whose municipality is not in the register).
+pub fn paying_trust<'a>(c: &SettledClaim<'a>, payer: &str) -> [&'a str; 5] {
+    let line = c.answer["lines"]
+        .as_array()
+        .and_then(|lines| {
+            lines
+                .iter()
+                .find(|l| l["payer"].as_str() == Some(payer) && l.get("trust").is_some())
+        })
+        .unwrap_or(&Value::Null);
+    [
+        s(line, &["trust_id"]),
+        s(line, &["trust"]),
+        s(line, &["rhf"]),
+        s(line, &["org_nr"]),
+        s(line, &["invoice_address"]),
+    ]
+}
+
+/// A trust's invoice row: date, pharmacy, ReseptId, varenr, the paying trust with its RHF,
+/// organisation number and invoice address, claim id; and the amount.
+pub fn invoice_row(c: &SettledClaim, payer: &str, trust: &str) -> ([String; 9], i64) {
+    let [_, named, rhf, org_nr, address] = paying_trust(c, payer);
     (
         [
             s(c.request, &["date"]).to_string(),
@@ -221,7 +247,10 @@ pub fn invoice_row(c: &SettledClaim, trust: &str) -> ([String; 6], i64) {
             ),
             s(c.request, &["prescription", "id"]).to_string(),
             s(c.answer, &["dispensed_varenr"]).to_string(),
-            trust.to_string(),
+            if named.is_empty() { trust } else { named }.to_string(),
+            rhf.to_string(),
+            org_nr.to_string(),
+            address.to_string(),
             c.id.to_string(),
         ],
         c.amount_ore,

@@ -94,6 +94,9 @@ pub struct PharmacyPatient {
     pub id: Option<PersonId>,
     /// Birth date: decides the under-16 rule on the dispensing date.
     pub birth_date: Date,
+    /// Municipality number (four digits) of the patient's address: names the trust (and RHF)
+    /// that pays an H-prescription.
+    pub municipality: Option<String>,
 }
 
 impl PharmacyPatient {
@@ -139,6 +142,9 @@ pub struct Prescription {
     pub reservation: Option<Reservation>,
     /// Opioids: the prescribed daily dose in mg OMEQ.
     pub daily_dose_omeq: Option<f64>,
+    /// Opioids: the prescribed daily dose of the substance (mg/day or µg/h), which the OMEQ
+    /// table converts.
+    pub daily_dose: Option<ruleset::Dose>,
 }
 
 /// What the pharmacy offered and what the patient said (B7).
@@ -169,6 +175,9 @@ pub struct Dispensing {
     pub milli_packages: u64,
     /// B7.
     pub substitution: Substitution,
+    /// How many days the quantity handed out lasts at the prescribed dosage, as the pharmacy
+    /// works it out: checked against the three months' supply of a blue prescription.
+    pub supply_days: Option<u32>,
 }
 
 /// Why a dispensing is refused: a code, the words, the rule.
@@ -183,8 +192,13 @@ pub struct Refusal {
 }
 
 /// The checks of the prescription itself, before any price (validity; the note a white
-/// prescription needs; the date order). Each failure is one refusal.
-pub fn check_prescription(d: &Dispensing) -> Vec<Refusal> {
+/// prescription needs; the date order; the quantity). Each failure is one refusal.
+///
+/// **Validity** (`GYLDIGHET`, domain.md § 8): a prescription is dispensed from the day it is
+/// issued up to and including its last valid day; a blue prescription is valid on blue for
+/// `blue_valid_months` from issue (one year), whatever its own end date says, and a dispensing
+/// on it hands out at most `blue_max_supply_months` of use (three months).
+pub fn check_prescription(d: &Dispensing, limits: &ruleset::DispensingLimits) -> Vec<Refusal> {
     let p = &d.prescription;
     let mut out = Vec::new();
     if d.date < p.issued {
@@ -205,16 +219,34 @@ pub fn check_prescription(d: &Dispensing) -> Vec<Refusal> {
         });
     }
     if p.form == RxForm::Blue
-        && let Some(year_after) = p.issued.plus_months(12)
-        && d.date >= year_after
+        && let Some(end) = p.issued.plus_months(limits.blue_valid_months)
+        && d.date >= end
     {
         out.push(Refusal {
             code: "blue_older_than_a_year",
             message: format!(
-                "En blå resept gjelder i ett år: denne er skrevet {} og kan ikke ekspederes på blå resept fra {year_after}.",
-                p.issued
+                "En blå resept gjelder i {} måneder: denne er skrevet {} og kan ikke ekspederes på blå resept fra {end}.",
+                limits.blue_valid_months, p.issued
             ),
             rule: "F6",
+        });
+    }
+    if p.form == RxForm::Blue
+        && let (Some(days), Some(end)) = (
+            d.supply_days,
+            d.date.plus_months(limits.blue_max_supply_months),
+        )
+        && i64::from(days) > end.days_since(d.date)
+    {
+        out.push(Refusal {
+            code: "more_than_three_months",
+            message: format!(
+                "Utleveringen dekker {days} dager; på blå resept utleveres høyst {} måneders forbruk ({} dager fra {}).",
+                limits.blue_max_supply_months,
+                end.days_since(d.date),
+                d.date
+            ),
+            rule: "GYLDIGHET",
         });
     }
     if p.form == RxForm::WhiteNote && p.paying_trust.as_deref().is_none_or(str::is_empty) {
@@ -333,6 +365,7 @@ mod tests {
                 id_kind: PatientId::None,
                 id: None,
                 birth_date: day("1960-01-01"),
+                municipality: None,
             },
             prescription: Prescription {
                 id: "r1".into(),
@@ -348,19 +381,35 @@ mod tests {
                 paying_trust: None,
                 reservation: None,
                 daily_dose_omeq: None,
+                daily_dose: None,
             },
             varenr: "108708".into(),
             milli_packages: 1000,
             substitution: Substitution::default(),
+            supply_days: None,
         }
+    }
+
+    fn limits() -> ruleset::DispensingLimits {
+        let rules = ruleset::RuleSet::embedded().unwrap();
+        rules
+            .dispensing
+            .at(day("2026-06-01"))
+            .unwrap()
+            .value
+            .clone()
+    }
+
+    fn codes(d: &Dispensing) -> Vec<&'static str> {
+        check_prescription(d, &limits())
+            .iter()
+            .map(|r| r.code)
+            .collect()
     }
 
     #[test]
     fn a_prescription_is_dispensed_only_within_its_validity_and_a_blue_one_for_a_year() {
-        assert!(check_prescription(&blue("2026-01-10", "2027-01-10")).is_empty());
-        let codes = |d: &Dispensing| -> Vec<&str> {
-            check_prescription(d).iter().map(|r| r.code).collect()
-        };
+        assert!(codes(&blue("2026-01-10", "2027-01-10")).is_empty());
         assert_eq!(codes(&blue("2026-07-01", "2027-01-10")), ["not_yet_issued"]);
         assert_eq!(
             codes(&blue("2025-01-10", "2026-05-31")),
@@ -377,11 +426,23 @@ mod tests {
         let mut white = blue("2025-01-10", "2027-01-01");
         white.prescription.form = RxForm::White;
         assert!(
-            check_prescription(&white).is_empty(),
+            codes(&white).is_empty(),
             "the one-year limit is the blue one's"
         );
         white.prescription.form = RxForm::WhiteNote;
         assert_eq!(codes(&white), ["note_without_trust"]);
+    }
+
+    #[test]
+    fn a_blue_prescription_hands_out_at_most_three_months_at_a_time() {
+        // 2026-06-01 plus three months is 2026-09-01: 92 days.
+        let mut d = blue("2026-01-10", "2027-01-10");
+        d.supply_days = Some(92);
+        assert!(codes(&d).is_empty());
+        d.supply_days = Some(93);
+        assert_eq!(codes(&d), ["more_than_three_months"]);
+        d.prescription.form = RxForm::White;
+        assert!(codes(&d).is_empty(), "the limit is the blue prescription's");
     }
 
     #[test]

@@ -65,8 +65,13 @@ coded_enum!(
         General = "GEN",
         /// Co-payment (egenandel), blåreseptforskriften § 8; `domain.md` §8.
         Copayment = "EGENANDEL",
-        /// A prescription's validity at dispensing (a blue prescription is valid one year).
+        /// A prescription's validity at dispensing (a blue prescription is valid one year) and
+        /// how much one dispensing may hand out.
         Validity = "GYLDIGHET",
+        /// The opioid conversion table (mg OMEQ per day); `domain.md` §8.
+        Omeq = "OMEQ",
+        /// The register of health trusts, their RHF and catchment municipalities.
+        Trusts = "HELSEFORETAK",
     }
 );
 

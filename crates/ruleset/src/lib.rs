@@ -10,7 +10,9 @@
 //!
 //! The crate does no I/O itself: callers hand it file texts.
 
+pub mod dispensing;
 mod raw;
+pub mod register;
 mod summary;
 
 use std::collections::BTreeSet;
@@ -20,7 +22,9 @@ use std::sync::Arc;
 use domain::{Atc, Date, Ore, Period, PrescriptionGroup, RefundCode, RuleId};
 use serde::de::DeserializeOwned;
 
+pub use dispensing::{DispensingLimits, Dose, OmeqTable, Route};
 pub use raw::{CapPer, Criterion};
+pub use register::{Rhf, Trust, TrustRegister};
 pub use summary::RuleInForce;
 
 mod embedded {
@@ -319,6 +323,12 @@ pub struct RuleSet {
     pub copayment: Dated<Copayment>,
     /// Cannabis products (G2).
     pub cannabis: Dated<Cannabis>,
+    /// Validity and quantity at the pharmacy.
+    pub dispensing: Dated<DispensingLimits>,
+    /// The opioid conversion table.
+    pub omeq: Dated<OmeqTable>,
+    /// Health trusts and regional health authorities.
+    pub trusts: Dated<TrustRegister>,
 }
 
 /// Rule data that cannot be loaded: the file, the line where known, and why.
@@ -364,7 +374,7 @@ impl RuleSet {
         b.finish()
     }
 
-    /// Name and version of the data set, e.g. `legemiddel-regler 2026.11.2`.
+    /// Name and version of the data set, e.g. `legemiddel-regler 2026.11.3`.
     pub fn version(&self) -> String {
         format!("{} {}", self.name, self.version)
     }
@@ -400,6 +410,9 @@ struct Builder {
     palliative: Vec<(InForce<Palliative>, usize)>,
     copayment: Vec<(InForce<Copayment>, usize)>,
     cannabis: Vec<(InForce<Cannabis>, usize)>,
+    dispensing: Vec<(InForce<DispensingLimits>, usize)>,
+    omeq: Vec<(InForce<OmeqTable>, usize)>,
+    trusts: Vec<(InForce<TrustRegister>, usize)>,
 }
 
 /// 1-based line of a byte offset.
@@ -606,10 +619,45 @@ impl Builder {
                     })
                 },
             ),
+            RuleId::Validity => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.dispensing,
+                |r: raw::RawDispensingLimits| {
+                    if !(1..=24).contains(&r.blue_valid_months) {
+                        return Err("blue_valid_months: ventet 1–24".into());
+                    }
+                    if !(1..=12).contains(&r.blue_max_supply_months) {
+                        return Err("blue_max_supply_months: ventet 1–12".into());
+                    }
+                    Ok(DispensingLimits {
+                        blue_valid_months: r.blue_valid_months,
+                        blue_max_supply_months: r.blue_max_supply_months,
+                    })
+                },
+            ),
+            RuleId::Omeq => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.omeq,
+                dispensing::build_omeq,
+            ),
+            RuleId::Trusts => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.trusts,
+                register::build,
+            ),
             other => Err(err(
                 None,
                 format!(
-                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B3, B4, B5, B6, G2, GEN, EGENANDEL)"
+                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B3, B4, B5, B6, G2, GEN, EGENANDEL, GYLDIGHET, OMEQ, HELSEFORETAK)"
                 ),
             )),
         }
@@ -741,6 +789,9 @@ impl Builder {
             palliative: dated(RuleId::B6, self.palliative)?,
             copayment: dated(RuleId::Copayment, self.copayment)?,
             cannabis: dated(RuleId::G2, self.cannabis)?,
+            dispensing: dated(RuleId::Validity, self.dispensing)?,
+            omeq: dated(RuleId::Omeq, self.omeq)?,
+            trusts: dated(RuleId::Trusts, self.trusts)?,
             name,
             version,
             sources,

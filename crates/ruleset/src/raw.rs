@@ -292,3 +292,75 @@ pub struct RawLimited {
     pub not_marketed: bool,
     pub months: u16,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOmeq {
+    #[serde(default)]
+    pub unconfirmed: Vec<String>,
+    pub excluded_routes: Vec<crate::dispensing::Route>,
+    pub form: Vec<RawFormRoute>,
+    pub factor: Vec<RawFactor>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFormRoute {
+    pub contains: Vec<String>,
+    pub route: crate::dispensing::Route,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFactor {
+    pub substance: String,
+    pub atc: Vec<TomlAtc>,
+    pub route: crate::dispensing::Route,
+    #[serde(default)]
+    pub mg_per_day: Option<f64>,
+    #[serde(default)]
+    pub tiers: Vec<RawTier>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTier {
+    pub omeq_from: f64,
+    pub factor: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDispensingLimits {
+    pub blue_valid_months: u32,
+    pub blue_max_supply_months: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrusts {
+    #[serde(default)]
+    pub unconfirmed: Vec<String>,
+    pub rhf: Vec<RawRhf>,
+    pub trust: Vec<RawTrust>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRhf {
+    pub id: String,
+    pub name: String,
+    pub org_nr: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrust {
+    pub id: String,
+    pub name: String,
+    pub rhf: String,
+    pub org_nr: String,
+    #[serde(default)]
+    pub invoice_address: Option<String>,
+    pub municipalities: Vec<String>,
+}

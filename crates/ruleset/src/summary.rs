@@ -168,6 +168,64 @@ impl RuleSet {
                 format!("{} % THC", v.thc_percent_above),
             )]
         });
+        push(&mut out, &self.dispensing, date, |v| {
+            vec![
+                (
+                    "blå resept gjelder".into(),
+                    format!("{} måneder fra utstedelse", v.blue_valid_months),
+                ),
+                (
+                    "høyst forbruk per utlevering".into(),
+                    format!("{} måneder (blå resept)", v.blue_max_supply_months),
+                ),
+            ]
+        });
+        push(&mut out, &self.omeq, date, |v| {
+            let mut lines: Vec<(String, String)> = v
+                .factors
+                .iter()
+                .map(|f| {
+                    let conversion = match &f.conversion {
+                        crate::dispensing::Conversion::Fixed(x) => format!("× {x}"),
+                        crate::dispensing::Conversion::Tiered(t) => t
+                            .iter()
+                            .map(|(from, x)| format!("fra {from} mg: × {x}"))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    };
+                    (
+                        format!("{} ({})", f.substance, f.route.describe()),
+                        conversion,
+                    )
+                })
+                .collect();
+            lines.push((
+                "dekkes ikke av opioidvedtak".into(),
+                v.excluded_routes
+                    .iter()
+                    .map(|r| r.describe())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ));
+            if !v.unconfirmed.is_empty() {
+                lines.push(("ikke bekreftet".into(), v.unconfirmed.join(", ")));
+            }
+            lines
+        });
+        push(&mut out, &self.trusts, date, |v| {
+            v.rhfs
+                .iter()
+                .map(|r| {
+                    let trusts: Vec<&str> = v
+                        .trusts
+                        .iter()
+                        .filter(|t| t.rhf == r.id)
+                        .map(|t| t.name.as_str())
+                        .collect();
+                    (r.name.clone(), trusts.join(", "))
+                })
+                .collect()
+        });
         out
     }
 }

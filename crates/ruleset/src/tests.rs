@@ -19,10 +19,10 @@ fn with<'a>(path: &'a str, text: &'a str) -> Result<RuleSet, LoadError> {
 fn embedded_rules_load() {
     let rules = RuleSet::embedded().unwrap();
     assert_eq!(rules.h_list.entries().len(), 14);
-    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.11.2");
+    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.11.3");
     assert_eq!(
         rules.label(d("2024-11-01")),
-        "legemiddel-regler 2026.11.2; § 1b-liste 2024-11-01"
+        "legemiddel-regler 2026.11.3; § 1b-liste 2024-11-01"
     );
     assert_eq!(
         rules.opioids.at(d("2025-01-01")).unwrap().value.gp_max_omeq,
@@ -117,7 +117,7 @@ fn a_later_list_is_data_only() {
     assert_eq!(rules.h_list.entries().len(), 15);
     assert_eq!(
         rules.label(d("2027-01-01")),
-        "legemiddel-regler 2026.11.2; § 1b-liste 2027-01-01"
+        "legemiddel-regler 2026.11.3; § 1b-liste 2027-01-01"
     );
 }
 
@@ -138,7 +138,20 @@ fn in_force_lists_every_rule_with_data() {
     let ids: Vec<_> = now.iter().map(|r| r.source.rule.code()).collect();
     assert_eq!(
         ids,
-        ["F5", "B2", "GEN", "B3", "B4", "B5", "B6", "EGENANDEL", "G2"]
+        [
+            "F5",
+            "B2",
+            "GEN",
+            "B3",
+            "B4",
+            "B5",
+            "B6",
+            "EGENANDEL",
+            "G2",
+            "GYLDIGHET",
+            "OMEQ",
+            "HELSEFORETAK"
+        ]
     );
     let before = rules.in_force(d("2024-06-01"));
     assert!(before.iter().all(|r| r.source.rule != RuleId::F5));
@@ -169,4 +182,57 @@ fn b3_time_limits_are_validated() {
     )
     .unwrap_err();
     assert!(e.message.contains("years"), "{e}");
+}
+
+#[test]
+fn the_trust_register_is_checked_on_load() {
+    let rules = RuleSet::embedded().unwrap();
+    let register = &rules.trusts.at(d("2026-06-01")).unwrap().value;
+    let bergen = register.for_municipality("4601").unwrap();
+    assert_eq!(bergen.name, "Helse Bergen HF");
+    assert_eq!(register.rhf_of(bergen).name, "Helse Vest RHF");
+    assert_eq!(
+        register.trust("helse bergen hf").unwrap().id,
+        "helse-bergen"
+    );
+    assert_eq!(
+        register.trust(" helse-bergen ").unwrap().org_nr,
+        "983974724"
+    );
+    assert!(register.trust("Helse Bregen HF").is_none());
+
+    let file = |trust: &str| {
+        format!(
+            "rule = \"HELSEFORETAK\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n[[period]]\nfrom = 2024-01-01\n\
+             [[period.rhf]]\nid = \"helse-vest\"\nname = \"Helse Vest RHF\"\norg_nr = \"983658725\"\n{trust}"
+        )
+    };
+    let trust = |id: &str, rhf: &str, org: &str, kommuner: &str| {
+        format!(
+            "[[period.trust]]\nid = \"{id}\"\nname = \"{id}\"\nrhf = \"{rhf}\"\norg_nr = \"{org}\"\nmunicipalities = [{kommuner}]\n"
+        )
+    };
+    let load = |text: String| {
+        let mut files: Vec<(&str, &str)> = RuleSet::embedded_files()
+            .iter()
+            .filter(|(p, _)| *p != "trusts.toml")
+            .copied()
+            .collect();
+        files.push(("trusts.toml", &text));
+        RuleSet::load(files).map(|_| ()).map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        load(file(&trust("a", "helse-vest", "983974724", "\"4601\""))),
+        Ok(())
+    );
+    let e = load(file(&trust("a", "helse-sor", "983974724", ""))).unwrap_err();
+    assert!(e.contains("helse-sor"), "{e}");
+    let e = load(file(&trust("a", "helse-vest", "983974725", ""))).unwrap_err();
+    assert!(e.contains("983974725"), "{e}");
+    let e = load(file(&trust("a", "helse-vest", "983974724", "\"460\""))).unwrap_err();
+    assert!(e.contains("fire sifre"), "{e}");
+    let two = trust("a", "helse-vest", "983974724", "\"4601\"")
+        + &trust("b", "helse-vest", "983974678", "\"4601\"");
+    let e = load(file(&two)).unwrap_err();
+    assert!(e.contains("4601"), "{e}");
 }

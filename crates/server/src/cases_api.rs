@@ -664,7 +664,7 @@ pub async fn helfo_coverage(
         None => today(),
     };
     let omeq = map.get("omeq").and_then(Value::as_f64);
-    let answer = match workflow::helfo_coverage(&state, patient_id, atc, date, omeq).await? {
+    let answer = match workflow::helfo_coverage(&state, patient_id, atc, date, omeq, None).await? {
         Ok(g) => json!({
             "covered": true,
             "case": g.case_id,

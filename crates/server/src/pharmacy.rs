@@ -51,6 +51,31 @@ struct Facts {
     dispensed_name: String,
     dispensed_atc: Option<String>,
     unit_price: Option<Ore>,
+    /// The paying trust's details from the register, for the line and the invoice.
+    trust: Option<TrustDetails>,
+    /// The prescribed daily dose in mg OMEQ, as stated or converted (opioids).
+    omeq: Option<f64>,
+    /// What the pharmacist should know but that does not stop the dispensing.
+    warnings: Vec<String>,
+}
+
+/// A paying trust as the register names it (`HELSEFORETAK`).
+struct TrustDetails {
+    id: String,
+    org_nr: String,
+    invoice_address: String,
+    rhf: String,
+}
+
+impl TrustDetails {
+    fn of(register: &ruleset::TrustRegister, t: &ruleset::Trust) -> TrustDetails {
+        TrustDetails {
+            id: t.id.clone(),
+            org_nr: t.org_nr.clone(),
+            invoice_address: t.invoice_address.clone(),
+            rhf: register.rhf_of(t).name.clone(),
+        }
+    }
 }
 
 /// `POST /api/v1/pharmacy/dispensings`.
@@ -186,7 +211,20 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
             .filter_map(|p| aup(p).map(|price| (p.varenr.clone(), Ore(price))))
             .min_by_key(|(v, price)| (*price, v.clone()))
     });
-    let mut refusals = check_prescription(&d);
+    let limits = &state
+        .rules
+        .dispensing
+        .at(d.date)
+        .map_err(|e| unprocessable("date", e.to_string()))?
+        .value;
+    let register = &state
+        .rules
+        .trusts
+        .at(d.date)
+        .map_err(|e| unprocessable("date", e.to_string()))?
+        .value;
+    let mut warnings = Vec::new();
+    let mut refusals = check_prescription(&d, limits);
     let reserved = d.prescription.reservation.is_some();
     let (dispensed, refused_cheaper_price) = match offered {
         Some(o) if !d.substitution.patient_refused && !reserved => (o, None),
@@ -222,6 +260,7 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
         .and_then(|h| h.substances.split(", ").next().map(str::to_string))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| dispensed.medicine.name_form_strength.clone());
+    let omeq = prescribed_omeq(state, &d, dispensed, atc.as_ref())?;
     let mut register_as = None;
     if let (Some(atc), true) = (atc, refusals.is_empty()) {
         let written = match d.prescription.form {
@@ -270,17 +309,36 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
     let age = d.date.years_since(d.patient.birth_date).unwrap_or(0);
     let child = age < u32::from(copayment.no_copayment_under_age);
     let (mut exemption, mut party, mut basis) = (None, None, String::new());
+    let mut trust = None;
     let mut scheme = d.prescription.form.code();
     match (d.prescription.form, register_as) {
         (_, Some(WrittenForm::H)) | (RxForm::H, _) => {
             exemption = Some(Exemption::HPrescription);
             scheme = "h";
-            // The patient's trust comes from the municipality table (not yet in the rule
-            // data): until then the claim names no trust.
-            party = Some(Party::Rhf {
-                trust: String::new(),
-                rhf: String::new(),
-            });
+            // The trust of the patient's municipality pays, through its RHF (HELSEFORETAK).
+            let home = d.patient.municipality.as_deref();
+            match home.and_then(|m| register.for_municipality(m)) {
+                Some(t) => {
+                    let details = TrustDetails::of(register, t);
+                    party = Some(Party::Rhf {
+                        trust: t.name.clone(),
+                        rhf: details.rhf.clone(),
+                    });
+                    trust = Some(details);
+                }
+                None => {
+                    warnings.push(match home {
+                        Some(m) => format!(
+                            "Kommune {m} står ikke i helseforetaksregisteret: kravet til RHF føres uten helseforetak til kommunen er lagt inn (rules/trusts.toml)."
+                        ),
+                        None => "Pasientens bostedskommune (patient.municipality) er ikke oppgitt: kravet til RHF føres uten helseforetak.".into(),
+                    });
+                    party = Some(Party::Rhf {
+                        trust: String::new(),
+                        rhf: String::new(),
+                    });
+                }
+            }
             basis = if d.prescription.form == RxForm::Blue {
                 "H-resept (F6: blå resept registrert som H-resept); RHF betaler".into()
             } else {
@@ -288,23 +346,39 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
             };
         }
         (RxForm::WhiteNote, _) => {
-            let trust = d.prescription.paying_trust.clone().unwrap_or_default();
+            // O5: the note names the trust; it must be one the register knows, or the invoice
+            // goes to nobody.
+            let named = d.prescription.paying_trust.as_deref().unwrap_or_default();
+            let t = register.trust(named).ok_or_else(|| {
+                unprocessable(
+                    "prescription.paying_trust",
+                    format!(
+                        "«{named}» er ikke et helseforetak i registeret; oppgi navnet eller id-en, f.eks. «{}» eller «{}»",
+                        register.trusts[0].name, register.trusts[0].id
+                    ),
+                )
+            })?;
             exemption = Some(Exemption::TrustPays);
-            basis = format!("hvit resept med merknad: {trust} betaler (O5)");
-            party = Some(Party::Hf { trust });
+            basis = format!("hvit resept med merknad: {} betaler (O5)", t.name);
+            party = Some(Party::Hf {
+                trust: t.name.clone(),
+            });
+            trust = Some(TrustDetails::of(register, t));
         }
         (RxForm::White, _) => {
             basis = "hvit resept: pasienten betaler".into();
         }
-        (RxForm::Blue, _) if refusals.is_empty() => match blue_path(state, &loaded, &d).await? {
-            Ok((scheme_exemption, why, code)) => {
-                exemption = scheme_exemption;
-                scheme = code;
-                party = Some(Party::Folketrygden);
-                basis = why;
+        (RxForm::Blue, _) if refusals.is_empty() => {
+            match blue_path(state, &loaded, &d, omeq, dispensed).await? {
+                Ok((scheme_exemption, why, code)) => {
+                    exemption = scheme_exemption;
+                    scheme = code;
+                    party = Some(Party::Folketrygden);
+                    basis = why;
+                }
+                Err(refusal) => refusals.push(refusal),
             }
-            Err(refusal) => refusals.push(refusal),
-        },
+        }
         (RxForm::Blue, _) => {}
     }
     if exemption.is_none() && child && party.is_some() {
@@ -328,6 +402,9 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
         unit_price,
         dispensed_varenr: dispensed.varenr.clone(),
         dispensing: d,
+        trust,
+        omeq,
+        warnings,
         refusals,
         register_as,
         price,
@@ -346,6 +423,8 @@ async fn blue_path(
     state: &AppState,
     loaded: &crate::catalogue::Loaded,
     d: &Dispensing,
+    omeq: Option<f64>,
+    dispensed: &fest::model::Package,
 ) -> Result<Result<(Option<Exemption>, String, &'static str), Refusal>, ApiError> {
     let mut request = json!({
         "date": d.date.to_string(),
@@ -399,12 +478,25 @@ async fn blue_path(
                 }));
             };
             let atc = req.drug.atc;
+            let opioid = state
+                .rules
+                .opioids
+                .at(d.date)
+                .is_ok_and(|b5| b5.value.scope.iter().any(|g| atc == *g || atc.is_in(g)));
+            if opioid && omeq.is_none() {
+                return Ok(Err(Refusal {
+                    code: "opioid_dose_missing",
+                    message: "Et opioid på § 3 ekspederes mot vedtakets døgndose i mg OMEQ: oppgi prescription.daily_dose (mg per døgn eller µg per time) eller daily_dose_omeq.".into(),
+                    rule: "B5",
+                }));
+            }
             match crate::workflow::helfo_coverage(
                 state,
                 id.as_str(),
                 atc,
                 d.date,
-                d.prescription.daily_dose_omeq,
+                omeq,
+                route_of(state, d, dispensed),
             )
             .await
             .map_err(|_| {
@@ -446,6 +538,63 @@ async fn blue_path(
     })
 }
 
+/// The route of the package's form, as the OMEQ table on the date reads FEST's form name.
+fn route_of(state: &AppState, d: &Dispensing, p: &fest::model::Package) -> Option<ruleset::Route> {
+    let table = &state.rules.omeq.at(d.date).ok()?.value;
+    table.route_of_form(&p.medicine.form.as_ref()?.name)
+}
+
+/// The prescribed daily dose in mg OMEQ: as stated (`daily_dose_omeq`), or converted from the
+/// substance's dose by the OMEQ table on the date (domain.md § 8). When both are given they must
+/// agree, to a tenth of a milligram or one per cent.
+fn prescribed_omeq(
+    state: &AppState,
+    d: &Dispensing,
+    dispensed: &fest::model::Package,
+    atc: Option<&domain::Atc>,
+) -> Result<Option<f64>, ApiError> {
+    let stated = d.prescription.daily_dose_omeq;
+    let Some(dose) = d.prescription.daily_dose else {
+        return Ok(stated);
+    };
+    let table = &state
+        .rules
+        .omeq
+        .at(d.date)
+        .map_err(|e| unprocessable("date", e.to_string()))?
+        .value;
+    let form = dispensed
+        .medicine
+        .form
+        .as_ref()
+        .map_or("", |f| f.name.as_str());
+    let route = table.route_of_form(form);
+    let converted = atc
+        .zip(route)
+        .and_then(|(atc, route)| table.omeq(atc, route, dose))
+        .ok_or_else(|| {
+            unprocessable(
+                "prescription.daily_dose",
+                format!(
+                    "OMEQ-tabellen har ingen omregning for {} ({}); oppgi døgndosen i mg OMEQ (daily_dose_omeq)",
+                    dispensed.medicine.name_form_strength,
+                    route.map_or_else(|| format!("formen «{form}»"), |r| r.describe().to_string())
+                ),
+            )
+        })?;
+    if let Some(stated) = stated
+        && (stated - converted).abs() > (converted * 0.01).max(0.1)
+    {
+        return Err(unprocessable(
+            "prescription.daily_dose_omeq",
+            format!(
+                "oppgitt {stated} mg OMEQ stemmer ikke med døgndosen omregnet etter OMEQ-tabellen: {converted} mg OMEQ"
+            ),
+        ));
+    }
+    Ok(Some(converted))
+}
+
 /// The charge and the answer, under the store's lock on the patient's year.
 fn compute(f: &Facts, year: store::YearSoFar) -> Computed {
     let d = &f.dispensing;
@@ -462,6 +611,8 @@ fn compute(f: &Facts, year: store::YearSoFar) -> Computed {
         "dispensed_name": f.dispensed_name,
         "dispensed_atc": f.dispensed_atc,
         "scheme": f.scheme,
+        "daily_dose_omeq": f.omeq,
+        "warnings": f.warnings,
     });
     if !f.refusals.is_empty() {
         let mut a = base;
@@ -530,7 +681,13 @@ fn compute(f: &Facts, year: store::YearSoFar) -> Computed {
                     json!({"payer": l.party.code(), "amount_ore": l.amount.0, "basis": l.basis});
                 match &l.party {
                     Party::Rhf { trust, .. } | Party::Hf { trust } if !trust.is_empty() => {
-                        line["trust"] = json!(trust)
+                        line["trust"] = json!(trust);
+                        if let Some(t) = &f.trust {
+                            line["trust_id"] = json!(t.id);
+                            line["rhf"] = json!(t.rhf);
+                            line["org_nr"] = json!(t.org_nr);
+                            line["invoice_address"] = json!(t.invoice_address);
+                        }
                     }
                     _ => {}
                 }

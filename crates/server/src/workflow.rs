@@ -725,7 +725,13 @@ pub async fn helfo_coverage(
     atc: Atc,
     date: Date,
     omeq: Option<f64>,
+    route: Option<ruleset::Route>,
 ) -> Result<Result<helfo::Grant, String>, WorkflowError> {
+    let (Ok(opioids), Ok(table)) = (state.rules.opioids.at(date), state.rules.omeq.at(date)) else {
+        return Ok(Err(format!(
+            "ingen regeldata for opioider (B5, OMEQ) i kraft {date}"
+        )));
+    };
     let granted = state
         .store
         .cases(&CaseFilter {
@@ -751,7 +757,14 @@ pub async fn helfo_coverage(
             })
         })
         .collect();
-    Ok(helfo::covering(&grants, atc, date, omeq).cloned())
+    let dispensed = helfo::Dispensed {
+        atc,
+        omeq,
+        route,
+        opioids: &opioids.value,
+        excluded_routes: &table.value.excluded_routes,
+    };
+    Ok(helfo::covering(&grants, &dispensed, date).cloned())
 }
 
 /// Every case, as the overviews read them.

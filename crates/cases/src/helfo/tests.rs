@@ -230,29 +230,66 @@ fn only_a_caseworker_decides_and_only_pending_cases() {
 
 #[test]
 fn b5_dispensing_is_checked_against_the_highest_dose_decision() {
-    let atc = domain::Atc::parse("N02AA05").unwrap();
+    let rules = rules();
+    let b5 = &rules.opioids.at(day("2026-07-01")).unwrap().value;
+    let table = &rules.omeq.at(day("2026-07-01")).unwrap().value;
+    let atc = |c: &str| domain::Atc::parse(c).unwrap();
+    let grant = |case_id, code: &str, from: &str, until: Option<&str>, omeq| Grant {
+        case_id,
+        atc: atc(code),
+        valid_from: day(from),
+        valid_until: until.map(day),
+        omeq,
+    };
     let grants = [
-        Grant {
-            case_id: 1,
-            atc,
-            valid_from: day("2026-01-01"),
-            valid_until: Some(day("2026-12-31")),
-            omeq: Some(60.0),
-        },
-        Grant {
-            case_id: 2,
-            atc,
-            valid_from: day("2026-06-01"),
-            valid_until: None,
-            omeq: Some(90.0),
-        },
+        grant(1, "N02AA05", "2026-01-01", Some("2026-12-31"), Some(60.0)),
+        grant(2, "N02AA01", "2026-06-01", None, Some(90.0)),
+        grant(3, "N07BC02", "2026-01-01", None, Some(200.0)),
     ];
+    let dispensed = |code: &str, omeq, route| Dispensed {
+        atc: atc(code),
+        omeq,
+        route,
+        opioids: b5,
+        excluded_routes: &table.excluded_routes,
+    };
+    let on = day("2026-07-01");
+    let oral = Some(ruleset::Route::Oral);
+    // Oxycodone at 80 mg OMEQ: the morphine decision (90) is the highest and covers it.
     assert_eq!(
-        covering(&grants, atc, day("2026-07-01"), Some(80.0))
+        covering(&grants, &dispensed("N02AA05", Some(80.0), oral), on)
             .unwrap()
             .case_id,
         2
     );
-    assert!(covering(&grants, atc, day("2026-07-01"), Some(120.0)).is_err());
-    assert!(covering(&grants, atc, day("2025-07-01"), None).is_err());
+    // Above the highest opioid decision: refused. Methadone's 200 does not count for others.
+    assert!(covering(&grants, &dispensed("N02AA05", Some(120.0), oral), on).is_err());
+    // Tramadol has no decision of its own; an opioid decision covers it.
+    assert_eq!(
+        covering(&grants, &dispensed("N02AX02", Some(30.0), oral), on)
+            .unwrap()
+            .case_id,
+        2
+    );
+    // Methadone only by its own decision; a fentanyl nasal spray by none.
+    assert_eq!(
+        covering(&grants, &dispensed("N07BC02", Some(150.0), oral), on)
+            .unwrap()
+            .case_id,
+        3
+    );
+    assert!(covering(&grants[..2], &dispensed("N07BC02", Some(50.0), oral), on).is_err());
+    let nasal = dispensed("N02AB03", Some(50.0), Some(ruleset::Route::Nasal));
+    assert!(covering(&grants, &nasal, on).unwrap_err().contains("-71"));
+    // Not an opioid: only a decision for the substance itself.
+    assert!(covering(&grants, &dispensed("R03DC03", None, oral), on).is_err());
+    // Before any decision is valid.
+    assert!(
+        covering(
+            &grants,
+            &dispensed("N02AA05", None, oral),
+            day("2025-07-01")
+        )
+        .is_err()
+    );
 }

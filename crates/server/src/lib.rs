@@ -965,7 +965,8 @@ pub fn now_epoch() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-pub(crate) fn today() -> Date {
+/// Today, in the service's time zone: the date a case is decided on.
+pub fn today() -> Date {
     use chrono::Datelike;
     let d = chrono::Local::now().date_naive();
     Date::from_ymd(d.year(), d.month(), d.day())

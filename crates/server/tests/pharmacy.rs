@@ -177,3 +177,204 @@ async fn the_yearly_ceiling_holds_across_concurrent_dispensings() {
         );
     }
 }
+
+/// A § 3 opioid decision as a GP gets it at once (B5: non-cancer pain, up to 100 mg OMEQ).
+async fn grant_opioid(app: &TestApp, patient: &str, atc: &str, substance: &str, omeq: u32) {
+    let gp = token(app, "fastlege", Role::Prescriber, None, Some("gp"));
+    let fields = json!({
+        "patient_id_kind": "fnr", "patient_id": patient, "member": true, "atc": atc,
+        "substance": substance, "authorisation": "marketed", "prescription_group": "A",
+        "diagnosis": "Kroniske ryggsmerter", "on_label": true, "severity": "serious",
+        "months_per_year": 12, "previous_treatment": "tried_failed",
+        "previous_treatment_details": "Paracetamol og NSAID uten effekt",
+        "omeq": omeq.to_string(), "pain": "non_cancer"
+    });
+    let r = request(
+        app.addr,
+        "POST",
+        "/api/v1/helfo/applications",
+        &[("Authorization", &format!("Bearer {gp}"))],
+        &json!({ "fields": fields }).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["assessment"]["outcome"], "granted", "{}", r.body);
+}
+
+fn refusal_codes(answer: &Value) -> Vec<String> {
+    answer["refusals"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|r| r["code"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b5_an_opioid_decision_covers_the_patients_opioids_at_its_daily_dose() {
+    for db in TestDb::all().await {
+        let place = format!("{:?}", db.location);
+        let (app, cat) = with_catalogue(db).await;
+        let pharmacist = token(&app, "farmasoyt", Role::Pharmacist, None, None);
+        let oxycodone = cat
+            .packages
+            .iter()
+            .find(|p| p.medicine.atc.as_ref().is_some_and(|a| a.code == "N02AA05"))
+            .unwrap();
+        // The decisions are made today and valid from today: the dispensings are today's.
+        let today = server::today();
+        let opioid = |id: &str, dose: Value| {
+            let mut b = dispensing(id, &oxycodone.varenr, "1972-09-13");
+            b["date"] = json!(today.to_string());
+            b["prescription"]["issued"] = json!(today.to_string());
+            b["prescription"]["valid_until"] = json!(today.plus_months(12).unwrap().to_string());
+            b["prescription"]["refund_code"] = json!("-71");
+            if !dose.is_null() {
+                b["prescription"]["daily_dose"] = dose;
+            }
+            b
+        };
+        let mg = |mg: u32| json!({"amount": mg, "unit": "mg_per_day"});
+
+        // No decision yet: refused with B3, nothing billed.
+        let (status, none) = send(&app, &pharmacist, &opioid("o-0", mg(40))).await;
+        assert_eq!(status, 201, "{none}");
+        assert_eq!(none["accepted"], false, "{place}: {none}");
+        assert_eq!(refusal_codes(&none), ["no_helfo_decision"], "{none}");
+        assert!(none["claim_ids"].as_array().unwrap().is_empty());
+
+        // Two decisions, for morphine (90 mg OMEQ) and for oxycodone (60): the highest applies,
+        // and the morphine decision covers oxycodone too.
+        grant_opioid(&app, "13097248022", "N02AA01", "morfin", 90).await;
+        grant_opioid(&app, "13097248022", "N02AA05", "oksykodon", 60).await;
+        // 40 mg oxycodone a day × 1.5 = 60 mg OMEQ: covered.
+        let (_, ok) = send(&app, &pharmacist, &opioid("o-1", mg(40))).await;
+        assert_eq!(ok["accepted"], true, "{place}: {ok}");
+        assert_eq!(ok["daily_dose_omeq"], 60.0, "{ok}");
+        assert_eq!(ok["scheme"], "s3", "{ok}");
+        // 60 mg × 1.5 = 90: up to the morphine decision's dose, covered.
+        let (_, ok) = send(&app, &pharmacist, &opioid("o-2", mg(60))).await;
+        assert_eq!(ok["accepted"], true, "{ok}");
+        // 80 mg × 1.5 = 120: above every decision; not on blue.
+        let (_, over) = send(&app, &pharmacist, &opioid("o-3", mg(80))).await;
+        assert_eq!(over["accepted"], false, "{over}");
+        assert!(
+            over["refusals"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("90 mg OMEQ"),
+            "{over}"
+        );
+        // Without a dose the decision cannot be checked.
+        let (_, no_dose) = send(&app, &pharmacist, &opioid("o-4", Value::Null)).await;
+        assert_eq!(
+            refusal_codes(&no_dose),
+            ["opioid_dose_missing"],
+            "{no_dose}"
+        );
+        // A stated OMEQ that disagrees with the table is bad input, named.
+        let mut both = opioid("o-5", mg(40));
+        both["prescription"]["daily_dose_omeq"] = json!(40);
+        let (status, err) = send(&app, &pharmacist, &both).await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(err["error"]["field"], "prescription.daily_dose_omeq");
+        let mut unit = opioid("o-6", json!({"amount": 10, "unit": "mg"}));
+        unit["dispensing_id"] = json!("o-6");
+        let (status, err) = send(&app, &pharmacist, &unit).await;
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (422, Some("prescription.daily_dose.unit"))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b7_substitution_and_the_limits_of_a_blue_prescription() {
+    for db in TestDb::all().await {
+        let place = format!("{:?}", db.location);
+        let (app, cat) = with_catalogue(db).await;
+        let pharmacist = token(&app, "farmasoyt", Role::Pharmacist, None, None);
+        let day = domain::Date::parse("2026-06-01").unwrap();
+        let aup = |p: &fest::model::Package| p.price_on(&fest::model::PriceKind::Aup, day);
+        // A substitution group with two packages at different prices, on § 2 (amlodipine).
+        let group: Vec<&fest::model::Package> = cat
+            .packages
+            .iter()
+            .filter(|p| p.medicine.atc.as_ref().is_some_and(|a| a.code == "C08CA01"))
+            .filter(|p| p.medicine.substitution_group_on(day).is_some())
+            .collect();
+        let (dear, cheap) = group
+            .iter()
+            .flat_map(|a| group.iter().map(move |b| (*a, *b)))
+            .filter(|(a, b)| {
+                a.medicine.substitution_group_on(day) == b.medicine.substitution_group_on(day)
+                    && aup(a) > aup(b)
+            })
+            .max_by_key(|(a, b)| aup(a).unwrap() - aup(b).unwrap())
+            .expect("two packages of one group at different prices");
+        let (dear_price, cheap_price) = (aup(dear).unwrap(), aup(cheap).unwrap());
+        let offer = |id: &str, refused: bool, reserved: Option<&str>| {
+            let mut b = dispensing(id, &dear.varenr, "1960-01-01");
+            b["substitution"] = json!({"offered_varenr": cheap.varenr, "patient_refused": refused});
+            if let Some(r) = reserved {
+                b["prescription"]["reserved_against_substitution"] = json!(r);
+            }
+            b
+        };
+
+        // Accepted: the cheaper package is handed out.
+        let (_, took) = send(&app, &pharmacist, &offer("s-1", false, None)).await;
+        assert_eq!(
+            took["dispensed_varenr"],
+            cheap.varenr.as_str(),
+            "{place}: {took}"
+        );
+        assert_eq!(took["price_ore"], cheap_price);
+        assert_eq!(took["cheapest_varenr"].as_str().is_some(), true);
+
+        // Refused without the doctor's reservation: co-payment on the cheaper package, plus the
+        // difference, which does not count toward the ceiling.
+        let (_, refused) = send(&app, &pharmacist, &offer("s-2", true, None)).await;
+        assert_eq!(
+            refused["dispensed_varenr"],
+            dear.varenr.as_str(),
+            "{refused}"
+        );
+        assert_eq!(refused["price_ore"], dear_price);
+        let difference = dear_price - cheap_price;
+        assert_eq!(refused["difference_ore"], difference, "{refused}");
+        let copay_on_cheap = (cheap_price * 60 / 100).min(40_000);
+        assert_eq!(
+            refused["copayment_counts_toward_ceiling_ore"],
+            copay_on_cheap
+        );
+        assert_eq!(sum_of_lines(&refused), dear_price, "{refused}");
+
+        // With the doctor's reservation: the prescribed package, no difference.
+        let (_, reserved) = send(&app, &pharmacist, &offer("s-3", true, Some("excipients"))).await;
+        assert_eq!(reserved["dispensed_varenr"], dear.varenr.as_str());
+        assert_eq!(reserved["difference_ore"], 0, "{reserved}");
+        assert_eq!(
+            reserved["copayment_ore"],
+            (dear_price * 60 / 100).min(40_000)
+        );
+
+        // More than three months' supply on blue, and a blue prescription past its year.
+        let mut long = dispensing("s-4", &dear.varenr, "1960-01-01");
+        long["supply_days"] = json!(120);
+        let (_, too_much) = send(&app, &pharmacist, &long).await;
+        assert_eq!(
+            refusal_codes(&too_much),
+            ["more_than_three_months"],
+            "{too_much}"
+        );
+        assert!(too_much["claim_ids"].as_array().unwrap().is_empty());
+        let mut old = dispensing("s-5", &dear.varenr, "1960-01-01");
+        old["prescription"]["issued"] = json!("2025-05-01");
+        let (_, stale) = send(&app, &pharmacist, &old).await;
+        assert_eq!(refusal_codes(&stale), ["blue_older_than_a_year"], "{stale}");
+        assert_eq!(stale["refusals"][0]["rule"], "F6");
+    }
+}

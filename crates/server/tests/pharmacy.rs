@@ -332,7 +332,7 @@ async fn b7_substitution_and_the_limits_of_a_blue_prescription() {
             "{place}: {took}"
         );
         assert_eq!(took["price_ore"], cheap_price);
-        assert_eq!(took["cheapest_varenr"].as_str().is_some(), true);
+        assert_eq!(took["cheapest_varenr"], cheap.varenr.as_str(), "{took}");
 
         // Refused without the doctor's reservation: co-payment on the cheaper package, plus the
         // difference, which does not count toward the ceiling.

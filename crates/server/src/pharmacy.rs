@@ -85,14 +85,38 @@ pub async fn record(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (user, role) = authorize(&state, &headers, PHARMACISTS)?;
-    let d = contract::pharmacy::parse_dispensing(&body)?;
+    let stored = record_dispensing(&state, &user, role, &body).await?;
+    let mut response = (stored.status, json_headers(), stored.answer.to_string()).into_response();
+    response.headers_mut().insert(
+        axum::http::header::HeaderName::from_static("x-audit-seq"),
+        axum::http::HeaderValue::from(stored.audit_seq),
+    );
+    Ok(response)
+}
+
+/// A dispensing as stored: `201` the first time, `200` for the same request again.
+pub(crate) struct Stored {
+    pub(crate) status: StatusCode,
+    pub(crate) answer: Value,
+    pub(crate) audit_seq: i64,
+}
+
+/// Records one dispensing (pharmacy contract v1) for `user`: the API and the pharmacist's web
+/// page both come here, so they answer alike.
+pub(crate) async fn record_dispensing(
+    state: &AppState,
+    user: &crate::auth::User,
+    role: Role,
+    body: &[u8],
+) -> Result<Stored, ApiError> {
+    let d = contract::pharmacy::parse_dispensing(body)?;
     // The idempotency key's body: the request as canonical JSON (keys sorted, no spaces), so
     // a resend that differs only in layout is the same request.
-    let canonical = serde_json::from_slice::<Value>(&body)
+    let canonical = serde_json::from_slice::<Value>(body)
         .map(|v| v.to_string())
         .unwrap_or_default();
     let body_sha256 = hex::encode(Sha256::digest(canonical.as_bytes()));
-    let facts = gather(&state, d).await?;
+    let facts = gather(state, d).await?;
     let d = &facts.dispensing;
     let key = DispensingKey {
         id: d.id.clone(),
@@ -135,7 +159,7 @@ pub async fn record(
                 "utleveringen kunne ikke lagres; ingenting er registrert, prøv igjen",
             )
         })?;
-    let (status, answer, seq) = match recorded {
+    let (status, answer, audit_seq) = match recorded {
         Recorded::New { answer, audit_seq } => (StatusCode::CREATED, answer, audit_seq),
         Recorded::Again { answer, audit_seq } => (StatusCode::OK, answer, audit_seq),
         Recorded::Conflict => {
@@ -146,12 +170,12 @@ pub async fn record(
             ));
         }
     };
-    let mut response = (status, json_headers(), answer).into_response();
-    response.headers_mut().insert(
-        axum::http::header::HeaderName::from_static("x-audit-seq"),
-        axum::http::HeaderValue::from(seq),
-    );
-    Ok(response)
+    let answer = serde_json::from_str(&answer).unwrap_or(Value::Null);
+    Ok(Stored {
+        status,
+        answer,
+        audit_seq,
+    })
 }
 
 /// Looks everything up that the charge needs; refusals are collected, not returned early, so

@@ -614,6 +614,73 @@ async fn catalogue(p: &Person<'_>, app: &TestApp) {
     p.wait_for("#svar-tittel", "folketrygden").await;
     assert!(p.text(".forklaring").await.contains("refusjonskode K86"));
     p.shot("16-hvem-betaler-varenummer").await;
+    dispensing(p, &varenr).await;
+}
+
+/// The pharmacist registers a dispensing on the page: the answer shows who pays what; a bad
+/// varenummer is named next to its field with every value kept; a white prescription with a
+/// note takes its trust from the register.
+async fn dispensing(p: &Person<'_>, varenr: &str) {
+    p.sign_in(PAL).await;
+    p.click("nav a[href='/apotek/utlevering']").await;
+    p.wait_for("h1", "Utlevering på apoteket").await;
+    let id =
+        p.c.find(Locator::Id("f-dispensing_id"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+    assert!(id.starts_with("web-"), "a fresh id: {id}");
+    p.fill(&[
+        ("pharmacy.id", "A1-0042"),
+        ("pharmacy.name", "Apotek 1 Storgata"),
+        ("patient.id", "130972 48022"),
+        ("patient.birth_date", "1972-09-13"),
+        ("prescription.id", "resept-web-1"),
+        ("prescription.valid_until", "2027-11-01"),
+        ("prescription.prescriber.hpr", "9144889"),
+        ("prescription.prescriber.name", "Per Fastlege"),
+        ("prescription.refund_code", "K86"),
+        ("drug.varenr", "999999"),
+        ("supply_days", "90"),
+    ])
+    .await;
+    p.click("button[value='dispense']").await;
+    p.wait_for("#f-drug-varenr-feil", "finnes ikke i FEST")
+        .await;
+    assert!(p.text("#feiloppsummering").await.contains("Varenummer"));
+    let kept =
+        p.c.find(Locator::Id("f-prescription-prescriber-name"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+    assert_eq!(kept.as_deref(), Some("Per Fastlege"), "values are kept");
+    p.fill(&[("drug.varenr", varenr)]).await;
+    p.click("button[value='dispense']").await;
+    p.wait_for("#svar-tittel", "Registrert").await;
+    let answer = p.text("#svar").await;
+    assert!(answer.contains("Folketrygden (Helfo)"), "{answer}");
+    assert!(answer.contains("egenandel"), "{answer}");
+    assert!(answer.contains("av egenandelstaket"), "{answer}");
+    p.shot("17-apotek-utlevering").await;
+
+    // A white prescription with the trust's note: the trust is chosen from the register.
+    p.fill(&[
+        ("prescription.form", "white_note"),
+        ("prescription.refund_code", ""),
+        ("prescription.paying_trust", "helse-bergen"),
+        ("prescription.id", "resept-web-2"),
+    ])
+    .await;
+    p.click("button[value='dispense']").await;
+    p.wait_for("#svar-tittel", "Registrert").await;
+    let answer = p.text("#svar").await;
+    assert!(answer.contains("Helse Bergen HF"), "{answer}");
+    assert!(answer.contains("ingen egenandel"), "{answer}");
 }
 
 async fn what_roles_may_not(p: &Person<'_>, app: &TestApp) {

@@ -573,3 +573,118 @@ pub fn helfo_for(is_opioid: bool, paper: bool) -> Vec<Section> {
     }
     sections
 }
+
+/// The pharmacist's dispensing (pharmacy contract v1), in the order of the prescription. The
+/// trust of a note is chosen from the register, never typed.
+pub fn dispensing(trusts: &ruleset::TrustRegister) -> Vec<Section> {
+    let mut trust = Field::new(
+        "prescription.paying_trust",
+        "Helseforetaket som betaler (merknaden)",
+        Kind::Select,
+    )
+    .hint("Bare for hvit resept med merknad (O5).");
+    trust.options = std::iter::once((String::new(), "ingen".to_string()))
+        .chain(trusts.trusts.iter().map(|t| (t.id.clone(), t.name.clone())))
+        .collect();
+    vec![
+        Section {
+            legend: "Utlevering",
+            fields: vec![
+                Field::new("dispensing_id", "Utleverings-id", Kind::Text)
+                    .required("apotekets egen id for utleveringen")
+                    .hint("Apotekets egen id. Sendes skjemaet på nytt med samme id, registreres utleveringen bare én gang."),
+                Field::new("date", "Utleveringsdato", Kind::Date)
+                    .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE)
+                    .required(DATE_MESSAGE),
+                Field::new("pharmacy.id", "Apotekets id", Kind::Text).required("apotekets id"),
+                Field::new("pharmacy.name", "Apotekets navn", Kind::Text).required("apotekets navn"),
+            ],
+        },
+        Section {
+            legend: "Pasient",
+            fields: vec![
+                Field::new("patient.id_kind", "Identifikasjon", Kind::Select).options(&[
+                    ("fnr", "fødselsnummer"),
+                    ("dnr", "D-nummer"),
+                    ("none", "uten nummer"),
+                ]),
+                Field::new("patient.id", "Fødselsnummer eller D-nummer", Kind::Text)
+                    .pattern("[0-9 ]{11,12}", "11 sifre"),
+                Field::new("patient.birth_date", "Fødselsdato", Kind::Date)
+                    .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE)
+                    .required(DATE_MESSAGE)
+                    .hint("Avgjør om pasienten er under 16 år på utleveringsdagen."),
+                Field::new("patient.municipality", "Bostedskommune (kommunenummer)", Kind::Text)
+                    .pattern("[0-9]{4}", "fire sifre")
+                    .hint("Avgjør hvilket helseforetak og RHF som betaler en H-resept."),
+            ],
+        },
+        Section {
+            legend: "Resept",
+            fields: vec![
+                Field::new("prescription.id", "ReseptId", Kind::Text).required("reseptens id"),
+                Field::new("prescription.form", "Reseptform", Kind::Select).options(&[
+                    ("blue", "blå resept"),
+                    ("h", "H-resept"),
+                    ("white", "hvit resept"),
+                    ("white_note", "hvit resept med merknad fra helseforetaket"),
+                ]),
+                Field::new("prescription.issued", "Utstedt", Kind::Date)
+                    .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE)
+                    .required(DATE_MESSAGE),
+                Field::new("prescription.valid_until", "Gyldig til og med", Kind::Date)
+                    .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE)
+                    .required(DATE_MESSAGE),
+                Field::new("prescription.prescriber.hpr", "Forskriverens HPR-nummer", Kind::Text)
+                    .required("HPR-nummer"),
+                Field::new("prescription.prescriber.name", "Forskriverens navn", Kind::Text)
+                    .required("navn"),
+                Field::new("prescription.prescriber.role", "Forskriver", Kind::Select).options(&[
+                    ("gp", "fastlege / allmennlege"),
+                    ("specialist", "spesialist"),
+                    ("hospital_doctor", "sykehuslege"),
+                    ("pain_clinic", "smerteklinikk"),
+                ]),
+                Field::new("prescription.refund_code", "Refusjonskode", Kind::Text)
+                    .hint("Blå resept og H-resept: f.eks. K86, -71 eller -90."),
+                trust,
+                Field::new(
+                    "prescription.reserved_against_substitution",
+                    "Legens reservasjon mot bytte",
+                    Kind::Select,
+                )
+                .options(&[
+                    ("none", "ingen"),
+                    ("misuse_or_adherence", "problemer med misbruk eller etterlevelse"),
+                    ("device_handling", "vansker med å håndtere ulike utforminger"),
+                    ("excipients", "alvorlige problemer med hjelpestoffer"),
+                    ("earlier_switch_side_effects", "uttalte bivirkninger ved tidligere bytte"),
+                ]),
+                Field::new("prescription.daily_dose.amount", "Døgndose (opioider)", Kind::Number)
+                    .range("0", "100000")
+                    .hint("Forskrevet døgndose av virkestoffet; omregnes til mg OMEQ etter tabellen i regeldataene."),
+                Field::new("prescription.daily_dose.unit", "Enhet for døgndosen", Kind::Select)
+                    .options(&[("mg_per_day", "mg per døgn"), ("ug_per_hour", "µg per time (plaster)")]),
+                Field::new("prescription.daily_dose_omeq", "Eller: døgndose i mg OMEQ", Kind::Number)
+                    .range("0", "10000"),
+            ],
+        },
+        Section {
+            legend: "Vare",
+            fields: vec![
+                Field::new("drug.varenr", "Varenummer (forskrevet)", Kind::Text)
+                    .pattern("[0-9]{6}", "seks sifre")
+                    .required("seks sifre"),
+                Field::new("packages", "Antall pakninger", Kind::Number)
+                    .range("0", "1000")
+                    .required("et tall over 0"),
+                Field::new("supply_days", "Varer i antall dager", Kind::Number)
+                    .range("1", "3660")
+                    .hint("Etter doseringen: på blå resept høyst tre måneders forbruk."),
+                Field::new("substitution.offered_varenr", "Tilbudt byttepreparat (varenummer)", Kind::Text)
+                    .pattern("[0-9]{6}", "seks sifre"),
+                yes_no("substitution.patient_refused", "Pasienten avslo bytte"),
+            ],
+        },
+    ]
+}

@@ -7,6 +7,7 @@
 //! person can do in the browser is exactly what the API allows them.
 
 pub mod forms;
+mod pharmacy;
 
 use std::sync::Arc;
 
@@ -67,6 +68,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/helfo/{id}/vedtak", post(helfo_ruling))
         .route("/oversikter", get(overviews))
         .route("/oversikter/{file}", get(overview_download))
+        .route(
+            "/apotek/utlevering",
+            get(pharmacy::form).post(pharmacy::submit),
+        )
         .route("/katalog", get(catalogue_page))
         .route("/katalog/atc", get(atc_page))
         .route("/katalog/{varenr}", get(package_page))
@@ -144,6 +149,9 @@ fn frame(
             }
             if role == Role::HelfoCaseworker {
                 items.push(("/helfo/ko", "Saksbehandlingskø"));
+            }
+            if role == Role::Pharmacist {
+                items.push(("/apotek/utlevering", "Utlevering"));
             }
             if cases_api::OVERVIEW_READERS.contains(&role) {
                 items.push(("/oversikter", "Oversikter"));

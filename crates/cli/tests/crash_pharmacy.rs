@@ -12,7 +12,7 @@ use std::time::Duration;
 
 mod service;
 
-use service::{free_port, legemiddel, post, start};
+use service::{drop_database, free_port, legemiddel, places, post, start_on};
 
 /// One request: status and body.
 fn call(
@@ -37,8 +37,18 @@ fn kill_9_loses_no_acknowledged_dispensing_and_bills_nothing_twice() {
     let dir = std::env::temp_dir().join(format!("legemiddel-crash-apotek-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let data = dir.join("data");
-    let d = data.to_str().unwrap();
+    for (location, flag, place) in places(&dir) {
+        eprintln!("krasjtest: {place}");
+        crash_on(&dir, flag, &place);
+        if let store::Location::Url(url) = location {
+            drop_database(&url);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The whole test on one place: `--data DIR` or `--database URL`.
+fn crash_on(dir: &std::path::Path, flag: &str, d: &str) {
     let fest = dir.join("fest.xml");
     for args in [
         vec![
@@ -49,7 +59,7 @@ fn kill_9_loses_no_acknowledged_dispensing_and_bills_nothing_twice() {
             "--out",
             fest.to_str().unwrap(),
         ],
-        vec!["fest", "import", "--data", d, fest.to_str().unwrap()],
+        vec!["fest", "import", flag, d, fest.to_str().unwrap()],
     ] {
         let out = legemiddel().args(&args).output().unwrap();
         assert!(
@@ -60,15 +70,7 @@ fn kill_9_loses_no_acknowledged_dispensing_and_bills_nothing_twice() {
     }
     let token = String::from_utf8(
         legemiddel()
-            .args([
-                "token",
-                "--data",
-                d,
-                "--role",
-                "pharmacist",
-                "--name",
-                "krasj",
-            ])
+            .args(["token", flag, d, "--role", "pharmacist", "--name", "krasj"])
             .output()
             .unwrap()
             .stdout,
@@ -77,7 +79,7 @@ fn kill_9_loses_no_acknowledged_dispensing_and_bills_nothing_twice() {
     .trim()
     .to_string();
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut server = start(&data, addr);
+    let mut server = start_on(flag, d, addr);
 
     // Four pharmacies send dispensings until the service dies under them.
     let acknowledged: Arc<Mutex<HashMap<String, (String, String)>>> = Arc::default();
@@ -119,7 +121,7 @@ fn kill_9_loses_no_acknowledged_dispensing_and_bills_nothing_twice() {
     );
 
     // Started again: every acknowledged dispensing answers the same, from storage.
-    let mut server = start(&data, addr);
+    let mut server = start_on(flag, d, addr);
     for (id, (body, answer)) in &acknowledged {
         let (status, again) =
             call(addr, "POST", "/api/v1/pharmacy/dispensings", &token, body).unwrap();
@@ -168,7 +170,7 @@ fn kill_9_loses_no_acknowledged_dispensing_and_bills_nothing_twice() {
         .args([
             "settle",
             "export",
-            "--data",
+            flag,
             d,
             "--payer",
             "helfo",
@@ -191,7 +193,7 @@ fn kill_9_loses_no_acknowledged_dispensing_and_bills_nothing_twice() {
             .args([
                 "settle",
                 "export",
-                "--data",
+                flag,
                 d,
                 "--payer",
                 "helfo",
@@ -217,5 +219,4 @@ fn kill_9_loses_no_acknowledged_dispensing_and_bills_nothing_twice() {
     let unique: HashSet<&str> = numbers.iter().copied().collect();
     assert_eq!(numbers.len(), unique.len(), "a claim in the file twice");
     assert_eq!(numbers.len(), claims.len(), "every claim settled, once");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -95,47 +95,9 @@ fn xmllint_valid(file: &Path) {
     );
 }
 
-/// Where to run: SQLite in a data folder, and PostgreSQL (a fresh database) when one answers at
-/// `LEGEMIDDEL_TEST_POSTGRES` — required when `LEGEMIDDEL_REQUIRE_POSTGRES=1`, as in `.ci/run`.
-fn places(dir: &Path) -> Vec<(store::Location, &'static str, String)> {
-    let data = dir.join("data");
-    let mut out = vec![(
-        store::Location::DataDir(data.clone()),
-        "--data",
-        data.to_str().unwrap().to_string(),
-    )];
-    let admin = std::env::var("LEGEMIDDEL_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let required = std::env::var("LEGEMIDDEL_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-    let name = format!("legemiddel_settle_{}", std::process::id());
-    let created = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        let mut c = sqlx::AnyConnection::connect(&admin).await.ok()?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .execute(&mut c)
-        .await
-        .ok()?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut c)
-            .await
-            .ok()
-    });
-    match created {
-        Some(_) => {
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            let url = format!("{base}/{name}");
-            out.push((store::Location::Url(url.clone()), "--database", url));
-        }
-        None => assert!(
-            !required,
-            "PostgreSQL at {admin} is required but does not answer"
-        ),
-    }
-    out
-}
+mod service;
+
+use service::{drop_database, places};
 
 #[test]
 fn claims_are_settled_once_into_m18_and_trust_invoices() {
@@ -150,25 +112,6 @@ fn claims_are_settled_once_into_m18_and_trust_invoices() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Removes a test's PostgreSQL database.
-fn drop_database(url: &str) {
-    let Some((base, name)) = url.rsplit_once('/') else {
-        return;
-    };
-    let admin =
-        std::env::var("LEGEMIDDEL_TEST_POSTGRES").unwrap_or_else(|_| format!("{base}/test"));
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        use sqlx::Connection;
-        if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut c)
-            .await;
-        }
-    });
 }
 
 fn settle_on(dir: &Path, location: store::Location, flag: &str, d: &str) {

@@ -1,5 +1,6 @@
-//! What the crash tests share: the `legemiddel` binary, a free loopback port, a `serve` started
-//! on a data folder and waited for, and a one-request HTTP/1.1 client.
+//! What the command-line tests share: the `legemiddel` binary, a free loopback port, a `serve`
+//! started on a data folder or a database and waited for, a one-request HTTP/1.1 client, and the
+//! places to run on (SQLite, and a fresh PostgreSQL database when one answers).
 
 #![allow(dead_code)]
 
@@ -26,14 +27,13 @@ pub fn free_port() -> u16 {
 }
 
 pub fn start(data: &Path, addr: SocketAddr) -> Child {
+    start_on("--data", data.to_str().unwrap(), addr)
+}
+
+/// `serve` on `--data DIR` or `--database URL`, waited for.
+pub fn start_on(flag: &str, place: &str, addr: SocketAddr) -> Child {
     let mut child = legemiddel()
-        .args([
-            "serve",
-            "--data",
-            data.to_str().unwrap(),
-            "--listen",
-            &addr.to_string(),
-        ])
+        .args(["serve", flag, place, "--listen", &addr.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -89,4 +89,71 @@ pub fn post(
         })
         .and_then(|v| v.trim().parse().ok());
     Ok((status, seq, body.to_string()))
+}
+
+/// Where to run: SQLite in a data folder, and PostgreSQL (a fresh database) when one answers at
+/// `LEGEMIDDEL_TEST_POSTGRES` — required when `LEGEMIDDEL_REQUIRE_POSTGRES=1`, as in `.ci/run`.
+pub fn places(dir: &Path) -> Vec<(store::Location, &'static str, String)> {
+    let data = dir.join("data");
+    let mut out = vec![(
+        store::Location::DataDir(data.clone()),
+        "--data",
+        data.to_str().unwrap().to_string(),
+    )];
+    let admin = std::env::var("LEGEMIDDEL_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let required = std::env::var("LEGEMIDDEL_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    let name = format!(
+        "legemiddel_cli_{}_{}",
+        std::process::id(),
+        dir.file_name().map_or(String::new(), |n| n
+            .to_string_lossy()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+    );
+    let created = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut c = sqlx::AnyConnection::connect(&admin).await.ok()?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .execute(&mut c)
+        .await
+        .ok()?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut c)
+            .await
+            .ok()
+    });
+    match created {
+        Some(_) => {
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            let url = format!("{base}/{name}");
+            out.push((store::Location::Url(url.clone()), "--database", url));
+        }
+        None => assert!(
+            !required,
+            "PostgreSQL at {admin} is required but does not answer"
+        ),
+    }
+    out
+}
+
+/// Removes a test's PostgreSQL database.
+pub fn drop_database(url: &str) {
+    let Some((base, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    let admin =
+        std::env::var("LEGEMIDDEL_TEST_POSTGRES").unwrap_or_else(|_| format!("{base}/test"));
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut c)
+            .await;
+        }
+    });
 }

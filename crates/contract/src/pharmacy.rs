@@ -57,6 +57,8 @@ struct WirePatient<'a> {
     birth_date: Cow<'a, str>,
     #[serde(default, borrow)]
     municipality: Option<Cow<'a, str>>,
+    #[serde(default)]
+    minimum_pensioner: bool,
 }
 
 #[derive(Deserialize)]
@@ -82,6 +84,8 @@ struct WirePrescription<'a> {
     daily_dose_omeq: Option<f64>,
     #[serde(default, borrow)]
     daily_dose: Option<WireDose<'a>>,
+    #[serde(default)]
+    occupational_injury: bool,
 }
 
 #[derive(Deserialize)]
@@ -312,6 +316,7 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
             id,
             birth_date: date("patient.birth_date", &w.patient.birth_date)?,
             municipality,
+            minimum_pensioner: w.patient.minimum_pensioner,
         },
         prescription: Prescription {
             id: text("prescription.id", &w.prescription.id, 64)?,
@@ -336,6 +341,7 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
             reservation,
             daily_dose_omeq: w.prescription.daily_dose_omeq,
             daily_dose,
+            occupational_injury: w.prescription.occupational_injury,
         },
         varenr: varenr("drug.varenr", &w.drug.varenr)?,
         milli_packages: milli as u64,

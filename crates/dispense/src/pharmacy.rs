@@ -97,6 +97,8 @@ pub struct PharmacyPatient {
     /// Municipality number (four digits) of the patient's address: names the trust (and RHF)
     /// that pays an H-prescription.
     pub municipality: Option<String>,
+    /// Receives the minimum pension (minstepensjonist): no co-payment (§ 8).
+    pub minimum_pensioner: bool,
 }
 
 impl PharmacyPatient {
@@ -145,6 +147,8 @@ pub struct Prescription {
     /// Opioids: the prescribed daily dose of the substance (mg/day or µg/h), which the OMEQ
     /// table converts.
     pub daily_dose: Option<ruleset::Dose>,
+    /// Prescribed for an approved occupational injury (yrkesskade): no co-payment (§ 8).
+    pub occupational_injury: bool,
 }
 
 /// What the pharmacy offered and what the patient said (B7).
@@ -366,6 +370,7 @@ mod tests {
                 id: None,
                 birth_date: day("1960-01-01"),
                 municipality: None,
+                minimum_pensioner: false,
             },
             prescription: Prescription {
                 id: "r1".into(),
@@ -382,6 +387,7 @@ mod tests {
                 reservation: None,
                 daily_dose_omeq: None,
                 daily_dose: None,
+                occupational_injury: false,
             },
             varenr: "108708".into(),
             milli_packages: 1000,

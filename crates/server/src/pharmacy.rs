@@ -405,8 +405,17 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
         }
         (RxForm::Blue, _) => {}
     }
-    if exemption.is_none() && child && party.is_some() {
-        exemption = Some(Exemption::Child);
+    // § 8: the patient's own exemptions, where the scheme itself leaves a co-payment.
+    if exemption.is_none() && party.is_some() {
+        exemption = if child {
+            Some(Exemption::Child)
+        } else if d.prescription.occupational_injury {
+            Some(Exemption::OccupationalInjury)
+        } else if d.patient.minimum_pensioner {
+            Some(Exemption::MinimumPensioner)
+        } else {
+            None
+        };
     }
     // The cheaper product's price for the same quantity (B7).
     let refused_cheaper_price = refused_cheaper_price.map(|p| price_of(p, d.milli_packages));

@@ -109,6 +109,17 @@ async fn a_blue_dispensing_is_priced_split_and_stored_exactly_once() {
         let (_, child) = send(&app, &pharmacist, &young).await;
         assert_eq!(child["copayment_ore"], 0, "{child}");
         assert_eq!(sum_of_lines(&child), price);
+        // So do a minimum pensioner and a prescription for an occupational injury (§ 8).
+        let mut pensioner = dispensing("d-pension", &amlodipin.varenr, "1950-03-01");
+        pensioner["patient"]["minimum_pensioner"] = json!(true);
+        let (_, pension) = send(&app, &pharmacist, &pensioner).await;
+        assert_eq!(pension["copayment_ore"], 0, "{pension}");
+        assert_eq!(pension["exemption"], "minstepensjonist: ingen egenandel");
+        let mut injured = dispensing("d-injury", &amlodipin.varenr, "1980-03-01");
+        injured["prescription"]["occupational_injury"] = json!(true);
+        let (_, injury) = send(&app, &pharmacist, &injured).await;
+        assert_eq!(injury["copayment_ore"], 0, "{injury}");
+        assert_eq!(sum_of_lines(&injury), price);
 
         // Bad input names its field.
         let mut bad = dispensing("d-bad", "12", "1960-01-01");
@@ -130,7 +141,7 @@ async fn a_blue_dispensing_is_priced_split_and_stored_exactly_once() {
         )
         .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.json()["claims"].as_array().unwrap().len(), 2, "{place}");
+        assert_eq!(r.json()["claims"].as_array().unwrap().len(), 4, "{place}");
     }
 }
 

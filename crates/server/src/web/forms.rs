@@ -617,6 +617,7 @@ pub fn dispensing(trusts: &ruleset::TrustRegister) -> Vec<Section> {
                 Field::new("patient.municipality", "Bostedskommune (kommunenummer)", Kind::Text)
                     .pattern("[0-9]{4}", "fire sifre")
                     .hint("Avgjør hvilket helseforetak og RHF som betaler en H-resept."),
+                yes_no("patient.minimum_pensioner", "Minstepensjonist (ingen egenandel)"),
             ],
         },
         Section {
@@ -660,6 +661,7 @@ pub fn dispensing(trusts: &ruleset::TrustRegister) -> Vec<Section> {
                     ("excipients", "alvorlige problemer med hjelpestoffer"),
                     ("earlier_switch_side_effects", "uttalte bivirkninger ved tidligere bytte"),
                 ]),
+                yes_no("prescription.occupational_injury", "Gjelder godkjent yrkesskade (ingen egenandel)"),
                 Field::new("prescription.daily_dose.amount", "Døgndose (opioider)", Kind::Number)
                     .range("0", "100000")
                     .hint("Forskrevet døgndose av virkestoffet; omregnes til mg OMEQ etter tabellen i regeldataene."),

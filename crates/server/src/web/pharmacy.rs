@@ -152,7 +152,12 @@ fn dispensing_json(fields: &Fields) -> Value {
                     }
                 })
                 .unwrap_or_else(|| Value::String(value.into()))
-        } else if path == "substitution.patient_refused" {
+        } else if matches!(
+            path.as_str(),
+            "substitution.patient_refused"
+                | "patient.minimum_pensioner"
+                | "prescription.occupational_injury"
+        ) {
             Value::Bool(matches!(value, "ja" | "true" | "on"))
         } else if path == "patient.id" {
             Value::String(value.replace(' ', ""))

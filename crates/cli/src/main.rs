@@ -246,9 +246,9 @@ enum FestCmd {
         /// Antall pakninger (en ekte fil har om lag 11 000).
         #[arg(long, default_value_t = 200)]
         packages: usize,
-        /// HentetDato i filen.
-        #[arg(long, default_value = "2026-11-15T02:00:00")]
-        retrieved: String,
+        /// HentetDato i filen (standard: nå, så testfilen ikke er utdatert).
+        #[arg(long)]
+        retrieved: Option<String>,
         /// Filen som skrives.
         #[arg(long)]
         out: PathBuf,
@@ -591,7 +591,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 packages,
                 retrieved,
                 out,
-            } => fest_cli::generate(packages, &retrieved, &out),
+            } => {
+                let retrieved = retrieved.unwrap_or_else(|| {
+                    chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string()
+                });
+                fest_cli::generate(packages, &retrieved, &out)
+            }
         },
         Cmd::Bench {
             what:

@@ -191,7 +191,7 @@ pub fn export(location: Location, payer: &str, period: &str, out: &Path) -> Resu
             if total < 0 { "-" } else { "" },
             domain::Ore(total.unsigned_abs()),
             match fresh {
-                Some((id, new)) => format!("{new} nye i oppgjør {id}"),
+                Some((id, new)) => format!("{new} {} i oppgjør {id}", if new == 1 { "ny" } else { "nye" }),
                 None => "ingen nye: samme krav som før".into(),
             },
             out.display()

@@ -49,6 +49,8 @@ fn generate_import_search_and_decide() {
             "generate",
             "--packages",
             "800",
+            "--retrieved",
+            "2026-11-15T02:00:00",
             "--out",
             xml.to_str().unwrap(),
         ],

@@ -63,7 +63,7 @@ async fn send(store: &Store, id: u8, price: u64) -> Recorded {
         .record_dispensing(
             key(id, price),
             move |year| compute(id, price, year.counted_ore),
-            |a| audit(a),
+            audit,
         )
         .await
         .unwrap()

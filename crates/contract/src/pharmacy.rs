@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 
 use dispense::pharmacy::{
-    Dispensing, Pharmacy, PharmacyPatient, Prescriber, Prescription, Reservation, RxForm,
-    Substitution,
+    ApprovalExemption, Dispensing, Pharmacy, PharmacyPatient, Prescriber, Prescription,
+    Reservation, RxForm, Substitution,
 };
 use domain::identity::PersonId;
 use domain::{Date, PatientId, PrescriberRole, RefundCode};
@@ -35,6 +35,17 @@ struct WireDispensing<'a> {
     substitution: WireSubstitution<'a>,
     #[serde(default)]
     supply_days: Option<f64>,
+    #[serde(default, borrow)]
+    approval_exemption: Option<WireExemption<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireExemption<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    reference: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +296,22 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
             ));
         }
     };
+    let approval_exemption = match &w.approval_exemption {
+        None => None,
+        Some(e) => {
+            let reference = text("approval_exemption.reference", &e.reference, 64)?;
+            Some(match e.kind.as_ref() {
+                "notification" => ApprovalExemption::Notification { reference },
+                "dmp_approval" => ApprovalExemption::DmpApproval { reference },
+                other => {
+                    return Err(ContractError::new(
+                        "approval_exemption.kind",
+                        format!("ukjent verdi «{other}»; ventet notification eller dmp_approval"),
+                    ));
+                }
+            })
+        }
+    };
     if !(w.packages.is_finite() && w.packages > 0.0 && w.packages <= 1000.0) {
         return Err(ContractError::new(
             "packages",
@@ -350,6 +377,7 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
             patient_refused: w.substitution.patient_refused,
         },
         supply_days,
+        approval_exemption,
     })
 }
 

@@ -151,6 +151,57 @@ pub struct Prescription {
     pub occupational_injury: bool,
 }
 
+/// How the pharmacy holds the approval exemption for an unregistered product (G1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApprovalExemption {
+    /// The pharmacy assessed the doctor's justification and notified DMP («Apotek vurderer»).
+    Notification {
+        /// The notification's reference.
+        reference: String,
+    },
+    /// DMP approved the doctor's application («Må søkes»).
+    DmpApproval {
+        /// DMP's reference.
+        reference: String,
+    },
+}
+
+/// What FEST says an unregistered product needs (`Preparattype` 11 and `TypeSoknadSlv`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExemptionNeed {
+    /// A marketed medicine: nothing.
+    None,
+    /// The pharmacy may assess and notify (`TypeSoknadSlv` 2).
+    PharmacyAssesses,
+    /// DMP must approve an application first (`TypeSoknadSlv` 3, or not stated).
+    MustApply,
+}
+
+/// **G1** (legemiddelforskriften § 2-5): an unregistered product is dispensed only under an
+/// approval exemption — a notification where FEST lets the pharmacy assess, DMP's approval
+/// where FEST says it must be applied for (the negative list). A notification does not do where
+/// an approval is needed.
+pub fn check_exemption(need: ExemptionNeed, held: Option<&ApprovalExemption>) -> Option<Refusal> {
+    match (need, held) {
+        (ExemptionNeed::None, _) => None,
+        (_, Some(ApprovalExemption::DmpApproval { .. }))
+        | (ExemptionNeed::PharmacyAssesses, Some(ApprovalExemption::Notification { .. })) => None,
+        (ExemptionNeed::MustApply, Some(ApprovalExemption::Notification { .. })) => Some(Refusal {
+            code: "dmp_approval_required",
+            message: "Preparatet må ha DMPs godkjenning før utlevering (FEST: «Må søkes»); en melding fra apoteket er ikke nok (legemiddelforskriften § 2-5).".into(),
+            rule: "G1",
+        }),
+        (need, None) => Some(Refusal {
+            code: "approval_exemption_missing",
+            message: match need {
+                ExemptionNeed::PharmacyAssesses => "Preparatet er uregistrert og krever godkjenningsfritak: apoteket vurderer legens begrunnelse og melder fra til DMP (approval_exemption.kind = notification) før utlevering (legemiddelforskriften § 2-5).".into(),
+                _ => "Preparatet er uregistrert og krever godkjenningsfritak innvilget av DMP (approval_exemption.kind = dmp_approval) før utlevering (legemiddelforskriften § 2-5).".into(),
+            },
+            rule: "G1",
+        }),
+    }
+}
+
 /// What the pharmacy offered and what the patient said (B7).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Substitution {
@@ -182,6 +233,8 @@ pub struct Dispensing {
     /// How many days the quantity handed out lasts at the prescribed dosage, as the pharmacy
     /// works it out: checked against the three months' supply of a blue prescription.
     pub supply_days: Option<u32>,
+    /// The approval exemption the pharmacy holds, for an unregistered product (G1).
+    pub approval_exemption: Option<ApprovalExemption>,
 }
 
 /// Why a dispensing is refused: a code, the words, the rule.
@@ -393,6 +446,7 @@ mod tests {
             milli_packages: 1000,
             substitution: Substitution::default(),
             supply_days: None,
+            approval_exemption: None,
         }
     }
 
@@ -449,6 +503,29 @@ mod tests {
         assert_eq!(codes(&d), ["more_than_three_months"]);
         d.prescription.form = RxForm::White;
         assert!(codes(&d).is_empty(), "the limit is the blue prescription's");
+    }
+
+    #[test]
+    fn g1_an_unregistered_product_needs_its_exemption_and_the_right_kind() {
+        let note = ApprovalExemption::Notification {
+            reference: "M-1".into(),
+        };
+        let approval = ApprovalExemption::DmpApproval {
+            reference: "24/01234".into(),
+        };
+        let code = |need, held| check_exemption(need, held).map(|r| r.code);
+        assert_eq!(code(ExemptionNeed::None, None), None);
+        assert_eq!(
+            code(ExemptionNeed::PharmacyAssesses, None),
+            Some("approval_exemption_missing")
+        );
+        assert_eq!(code(ExemptionNeed::PharmacyAssesses, Some(&note)), None);
+        assert_eq!(code(ExemptionNeed::PharmacyAssesses, Some(&approval)), None);
+        assert_eq!(
+            code(ExemptionNeed::MustApply, Some(&note)),
+            Some("dmp_approval_required")
+        );
+        assert_eq!(code(ExemptionNeed::MustApply, Some(&approval)), None);
     }
 
     #[test]

@@ -14,7 +14,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dispense::charge::{ChargeFacts, Exemption};
-use dispense::pharmacy::{Dispensing, Party, Refusal, RxForm, check_prescription, lines, price_of};
+use dispense::pharmacy::{
+    Dispensing, ExemptionNeed, Party, Refusal, RxForm, check_exemption, check_prescription, lines,
+    price_of,
+};
 use domain::{Ore, Role, Scheme, WrittenForm};
 use fest::model::PriceKind;
 use serde_json::{Value, json};
@@ -255,6 +258,24 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
         Some(o) if d.substitution.patient_refused && !reserved => (prescribed, aup(o).map(Ore)),
         _ => (prescribed, None),
     };
+    // G1: an unregistered product only under its approval exemption, of the kind FEST names.
+    let need = match (
+        dispensed
+            .medicine
+            .preparation_type
+            .as_ref()
+            .map(|c| c.code.as_str()),
+        dispensed
+            .medicine
+            .exemption_application
+            .as_ref()
+            .map(|c| c.code.as_str()),
+    ) {
+        (Some("11"), Some("2")) => ExemptionNeed::PharmacyAssesses,
+        (Some("11"), _) => ExemptionNeed::MustApply,
+        _ => ExemptionNeed::None,
+    };
+    refusals.extend(check_exemption(need, d.approval_exemption.as_ref()));
     let unit_price = aup(dispensed).map(Ore);
     let price = match aup(dispensed) {
         Some(p) => price_of(Ore(p), d.milli_packages),

@@ -9,11 +9,15 @@ use server::Role;
 use support::{TestApp, TestDb, request, spawn, token};
 
 async fn with_catalogue(db: TestDb) -> (TestApp, fest::Catalogue) {
+    with_packages(db, 400).await
+}
+
+async fn with_packages(db: TestDb, packages: usize) -> (TestApp, fest::Catalogue) {
     let mut bytes = Vec::new();
     fest::generate::write(
         &mut bytes,
         &fest::generate::Options {
-            packages: 400,
+            packages,
             ..Default::default()
         },
     )
@@ -387,5 +391,83 @@ async fn b7_substitution_and_the_limits_of_a_blue_prescription() {
         let (_, stale) = send(&app, &pharmacist, &old).await;
         assert_eq!(refusal_codes(&stale), ["blue_older_than_a_year"], "{stale}");
         assert_eq!(stale["refusals"][0]["rule"], "F6");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g1_an_unregistered_product_is_dispensed_only_under_its_approval_exemption() {
+    for db in TestDb::all().await {
+        let place = format!("{:?}", db.location);
+        // Large enough to hold both kinds of unregistered product.
+        let (app, cat) = with_packages(db, 2000).await;
+        let pharmacist = token(&app, "farmasoyt", Role::Pharmacist, None, None);
+        let unregistered = |kind: &str| {
+            cat.packages
+                .iter()
+                .find(|p| {
+                    p.medicine
+                        .preparation_type
+                        .as_ref()
+                        .is_some_and(|t| t.code == "11")
+                        && p.medicine
+                            .exemption_application
+                            .as_ref()
+                            .is_some_and(|t| t.code == kind)
+                })
+                .unwrap_or_else(|| panic!("an unregistered package ({kind}) in the catalogue"))
+        };
+        let white = |id: &str, varenr: &str, exemption: Option<Value>| {
+            let mut b = dispensing(id, varenr, "1960-01-01");
+            b["prescription"]["form"] = json!("white");
+            b["prescription"]
+                .as_object_mut()
+                .unwrap()
+                .remove("refund_code");
+            if let Some(e) = exemption {
+                b["approval_exemption"] = e;
+            }
+            b
+        };
+        // «Apotek vurderer»: the pharmacy's notification is enough, but there must be one.
+        let assess = unregistered("2");
+        let (_, none) = send(&app, &pharmacist, &white("g-1", &assess.varenr, None)).await;
+        assert_eq!(
+            refusal_codes(&none),
+            ["approval_exemption_missing"],
+            "{place}: {none}"
+        );
+        assert_eq!(none["refusals"][0]["rule"], "G1");
+        let note = json!({"kind": "notification", "reference": "melding-2026-0001"});
+        let (_, ok) = send(
+            &app,
+            &pharmacist,
+            &white("g-2", &assess.varenr, Some(note.clone())),
+        )
+        .await;
+        assert_eq!(ok["accepted"], true, "{ok}");
+        // «Må søkes»: only DMP's approval.
+        let apply = unregistered("3");
+        let (_, not_enough) =
+            send(&app, &pharmacist, &white("g-3", &apply.varenr, Some(note))).await;
+        assert_eq!(
+            refusal_codes(&not_enough),
+            ["dmp_approval_required"],
+            "{not_enough}"
+        );
+        let approval = json!({"kind": "dmp_approval", "reference": "24/01234"});
+        let (_, ok) = send(
+            &app,
+            &pharmacist,
+            &white("g-4", &apply.varenr, Some(approval)),
+        )
+        .await;
+        assert_eq!(ok["accepted"], true, "{ok}");
+        // A kind the contract does not know is named.
+        let odd = json!({"kind": "verbal", "reference": "x"});
+        let (status, err) = send(&app, &pharmacist, &white("g-5", &apply.varenr, Some(odd))).await;
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (422, Some("approval_exemption.kind"))
+        );
     }
 }

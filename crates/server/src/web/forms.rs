@@ -686,6 +686,13 @@ pub fn dispensing(trusts: &ruleset::TrustRegister) -> Vec<Section> {
                 Field::new("substitution.offered_varenr", "Tilbudt byttepreparat (varenummer)", Kind::Text)
                     .pattern("[0-9]{6}", "seks sifre"),
                 yes_no("substitution.patient_refused", "Pasienten avslo bytte"),
+                Field::new("approval_exemption.kind", "Godkjenningsfritak (uregistrert preparat)", Kind::Select)
+                    .options(&[
+                        ("", "ikke aktuelt"),
+                        ("notification", "apoteket har vurdert og meldt fra (Apotek vurderer)"),
+                        ("dmp_approval", "DMP har godkjent søknaden (Må søkes)"),
+                    ]),
+                Field::new("approval_exemption.reference", "Referanse for fritaket", Kind::Text),
             ],
         },
     ]

@@ -235,8 +235,9 @@ async fn a_replaced_database_file_is_refused_at_start() {
     else {
         unreachable!()
     };
-    drop(store::Store::open(&a.location).await.unwrap());
-    drop(store::Store::open(&b.location).await.unwrap());
+    // Both closed, as at a restart: no connection of theirs holds a file.
+    store::Store::open(&a.location).await.unwrap().close().await;
+    store::Store::open(&b.location).await.unwrap().close().await;
     std::fs::copy(dir_b.join("legemiddel.db"), dir_a.join("legemiddel.db")).unwrap();
     match store::Store::open(&a.location).await {
         Err(store::StoreError::Identity(why)) => assert!(why.contains("byttet ut"), "{why}"),

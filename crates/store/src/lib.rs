@@ -226,6 +226,12 @@ impl Store {
         Ok(store)
     }
 
+    /// Closes every connection and waits until they are closed (a process that exits does the
+    /// same): nothing of this store holds the database afterwards.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
     /// Applies the migrations not yet applied (idempotent).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.backend {

@@ -124,6 +124,8 @@ pub struct HelfoForm {
     pub previous_treatment_details: Option<String>,
     /// A health trust has offered trial treatment (then the trust pays, B3).
     pub trust_offered_trial: bool,
+    /// For a generally dangerous communicable disease (§ 4, B2): no application.
+    pub communicable: bool,
     /// Opioids: total daily dose in mg OMEQ, pain type and kind (B5).
     pub opioid: Opioid,
 }
@@ -151,6 +153,7 @@ pub const FIELDS: &[&str] = &[
     "previous_treatment",
     "previous_treatment_details",
     "trust_offered_trial",
+    "communicable",
     "omeq",
     "pain",
     "opioid_kind",
@@ -245,6 +248,7 @@ pub fn validate(fields: &Fields) -> Result<HelfoForm, Vec<FieldError>> {
         );
     }
     let trust_offered_trial = r.yes_no("trust_offered_trial");
+    let communicable = r.yes_no("communicable");
     let omeq = r
         .optional("omeq")
         .and_then(|_| r.decimal("omeq", "døgndose i mg OMEQ", 0.0, 1_000_000.0));
@@ -293,6 +297,7 @@ pub fn validate(fields: &Fields) -> Result<HelfoForm, Vec<FieldError>> {
                 previous_treatment: prev,
                 previous_treatment_details,
                 trust_offered_trial,
+                communicable,
                 opioid: Opioid {
                     omeq: omeq.and_then(|o| Omeq::new(o).ok()),
                     pain,
@@ -327,7 +332,7 @@ pub fn decision_request(
             on_label: form.on_label,
             refund_listed: false,
             refund_code: form.refund_code.clone(),
-            generally_dangerous_infection: false,
+            generally_dangerous_infection: form.communicable,
             mrsa: false,
             palliative: false,
             established: true,
@@ -430,6 +435,20 @@ pub fn assess(
     today: Date,
     rules: &RuleSet,
 ) -> Result<Assessment, FieldError> {
+    // B6: refund code -90 (palliative care in the last phase of life) is prescribed directly on
+    // blue prescription; there is nothing to apply for under § 3.
+    if let Ok(b6) = rules.palliative.at(today)
+        && form.refund_code.as_ref() == Some(&b6.value.refund_code)
+    {
+        return Ok(Assessment::NotNeeded {
+            rule: RuleId::B6,
+            reason: format!(
+                "Refusjonskode {} gjelder palliativ behandling i livets sluttfase: legemidlet forskrives direkte på \
+                 blå resept (forhåndsgodkjent refusjon, uten egenandel), og søknad etter § 3 skal ikke sendes ({}, B6).",
+                b6.value.refund_code, b6.source.basis
+            ),
+        });
+    }
     let request = decision_request(form, prescriber, today);
     let decision = decide::decide(&request, rules).map_err(|e| FieldError {
         field: e.field().trim_start_matches("drug.").into(),
@@ -455,14 +474,13 @@ pub fn assess(
                 } else {
                     RuleId::B2
                 },
-                reason: format!(
-                    "Kan skrives direkte på blå resept etter {}: ingen søknad.",
-                    if decision.scheme == Scheme::S2 {
-                        "§ 2"
-                    } else {
-                        "§ 4"
-                    }
-                ),
+                reason: if decision.scheme == Scheme::S2 {
+                    "Kan skrives direkte på blå resept etter § 2: ingen søknad.".into()
+                } else {
+                    "Allmennfarlig smittsom sykdom: legemidlet skrives på blå resept etter § 4 for alle som oppholder seg \
+                     i Norge, medlem av folketrygden eller ikke, uten egenandel. Ingen søknad (B2)."
+                        .into()
+                },
             });
         }
         _ if decision.payer != Payer::Folketrygden => {
@@ -542,6 +560,25 @@ pub fn assess(
     }
     // What needs a person's judgment goes to the caseworker queue, with why.
     let mut manual = Vec::new();
+    // B5: an opioid application states the total daily dose of all opioids in mg OMEQ and the
+    // kind of pain; without them the limits (100 and 300 mg OMEQ) and who may apply cannot be
+    // checked, so nothing is granted automatically.
+    let opioid = rules
+        .opioids
+        .at(today)
+        .is_ok_and(|b5| form.atc.is_in_any(&b5.value.scope));
+    if opioid && (form.opioid.omeq.is_none() || form.opioid.pain.is_none()) {
+        manual.push("opioid uten oppgitt samlet døgndose i mg OMEQ eller smertetype: grensene i B5 kan ikke kontrolleres");
+    }
+    // B4: an unknown prescription group never waives the specialist requirement of groups A
+    // and B (opioids and pregabalin are exempt from it, and B5 decides for opioids).
+    let exempt = rules
+        .applicant
+        .at(today)
+        .is_ok_and(|b4| form.atc.is_in_any(&b4.value.group_ab_exempt));
+    if form.prescription_group.is_none() && !exempt && !opioid {
+        manual.push("reseptgruppen er ikke oppgitt: om spesialist eller sykehuslege må søke (B4, gruppe A/B) kan ikke avgjøres automatisk");
+    }
     if form.severity == Severity::RiskFactors {
         manual.push("risikofaktorer i stedet for alvorlig sykdom må vurderes skjønnsmessig");
     }
@@ -607,7 +644,20 @@ fn limit_months(form: &HelfoForm, limits: &DecisionLimits) -> Option<(u16, Strin
         return None;
     }
     for g in &limits.limited {
-        let by_atc = g.atc.iter().any(|a| form.atc.is_in(a));
+        let mut by_atc = g.atc.iter().any(|a| form.atc.is_in(a));
+        // A group limited to some uses or brands (GLP-1 analogues for obesity, not for diabetes).
+        if !g.only_for_codes.is_empty() || !g.only_for_brands.is_empty() {
+            let for_code = form
+                .refund_code
+                .as_ref()
+                .is_some_and(|c| g.only_for_codes.contains(c));
+            let for_brand = form.brand.as_deref().is_some_and(|b| {
+                g.only_for_brands
+                    .iter()
+                    .any(|name| ruleset::starts_with_word(b, name))
+            });
+            by_atc = by_atc && (for_code || for_brand);
+        }
         let by_code = g
             .refund_code
             .as_ref()
@@ -638,13 +688,19 @@ pub enum Ruling {
 
 /// Checks that `actor` may decide a case in `state`: Helfo caseworkers decide, and only what
 /// waits for them. A reason is required.
+///
+/// **B3 time limits** hold for a caseworker's grant as for an automatic one: `limit` is the
+/// last day the rule data allows for this application from today (an opioid decision: a year),
+/// and a grant without an end, or with a later one, ends on it. An earlier end is the
+/// caseworker's to set. Returns the new state, the record's line and the grant's last day.
 pub fn rule_on(
     state: State,
     ruling: &Ruling,
     reason: &str,
     actor: &Actor,
     today: Date,
-) -> Result<(State, String), Refusal> {
+    limit: Option<(Date, &str)>,
+) -> Result<(State, String, Option<Date>), Refusal> {
     if actor.role != Role::HelfoCaseworker {
         return Err(Refusal::Forbidden(
             "bare en saksbehandler i Helfo kan avgjøre søknader".into(),
@@ -671,23 +727,35 @@ pub fn rule_on(
                     message: format!("sluttdatoen kan ikke ligge før i dag ({today})"),
                 }]));
             }
-            let until = valid_until.map_or("uten tidsbegrensning".to_string(), |u| {
+            let (last, limited) = match (*valid_until, limit) {
+                (Some(u), Some((l, _))) if u > l => (Some(l), true),
+                (None, Some((l, _))) => (Some(l), true),
+                (u, _) => (u, false),
+            };
+            let until = last.map_or("uten tidsbegrensning".to_string(), |u| {
                 format!("til og med {u}")
             });
+            let why = match (limited, limit) {
+                (true, Some((_, rule))) => format!(" ({rule})"),
+                _ => String::new(),
+            };
             (
                 State::Granted,
                 format!(
-                    "Innvilget av {} (saksbehandler) {today}, {until}. {reason}",
+                    "Innvilget av {} (saksbehandler) {today}, {until}{why}. {reason}",
                     actor.name
                 ),
+                last,
             )
         }
         Ruling::Refuse => (
             State::Refused,
             format!(
-                "Avslått av {} (saksbehandler) {today}. {reason}",
+                "Avslått av {} (saksbehandler) {today}. {reason} Vedtaket kan påklages til Helfo innen seks uker \
+                 etter at det er mottatt (folketrygdloven § 21-12); klagen sendes til Helfo.",
                 actor.name
             ),
+            None,
         ),
     })
 }
@@ -705,6 +773,18 @@ pub struct Grant {
     pub valid_until: Option<Date>,
     /// The opioid daily dose decided, mg OMEQ.
     pub omeq: Option<f64>,
+}
+
+/// Whether a decision for `decided` is also a decision for `wanted` (the look-up's "existing
+/// decision", and coverage at the pharmacy): the same substance or group; or, **B5**, both
+/// opioids of the -71 scope other than methadone — an opioid decision is for the patient's
+/// total daily dose of opioids, while methadone is decided per product.
+pub fn same_decision(decided: &Atc, wanted: &Atc, b5: &ruleset::OpioidRules) -> bool {
+    if decided == wanted || wanted.is_in(decided) {
+        return true;
+    }
+    let opioid = |a: &Atc| a.is_in_any(&b5.scope) && !a.is_in_any(&b5.methadone);
+    opioid(decided) && opioid(wanted)
 }
 
 /// What is dispensed, as far as the § 3 decisions care.
@@ -727,30 +807,17 @@ impl Dispensed<'_> {
         rules.scope.iter().any(|g| atc == g || atc.is_in(g))
     }
 
-    fn is_methadone(atc: &Atc, rules: &ruleset::OpioidRules) -> bool {
-        rules.methadone.iter().any(|g| atc == g || atc.is_in(g))
-    }
-
-    /// Whether decision `g` is for this medicine. A decision is for its substance (or group);
-    /// **B5**: an opioid decision (refund code -71) is for a daily dose in mg OMEQ and covers the
-    /// patient's opioids in the -71 scope, except methadone, which is decided per product, and
-    /// except the forms outside the scope (injections, nasal sprays, sublingual).
+    /// Whether decision `g` is for this medicine ([`same_decision`]), in a form the -71 scope
+    /// holds (not injections, nasal sprays, sublingual).
     fn covered_by(&self, g: &Grant) -> bool {
-        let same = g.atc == self.atc || self.atc.is_in(&g.atc);
-        let rules = self.opioids;
-        if !Self::is_opioid(&self.atc, rules) {
-            return same;
-        }
-        if self
-            .route
-            .is_some_and(|r| self.excluded_routes.contains(&r))
+        if Self::is_opioid(&self.atc, self.opioids)
+            && self
+                .route
+                .is_some_and(|r| self.excluded_routes.contains(&r))
         {
             return false;
         }
-        if Self::is_methadone(&self.atc, rules) || Self::is_methadone(&g.atc, rules) {
-            return same;
-        }
-        Self::is_opioid(&g.atc, rules)
+        same_decision(&g.atc, &self.atc, self.opioids)
     }
 }
 

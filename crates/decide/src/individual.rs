@@ -72,12 +72,11 @@ fn applicant<'r>(
 ) -> Result<Applicant, DecideError> {
     let b4 = rules.applicant.at(req.date)?;
     if let Some(brand) = b4.value.public_hospital_only.iter().find(|b| {
-        b.atc == req.drug.atc
-            && req
-                .drug
-                .brand
-                .as_deref()
-                .is_some_and(|n| n.trim().eq_ignore_ascii_case(&b.brand))
+        b.matches(
+            &req.drug.atc,
+            req.drug.brand.as_deref(),
+            req.usage.refund_code.as_ref(),
+        )
     }) {
         t.applied(
             RuleId::B4,

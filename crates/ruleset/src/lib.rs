@@ -148,6 +148,10 @@ pub struct LimitedGroup {
     pub refund_code: Option<RefundCode>,
     /// Whether it matches medicines not marketed in Norway.
     pub not_marketed: bool,
+    /// When not empty, the ATC codes match only for these uses (refund codes) …
+    pub only_for_codes: Vec<RefundCode>,
+    /// … or these brands (a product named by its use: Wegovy is for obesity).
+    pub only_for_brands: Vec<String>,
     /// How long a decision is valid.
     pub months: u16,
 }
@@ -174,6 +178,32 @@ pub struct BrandRule {
     pub substance: String,
     /// The substance's ATC code.
     pub atc: Atc,
+    /// The uses (refund codes) that make the substance this product whatever its brand: e.g.
+    /// semaglutide for obesity (ICPC-2 T82) is Wegovy's use, under any name or none.
+    pub use_codes: Vec<RefundCode>,
+}
+
+impl BrandRule {
+    /// **B4** reading: the product is recognised by substance and use, not by an exact brand
+    /// string — the ATC code must match, and then either the brand begins with the product's
+    /// name as a word («Wegovy FlexTouch») or the use is one of the product's (semaglutide for
+    /// obesity, with or without a brand; Ozempic for diabetes is not Wegovy).
+    pub fn matches(&self, atc: &Atc, brand: Option<&str>, code: Option<&RefundCode>) -> bool {
+        if *atc != self.atc {
+            return false;
+        }
+        let named = brand.is_some_and(|b| starts_with_word(b, &self.brand));
+        let used = code.is_some_and(|c| self.use_codes.contains(c));
+        named || used
+    }
+}
+
+/// Whether `text` begins with `word` (case-insensitive), followed by nothing or a non-letter.
+pub fn starts_with_word(text: &str, word: &str) -> bool {
+    let text = text.trim().to_lowercase();
+    let word = word.trim().to_lowercase();
+    text.strip_prefix(&word)
+        .is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()))
 }
 
 /// An ATC group with a name for people.
@@ -374,7 +404,7 @@ impl RuleSet {
         b.finish()
     }
 
-    /// Name and version of the data set, e.g. `legemiddel-regler 2026.11.3`.
+    /// Name and version of the data set, e.g. `legemiddel-regler 2026.11.4`.
     pub fn version(&self) -> String {
         format!("{} {}", self.name, self.version)
     }
@@ -507,6 +537,7 @@ impl Builder {
                                 brand: b.brand,
                                 substance: b.substance,
                                 atc: b.atc.0,
+                                use_codes: b.use_codes.into_iter().map(|c| c.0).collect(),
                             })
                             .collect(),
                         specialist_groups: r
@@ -538,9 +569,19 @@ impl Builder {
                         if g.months == 0 {
                             return Err(format!("limited «{}»: months må være over 0", g.name));
                         }
+                        if (!g.only_for_codes.is_empty() || !g.only_for_brands.is_empty())
+                            && g.atc.is_empty()
+                        {
+                            return Err(format!(
+                                "limited «{}»: only_for_codes/only_for_brands avgrenser atc, som mangler",
+                                g.name
+                            ));
+                        }
                         limited.push(LimitedGroup {
                             name: g.name,
                             atc: atcs(g.atc),
+                            only_for_codes: g.only_for_codes.into_iter().map(|c| c.0).collect(),
+                            only_for_brands: g.only_for_brands,
                             refund_code: g.refund_code.map(|c| c.0),
                             not_marketed: g.not_marketed,
                             months: g.months,

@@ -219,6 +219,8 @@ pub struct RawBrandRule {
     pub brand: String,
     pub substance: String,
     pub atc: TomlAtc,
+    #[serde(default)]
+    pub use_codes: Vec<TomlRefundCode>,
 }
 
 #[derive(Deserialize)]
@@ -286,6 +288,10 @@ pub struct RawLimited {
     pub name: String,
     #[serde(default)]
     pub atc: Vec<TomlAtc>,
+    #[serde(default)]
+    pub only_for_codes: Vec<TomlRefundCode>,
+    #[serde(default)]
+    pub only_for_brands: Vec<String>,
     #[serde(default)]
     pub refund_code: Option<TomlRefundCode>,
     #[serde(default)]

@@ -19,10 +19,10 @@ fn with<'a>(path: &'a str, text: &'a str) -> Result<RuleSet, LoadError> {
 fn embedded_rules_load() {
     let rules = RuleSet::embedded().unwrap();
     assert_eq!(rules.h_list.entries().len(), 14);
-    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.11.3");
+    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.11.4");
     assert_eq!(
         rules.label(d("2024-11-01")),
-        "legemiddel-regler 2026.11.3; § 1b-liste 2024-11-01"
+        "legemiddel-regler 2026.11.4; § 1b-liste 2024-11-01"
     );
     assert_eq!(
         rules.opioids.at(d("2025-01-01")).unwrap().value.gp_max_omeq,
@@ -117,7 +117,7 @@ fn a_later_list_is_data_only() {
     assert_eq!(rules.h_list.entries().len(), 15);
     assert_eq!(
         rules.label(d("2027-01-01")),
-        "legemiddel-regler 2026.11.3; § 1b-liste 2027-01-01"
+        "legemiddel-regler 2026.11.4; § 1b-liste 2027-01-01"
     );
 }
 

@@ -498,7 +498,15 @@ pub async fn helfo_submit(
     }
     let patient_key = patient_key(&form);
     let open = existing(state, &patient_key, form.atc, today).await?;
-    if let Some(c) = open.first() {
+    // B5: an opioid decision is for a daily dose; applying for a higher dose than every decision
+    // in force is a new application, not a second one.
+    let wanted = form.opioid.omeq.map(|o| o.get());
+    let blocking = open.iter().find(|c| {
+        let raise = c.data.state == helfo::State::Granted.code()
+            && wanted.is_some_and(|w| c.data.omeq.is_some_and(|d| w > d));
+        !raise
+    });
+    if let Some(c) = blocking {
         return Err(invalid(
             "atc",
             format!(
@@ -576,24 +584,33 @@ fn patient_key(form: &helfo::HelfoForm) -> String {
     }
 }
 
-/// The patient's decisions in force and pending applications for the same substance.
+/// The patient's decisions in force and pending applications for the same substance — for an
+/// opioid, for any opioid of the -71 scope but methadone (B5: [`helfo::same_decision`]).
 async fn existing(
     state: &AppState,
     patient_key: &str,
     atc: Atc,
     today: Date,
 ) -> Result<Vec<CaseRecord>, WorkflowError> {
+    let b5 = state.rules.opioids.at(today).map_err(|e| {
+        WorkflowError::Refused(Refusal::Invalid(vec![cases::FieldError {
+            field: "atc".into(),
+            message: e.to_string(),
+        }]))
+    })?;
     let all = state
         .store
         .cases(&CaseFilter {
             kind: Some("helfo".into()),
             patient_key: Some(patient_key.into()),
-            atc: Some(atc.to_string()),
             ..CaseFilter::default()
         })
         .await?;
     Ok(all
         .into_iter()
+        .filter(|c| {
+            Atc::parse(&c.data.atc).is_ok_and(|a| helfo::same_decision(&a, &atc, &b5.value))
+        })
         .filter(|c| match helfo::State::from_code(&c.data.state) {
             Some(s) if s.is_pending() => true,
             Some(helfo::State::Granted) => c
@@ -699,12 +716,24 @@ pub async fn helfo_rule(
     }
     ensure_version(&record, version)?;
     let from = helfo::State::from_code(&record.data.state).unwrap_or(helfo::State::Manual);
-    let (to, line) = helfo::rule_on(from, ruling, reason, actor, today)?;
+    // B3: the time limit of this application, as the automatic grant would have set it.
+    let limit = helfo::validate(&fields_of(&record))
+        .ok()
+        .and_then(|form| helfo::valid_until(&form, today, &state.rules).ok())
+        .and_then(|(until, why)| until.map(|u| (u, why)));
+    let (to, line, last) = helfo::rule_on(
+        from,
+        ruling,
+        reason,
+        actor,
+        today,
+        limit.as_ref().map(|(u, why)| (*u, why.as_str())),
+    )?;
     let mut data = record.data.clone();
     data.state = to.code().into();
-    if let Ruling::Grant { valid_until } = ruling {
+    if let Ruling::Grant { .. } = ruling {
         data.valid_from = Some(today.to_string());
-        data.valid_until = valid_until.map(|d| d.to_string());
+        data.valid_until = last.map(|d| d.to_string());
     }
     let mut derived = derived_of(&record);
     derived["outcome"] = json!(to.code());

@@ -209,23 +209,72 @@ fn only_a_caseworker_decides_and_only_pending_cases() {
     };
     let grant = Ruling::Grant { valid_until: None };
     assert!(matches!(
-        rule_on(State::Manual, &grant, "ok", &doctor, today),
+        rule_on(State::Manual, &grant, "ok", &doctor, today, None),
         Err(Refusal::Forbidden(_))
     ));
     assert!(matches!(
-        rule_on(State::Granted, &grant, "ok", &caseworker, today),
+        rule_on(State::Granted, &grant, "ok", &caseworker, today, None),
         Err(Refusal::Conflict(_))
     ));
-    let (to, record) = rule_on(
+    let (to, record, _) = rule_on(
         State::Paper,
         &Ruling::Refuse,
         "mangler dokumentasjon",
         &caseworker,
         today,
+        None,
     )
     .unwrap();
     assert_eq!(to, State::Refused);
     assert!(record.contains("Sara Saksbehandler"));
+    assert!(
+        record.contains("påklages"),
+        "a refusal says how to appeal: {record}"
+    );
+}
+
+#[test]
+fn b3_a_caseworkers_grant_keeps_the_time_limit() {
+    let today = day("2026-11-24");
+    let caseworker = Actor {
+        subject: "s".into(),
+        name: "Sara Saksbehandler".into(),
+        role: Role::HelfoCaseworker,
+        trust: None,
+    };
+    let year = Some((day("2027-11-23"), "B3: opioider, 12 måneder"));
+    let grant = |until: Option<&str>| Ruling::Grant {
+        valid_until: until.map(day),
+    };
+    // Without an end, or past the limit: the limit.
+    let (_, line, last) =
+        rule_on(State::Manual, &grant(None), "ok", &caseworker, today, year).unwrap();
+    assert_eq!(last, Some(day("2027-11-23")));
+    assert!(line.contains("opioider, 12 måneder"), "{line}");
+    let (_, _, last) = rule_on(
+        State::Manual,
+        &grant(Some("2030-01-01")),
+        "ok",
+        &caseworker,
+        today,
+        year,
+    )
+    .unwrap();
+    assert_eq!(last, Some(day("2027-11-23")));
+    // Earlier is the caseworker's to choose; and where B3 sets no limit, none is added.
+    let (_, _, last) = rule_on(
+        State::Manual,
+        &grant(Some("2027-06-30")),
+        "ok",
+        &caseworker,
+        today,
+        year,
+    )
+    .unwrap();
+    assert_eq!(last, Some(day("2027-06-30")));
+    let (_, _, last) =
+        rule_on(State::Manual, &grant(None), "ok", &caseworker, today, None).unwrap();
+    assert_eq!(last, None);
 }
 
 #[test]
@@ -292,4 +341,133 @@ fn b5_dispensing_is_checked_against_the_highest_dose_decision() {
         )
         .is_err()
     );
+}
+
+fn with(pairs: &[(&str, &str)]) -> Fields {
+    let mut f = granted_form();
+    for (k, v) in pairs {
+        if v.is_empty() {
+            f.remove(*k);
+        } else {
+            f.insert((*k).into(), (*v).into());
+        }
+    }
+    f
+}
+
+#[test]
+fn b5_an_opioid_application_without_dose_or_pain_is_not_granted_automatically() {
+    let opioid = [
+        ("atc", "N02AA05"),
+        ("substance", "oksykodon"),
+        ("prescription_group", "A"),
+    ];
+    let mut f = with(&opioid);
+    f.insert("omeq".into(), "".into());
+    assert!(
+        matches!(assess_fields(&f, PrescriberRole::Gp), Assessment::Manual { ref reason } if reason.contains("OMEQ")),
+        "{:?}",
+        assess_fields(&f, PrescriberRole::Gp)
+    );
+    let mut f = with(&opioid);
+    f.insert("omeq".into(), "80".into());
+    f.insert("pain".into(), "non_cancer".into());
+    assert!(matches!(
+        assess_fields(&f, PrescriberRole::Gp),
+        Assessment::Granted { .. }
+    ));
+}
+
+#[test]
+fn b4_an_unknown_prescription_group_never_waives_the_specialist_requirement() {
+    let f = with(&[("prescription_group", "")]);
+    match assess_fields(&f, PrescriberRole::Gp) {
+        Assessment::Manual { reason } => assert!(reason.contains("B4"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // Pregabalin is exempt from the group A/B rule: its group does not matter.
+    let f = with(&[
+        ("prescription_group", ""),
+        ("atc", "N02BF02"),
+        ("substance", "pregabalin"),
+    ]);
+    assert!(matches!(
+        assess_fields(&f, PrescriberRole::Gp),
+        Assessment::Granted { .. }
+    ));
+}
+
+#[test]
+fn b6_and_b2_need_no_application_and_the_form_says_so() {
+    let f = with(&[
+        ("refund_code", "-90"),
+        ("atc", "N02AA01"),
+        ("substance", "morfin"),
+    ]);
+    match assess_fields(&f, PrescriberRole::Gp) {
+        Assessment::NotNeeded { rule, reason } => {
+            assert_eq!(rule, RuleId::B6);
+            assert!(reason.contains("-90"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // § 4: for everyone staying in Norway, member or not.
+    let f = with(&[
+        ("atc", "J04AB02"),
+        ("substance", "rifampicin"),
+        ("communicable", "ja"),
+        ("member", "nei"),
+    ]);
+    match assess_fields(&f, PrescriberRole::Gp) {
+        Assessment::NotNeeded { rule, reason } => {
+            assert_eq!(rule, RuleId::B2);
+            assert!(
+                reason.contains("medlem av folketrygden eller ikke"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn b5_one_decision_serves_every_opioid_but_methadone() {
+    let rules = rules();
+    let b5 = &rules.opioids.at(day("2026-11-24")).unwrap().value;
+    let atc = |c: &str| domain::Atc::parse(c).unwrap();
+    assert!(
+        same_decision(&atc("N02AA01"), &atc("N02AA05"), b5),
+        "morphine → oxycodone"
+    );
+    assert!(
+        same_decision(&atc("N02AA05"), &atc("R05DA04"), b5),
+        "oxycodone → codeine"
+    );
+    assert!(
+        !same_decision(&atc("N02AA05"), &atc("N07BC02"), b5),
+        "not methadone"
+    );
+    assert!(
+        !same_decision(&atc("N07BC02"), &atc("N02AA05"), b5),
+        "methadone's own"
+    );
+    assert!(same_decision(&atc("N07BC02"), &atc("N07BC02"), b5));
+    assert!(!same_decision(&atc("R03DC03"), &atc("N02AA05"), b5));
+    assert!(same_decision(&atc("R03DC03"), &atc("R03DC03"), b5));
+}
+
+#[test]
+fn b3_the_obesity_time_limit_is_for_obesity_use_only() {
+    let rules = rules();
+    let limit = |pairs: &[(&str, &str)]| {
+        let form = validate(&with(pairs)).unwrap();
+        valid_until(&form, day("2026-11-24"), &rules).unwrap().1
+    };
+    let glp1 = [("atc", "A10BJ06"), ("substance", "semaglutid")];
+    let wegovy = [&glp1[..], &[("brand", "Wegovy FlexTouch")]].concat();
+    assert!(limit(&wegovy).contains("fedme"), "{}", limit(&wegovy));
+    let obesity = [&glp1[..], &[("refund_code", "T82")]].concat();
+    assert!(limit(&obesity).contains("fedme"));
+    let diabetes = [&glp1[..], &[("brand", "Ozempic"), ("refund_code", "T90")]].concat();
+    assert!(!limit(&diabetes).contains("fedme"), "{}", limit(&diabetes));
 }

@@ -416,6 +416,10 @@ pub fn helfo() -> Vec<Section> {
                     "trust_offered_trial",
                     "Et helseforetak har tilbudt utprøvende behandling",
                 ),
+                yes_no(
+                    "communicable",
+                    "Allmennfarlig smittsom sykdom (§ 4: ingen søknad)",
+                ),
             ],
         },
         Section {

@@ -245,6 +245,11 @@ fn b5<'r>(
     if pain == Pain::Unclarified {
         reasons.push("uavklart smertetilstand".into());
     }
+    // B3 (approved use) holds on this path too: use outside the approved indication is applied
+    // for by a specialist with scientific documentation — for pain, the pain clinic.
+    if !req.usage.on_label {
+        reasons.push("bruk utenfor godkjent bruksområde (B3: spesialist søker, med vitenskapelig dokumentasjon)".into());
+    }
     let per_product = methadone
         || req.opioid.kind != OpioidKind::Standard
         || req.drug.authorisation != Authorisation::Marketed;

@@ -381,8 +381,52 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// clap's help in Norwegian: the headings, the help and version flags, every subcommand.
+fn norwegian(cmd: clap::Command, root: bool) -> clap::Command {
+    use clap::{Arg, ArgAction};
+    let mut cmd = cmd
+        .help_template("{about-with-newline}\nBruk: {usage}\n\n{all-args}{after-help}")
+        .subcommand_help_heading("Kommandoer")
+        .subcommand_value_name("KOMMANDO")
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .mut_args(|a| {
+            let heading = if a.is_positional() {
+                "Argumenter"
+            } else {
+                "Valg"
+            };
+            a.help_heading(heading)
+        })
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Vis denne hjelpen")
+                .help_heading("Valg"),
+        );
+    if root {
+        cmd = cmd.arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Vis versjonen")
+                .help_heading("Valg"),
+        );
+    }
+    cmd.mut_subcommands(|sub| norwegian(sub, false))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = norwegian(Cli::command(), true).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::BadInput(e)) => {

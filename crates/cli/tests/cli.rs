@@ -207,3 +207,28 @@ fn the_readme_examples_run() {
     let (_, pretty, _) = legemiddel(&["decide", "--format", "pretty"], &input);
     assert!(pretty.contains("\n  \"payer\": \"rhf\""), "{pretty}");
 }
+
+#[test]
+fn help_is_in_norwegian_at_every_level() {
+    for args in [
+        &["--help"][..],
+        &["settle", "export", "--help"],
+        &["fest", "--help"],
+    ] {
+        let (code, out, _) = legemiddel(args, "");
+        assert_eq!(code, 0, "{args:?}");
+        assert!(out.contains("Bruk: legemiddel"), "{args:?}: {out}");
+        assert!(
+            out.contains("Valg:") && out.contains("Vis denne hjelpen"),
+            "{args:?}: {out}"
+        );
+        for english in ["Usage:", "Options:", "Commands:", "Print help"] {
+            assert!(!out.contains(english), "{args:?} says «{english}»: {out}");
+        }
+    }
+    let (_, out, _) = legemiddel(&["--help"], "");
+    assert!(
+        out.contains("Kommandoer:") && out.contains("Vis versjonen"),
+        "{out}"
+    );
+}

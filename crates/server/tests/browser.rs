@@ -8,7 +8,8 @@
 //! - three § 3 applications: granted at once, refused at once, sent to a caseworker who grants;
 //! - "who pays?", the overviews, and what each role may not see or do.
 //!
-//! Screenshots of the main pages are written to `docs/screenshots/` (linked from the README).
+//! Screenshots of the main pages are written to `target/screenshots/`, never over the committed
+//! ones in `docs/screenshots/` (copy them there by hand when a page changes on purpose).
 //! Without Chromium the test says so and passes, unless `LEGEMIDDEL_REQUIRE_CHROMIUM=1` (as in
 //! CI), where a missing browser is a failure.
 
@@ -258,7 +259,11 @@ impl Person<'_> {
 }
 
 fn shots_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        PathBuf::from,
+    );
+    let dir = target.join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

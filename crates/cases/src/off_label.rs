@@ -546,6 +546,12 @@ pub struct Derived {
     pub godkjenningsfritak: bool,
     /// The second trust must approve (O2).
     pub second_trust: bool,
+    /// The trust that pays, as the prescription's note names it (O5): the treating trust.
+    pub paying_trust: String,
+    /// Its RHF and the address its invoices go to, from the register (`HELSEFORETAK`).
+    pub paying_rhf: Option<String>,
+    /// Where the pharmacy's invoice goes.
+    pub invoice_address: Option<String>,
     /// Nye metoder status and what follows (O1 step 3).
     pub nye_metoder: NyeMetoder,
     /// The rule data version.
@@ -565,7 +571,35 @@ pub fn submit(
     rules: &RuleSet,
 ) -> Result<(OffLabelForm, Derived), Refusal> {
     let trust = actor.trust.as_deref().unwrap_or("");
-    let form = validate(fields, trust, today).map_err(Refusal::Invalid)?;
+    let mut form = validate(fields, trust, today).map_err(Refusal::Invalid)?;
+    // The patient's trust is one of the register (chosen from a list, never typed): a typo
+    // would leave an approved case waiting for a trust that does not exist (O2).
+    let register = rules.trusts.at(today).map(|r| &r.value).map_err(|e| {
+        Refusal::Invalid(vec![FieldError {
+            field: "$".into(),
+            message: e.to_string(),
+        }])
+    })?;
+    if let Some(named) = &form.home_trust {
+        match register.trust(named) {
+            Some(t) if t.name == trust => {
+                return Err(Refusal::Invalid(vec![FieldError {
+                    field: "home_trust".into(),
+                    message: "pasientens helseforetak er det behandlende; la feltet stå tomt"
+                        .into(),
+                }]));
+            }
+            Some(t) => form.home_trust = Some(t.name.clone()),
+            None => {
+                return Err(Refusal::Invalid(vec![FieldError {
+                    field: "home_trust".into(),
+                    message: format!(
+                        "«{named}» er ikke et helseforetak i registeret; velg pasientens helseforetak fra listen"
+                    ),
+                }]));
+            }
+        }
+    }
     let request = decision_request(&form, today);
     let decision = decide::decide(&request, rules).map_err(|e| {
         Refusal::Invalid(vec![FieldError {
@@ -607,13 +641,22 @@ pub fn submit(
             message,
         }]));
     }
-    let derived = derived(&decision, &form);
+    let mut derived = derived(&decision, &form);
+    // O5: the prescription's note names the trust that pays and where its invoice goes.
+    derived.paying_trust = trust.to_string();
+    if let Some(t) = register.trust(trust) {
+        derived.paying_rhf = Some(register.rhf_of(t).name.clone());
+        derived.invoice_address = Some(t.invoice_address.clone());
+    }
     Ok((form, derived))
 }
 
 fn derived(decision: &Decision<'_>, form: &OffLabelForm) -> Derived {
     let actions: Vec<ActionKind> = decision.actions.iter().map(|a| a.kind).collect();
     Derived {
+        paying_trust: String::new(),
+        paying_rhf: None,
+        invoice_address: None,
         scheme: decision.scheme,
         payer: decision.payer,
         prescription: decision.prescription,

@@ -282,3 +282,33 @@ fn an_approval_records_who_and_when() {
             .starts_with("Godkjent av Ola Fagdirektør (fagdirektør, OUS) 2026-11-24.")
     );
 }
+
+#[test]
+fn o2_o5_trusts_come_from_the_register_and_the_note_names_who_pays() {
+    let doctor = actor(Role::Prescriber, "lege", "Oslo universitetssykehus HF");
+    let today = day("2026-11-24");
+    // The note's trust, its RHF and its invoice address (O5).
+    let (_, derived) = submit(&complete(), &doctor, today, &rules()).unwrap();
+    assert_eq!(derived.paying_trust, "Oslo universitetssykehus HF");
+    assert_eq!(derived.paying_rhf.as_deref(), Some("Helse Sør-Øst RHF"));
+    assert_eq!(
+        derived.invoice_address.as_deref(),
+        Some("EHF/PEPPOL 0192:993467049")
+    );
+    // The patient's trust by id or name becomes the register's name; a typo is refused.
+    let mut f = complete();
+    f.insert("home_trust".into(), "helse-bergen".into());
+    let (form, derived) = submit(&f, &doctor, today, &rules()).unwrap();
+    assert_eq!(form.home_trust.as_deref(), Some("Helse Bergen HF"));
+    assert!(derived.second_trust, "O2: the patient's trust approves too");
+    f.insert("home_trust".into(), "Helse Bregen HF".into());
+    match submit(&f, &doctor, today, &rules()) {
+        Err(Refusal::Invalid(errors)) => assert_eq!(errors[0].field, "home_trust"),
+        other => panic!("{other:?}"),
+    }
+    f.insert("home_trust".into(), "ous".into());
+    assert!(
+        matches!(submit(&f, &doctor, today, &rules()), Err(Refusal::Invalid(e)) if e[0].field == "home_trust"),
+        "the treating trust is not a second trust"
+    );
+}

@@ -180,7 +180,22 @@ fn yes_no(name: &'static str, label: &'static str) -> Field {
 }
 
 /// The off-label application (vedlegg 1, O3), in the order of the form.
-pub fn off_label() -> Vec<Section> {
+pub fn off_label(trusts: &ruleset::TrustRegister) -> Vec<Section> {
+    let mut home_trust = Field::new(
+        "home_trust",
+        "Pasientens helseforetak, hvis et annet",
+        Kind::Select,
+    )
+    .hint("Tilhører pasienten et annet helseforetak, må også det godkjenne før oppstart (O2).");
+    home_trust.options =
+        std::iter::once((String::new(), "det behandlende helseforetaket".to_string()))
+            .chain(
+                trusts
+                    .trusts
+                    .iter()
+                    .map(|t| (t.name.clone(), t.name.clone())),
+            )
+            .collect();
     vec![
         Section {
             legend: "Pasient eller pasientgruppe",
@@ -192,11 +207,11 @@ pub fn off_label() -> Vec<Section> {
                     .hint("Journalnummeret i helseforetaket – ikke fødselsnummer."),
                 Field::new("group_description", "Pasientgruppen", Kind::Area)
                     .hint("For gruppesøknader: hvem gruppen omfatter."),
-                Field::new("patients", "Antall pasienter per år (gruppe)", Kind::Number).range("1", "100000"),
-                Field::new("clinic", "Klinikk / avdeling", Kind::Text).required("fyll inn klinikk eller avdeling"),
-                Field::new("home_trust", "Pasientens helseforetak, hvis et annet", Kind::Text).hint(
-                    "Tilhører pasienten et annet helseforetak, må også det godkjenne før oppstart (O2).",
-                ),
+                Field::new("patients", "Antall pasienter per år (gruppe)", Kind::Number)
+                    .range("1", "100000"),
+                Field::new("clinic", "Klinikk / avdeling", Kind::Text)
+                    .required("fyll inn klinikk eller avdeling"),
+                home_trust,
             ],
         },
         Section {
@@ -221,7 +236,8 @@ pub fn off_label() -> Vec<Section> {
                     ("CF", "CF"),
                     ("F", "F"),
                 ]),
-                Field::new("indication", "Indikasjon", Kind::Area).required("fyll inn indikasjonen"),
+                Field::new("indication", "Indikasjon", Kind::Area)
+                    .required("fyll inn indikasjonen"),
                 Field::new("setting", "Hvor gis behandlingen", Kind::Select)
                     .options(&[
                         ("patient_administered", "pasienten tar den selv (resept)"),
@@ -249,36 +265,59 @@ pub fn off_label() -> Vec<Section> {
                         ("rct", "randomiserte studier (fase III)"),
                         ("phase_ii", "fase II-studier"),
                         ("registry", "retrospektive serier / registerdata"),
-                        ("case_report", "kasuistikk (bare ved forekomst under 5 per år)"),
+                        (
+                            "case_report",
+                            "kasuistikk (bare ved forekomst under 5 per år)",
+                        ),
                     ])
                     .required("velg dokumentasjonsnivå"),
                 Field::new("references", "Referanser", Kind::Area)
                     .hint("Minst én fullstendig fagfellevurdert artikkel.")
                     .required("fyll inn referanser"),
-                yes_no("incidence_under_5", "Forekomst under 5 pasienter per år i Norge"),
+                yes_no(
+                    "incidence_under_5",
+                    "Forekomst under 5 pasienter per år i Norge",
+                ),
                 Field::new("ecog", "ECOG-funksjonsstatus", Kind::Number)
                     .range("0", "4")
                     .hint("0–4. Over 1 krever begrunnelse.")
                     .required("ECOG fra 0 til 4"),
-                Field::new("ecog_justification", "Begrunnelse for ECOG over 1", Kind::Area),
+                Field::new(
+                    "ecog_justification",
+                    "Begrunnelse for ECOG over 1",
+                    Kind::Area,
+                ),
                 yes_no("biomarker_required", "Effekten forutsetter en biomarkør"),
                 yes_no("biomarker_demonstrated", "Biomarkøren er påvist"),
                 Field::new("safety", "Sikkerhet", Kind::Area).required("vurder sikkerhet"),
-                Field::new("uncertainty", "Usikkerhet om effekt", Kind::Area).required("vurder usikkerheten"),
-                Field::new("consequences", "Konsekvenser av ikke å behandle", Kind::Area)
-                    .required("beskriv konsekvensene av ikke å behandle"),
+                Field::new("uncertainty", "Usikkerhet om effekt", Kind::Area)
+                    .required("vurder usikkerheten"),
+                Field::new(
+                    "consequences",
+                    "Konsekvenser av ikke å behandle",
+                    Kind::Area,
+                )
+                .required("beskriv konsekvensene av ikke å behandle"),
                 Field::new("cost_estimate", "Anslått kostnad per år (kr)", Kind::Text)
                     .pattern("[0-9 ]+([,.][0-9]{1,2})?", "beløp i kroner, f.eks. 850 000")
                     .required("beløp i kroner, f.eks. 850 000"),
-                yes_no("consent_recorded", "Informert samtykke er innhentet og journalført (også til bruk av helsedata)"),
+                yes_no(
+                    "consent_recorded",
+                    "Informert samtykke er innhentet og journalført (også til bruk av helsedata)",
+                ),
             ],
         },
         Section {
             legend: "Behandlingsplan",
             fields: vec![
-                Field::new("plan_purpose", "Formål, oppfølging og evaluering", Kind::Area)
-                    .required("beskriv formål og oppfølging"),
-                Field::new("plan_dosing", "Dosering og administrasjon", Kind::Area).required("beskriv doseringen"),
+                Field::new(
+                    "plan_purpose",
+                    "Formål, oppfølging og evaluering",
+                    Kind::Area,
+                )
+                .required("beskriv formål og oppfølging"),
+                Field::new("plan_dosing", "Dosering og administrasjon", Kind::Area)
+                    .required("beskriv doseringen"),
                 Field::new("evaluation_dates", "Evalueringsdatoer", Kind::Area)
                     .hint("Én dato per linje, ÅÅÅÅ-MM-DD, etter dagens dato.")
                     .required("minst én evalueringsdato"),

@@ -181,6 +181,17 @@ fn frame(
     }
 }
 
+/// The register of trusts in force today (empty if the rule data has none for today, which
+/// loading rules out for the shipped data).
+fn register(state: &AppState) -> ruleset::TrustRegister {
+    state
+        .rules
+        .trusts
+        .at(today())
+        .map(|r| r.value.clone())
+        .unwrap_or_default()
+}
+
 /// The messages shown after a redirect (by code, so no text travels in the URL).
 fn flash_text(code: &str) -> Option<&'static str> {
     Some(match code {
@@ -962,6 +973,7 @@ async fn off_label_list(
 }
 
 fn off_label_form_page(
+    state: &AppState,
     s: &Session,
     action: &str,
     fields: &Fields,
@@ -969,7 +981,7 @@ fn off_label_form_page(
     hidden: Vec<(String, String)>,
     status: StatusCode,
 ) -> Response {
-    let mut sections = forms::off_label();
+    let mut sections = forms::off_label(&register(state));
     let unplaced = forms::fill(&mut sections, fields, errors);
     let mut all: Vec<FieldError> = errors
         .iter()
@@ -1009,6 +1021,7 @@ async fn off_label_new(State(state): State<Arc<AppState>>, headers: HeaderMap) -
             defaults.insert("setting".into(), "patient_administered".into());
             defaults.insert("use_kind".into(), "off_label".into());
             off_label_form_page(
+                &state,
                 &s,
                 "/off-label/ny",
                 &defaults,
@@ -1072,6 +1085,7 @@ async fn off_label_create(
         ))
         .into_response(),
         Err(WorkflowError::Refused(cases::Refusal::Invalid(errors))) => off_label_form_page(
+            &state,
             &s,
             "/off-label/ny",
             &fields,
@@ -1104,6 +1118,8 @@ struct OffLabelCasePage {
 /// What the engine filled in, as shown.
 pub struct DerivedView {
     payer: String,
+    /// The note's trust, its RHF and invoice address (O5).
+    paying: Option<String>,
     prescription: String,
     actions: Vec<String>,
     godkjenningsfritak: bool,
@@ -1138,6 +1154,15 @@ fn derived_view(v: &Value) -> Option<DerivedView> {
         return None;
     }
     Some(DerivedView {
+        paying: v["paying_trust"]
+            .as_str()
+            .filter(|t| !t.is_empty())
+            .map(
+                |t| match (v["paying_rhf"].as_str(), v["invoice_address"].as_str()) {
+                    (Some(rhf), Some(address)) => format!("{t} ({rhf}); faktura til {address}"),
+                    _ => t.to_string(),
+                },
+            ),
         payer: domain::Payer::from_code(&code("payer"))
             .map_or(code("payer"), |p| p.describe().into()),
         prescription: domain::Prescription::from_code(&code("prescription"))
@@ -1258,7 +1283,7 @@ async fn show_off_label(
             version: record.version,
             state: h.state.describe().into(),
             state_code: h.state.code().into(),
-            summary: labelled(&fields, &forms::off_label()),
+            summary: labelled(&fields, &forms::off_label(&register(&state))),
             derived: derived_view(&workflow::derived_of(&record)),
             events: events_view(&events),
             moves,
@@ -1289,6 +1314,7 @@ async fn off_label_case(
     if q.endre.is_some() {
         return match workflow::load(&state, &s.actor, id).await {
             Ok((record, _)) => off_label_form_page(
+                &state,
                 &s,
                 &format!("/off-label/{id}"),
                 &workflow::fields_of(&record),
@@ -1355,6 +1381,7 @@ async fn off_label_update(
         ))
         .into_response(),
         Err(WorkflowError::Refused(cases::Refusal::Invalid(errors))) => off_label_form_page(
+            &state,
             &s,
             &format!("/off-label/{id}"),
             &fields,

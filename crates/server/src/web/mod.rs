@@ -1283,7 +1283,7 @@ async fn show_off_label(
             version: record.version,
             state: h.state.describe().into(),
             state_code: h.state.code().into(),
-            summary: labelled(&fields, &forms::off_label(&register(&state))),
+            summary: labelled(&fields, &forms::off_label(&register(state))),
             derived: derived_view(&workflow::derived_of(&record)),
             events: events_view(&events),
             moves,

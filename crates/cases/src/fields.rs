@@ -143,7 +143,7 @@ impl<'f> Reader<'f> {
 
     /// A date `YYYY-MM-DD`.
     pub fn date(&mut self, name: &str) -> Option<Date> {
-        let value = self.text(name, "dato (ÅÅÅÅ-MM-DD)");
+        let value = self.text(name, "dato (dd.mm.åååå eller ÅÅÅÅ-MM-DD)");
         if value.is_empty() {
             return None;
         }
@@ -151,7 +151,7 @@ impl<'f> Reader<'f> {
     }
 
     fn parse_date(&mut self, name: &str, value: &str) -> Option<Date> {
-        match Date::parse(value) {
+        match parse_norwegian_date(value) {
             Ok(d) => Some(d),
             Err(e) => {
                 self.error(name, format!("«{value}»: {e}"));
@@ -306,5 +306,41 @@ mod tests {
         r.text("missing", "noe");
         let names: Vec<&str> = r.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(names, ["a", "d", "missing"]);
+    }
+}
+
+/// A date as people write it in Norway (`24.11.2026`, also `24.11.26` is not accepted: the
+/// century is never guessed) or as ISO 8601 (`2026-11-24`).
+pub fn parse_norwegian_date(text: &str) -> Result<Date, domain::DateError> {
+    let t = text.trim();
+    let parts: Vec<&str> = t.split('.').collect();
+    if let [d, m, y] = parts[..]
+        && (1..=2).contains(&d.len())
+        && (1..=2).contains(&m.len())
+        && y.len() == 4
+    {
+        return Date::parse(&format!("{y}-{m:0>2}-{d:0>2}"));
+    }
+    Date::parse(t)
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn norwegian_and_iso_dates_are_read_alike() {
+        let iso = Date::parse("2026-11-24").unwrap();
+        assert_eq!(parse_norwegian_date("24.11.2026"), Ok(iso));
+        assert_eq!(parse_norwegian_date(" 2026-11-24 "), Ok(iso));
+        assert_eq!(
+            parse_norwegian_date("1.2.2026"),
+            Ok(Date::parse("2026-02-01").unwrap())
+        );
+        assert!(parse_norwegian_date("31.02.2026").is_err());
+        assert!(
+            parse_norwegian_date("24.11.26").is_err(),
+            "no guessed century"
+        );
     }
 }

@@ -174,7 +174,10 @@ pub fn validate(fields: &Fields) -> Result<HelfoForm, Vec<FieldError>> {
             birth_date = r.date("birth_date");
         }
         Some(kind) => {
-            let text = r.text("patient_id", "fødselsnummer eller D-nummer (11 sifre)");
+            // «130972 48022» as people write it: the space is not part of the number.
+            let text = r
+                .text("patient_id", "fødselsnummer eller D-nummer (11 sifre)")
+                .replace(' ', "");
             if !text.is_empty() {
                 match PersonId::parse(&text, kind) {
                     Ok(id) => patient_id = Some(id),

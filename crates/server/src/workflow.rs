@@ -653,7 +653,9 @@ pub async fn helfo_lookup(
     let key = match kind {
         Some(PatientId::None) | None => None,
         Some(k) => {
-            let text = r.text("patient_id", "fødselsnummer eller D-nummer (11 sifre)");
+            let text = r
+                .text("patient_id", "fødselsnummer eller D-nummer (11 sifre)")
+                .replace(' ', "");
             match cases::identity::PersonId::parse(&text, k) {
                 Ok(id) => Some(id.as_str().to_string()),
                 Err(e) => {

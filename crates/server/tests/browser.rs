@@ -333,7 +333,7 @@ async fn off_label_chain(p: &Person<'_>, app: &TestApp) {
         ("cost_estimate", "850 000"),
         ("plan_purpose", "Livsforlengelse; CT hver 12. uke"),
         ("plan_dosing", "200 mg iv hver 3. uke"),
-        ("evaluation_dates", "2099-03-01\n2099-06-01"),
+        ("evaluation_dates", "01.03.2099\n2099-06-01"),
         ("home_trust", "Helse Bergen HF"),
     ])
     .await;
@@ -507,7 +507,7 @@ async fn helfo_applications(p: &Person<'_>) {
     // The look-up stops a second application for the same patient and substance.
     p.go("/helfo/ny").await;
     p.fill(&[
-        ("patient_id", "01010012356"),
+        ("patient_id", "010100 12356"),
         ("atc", "R03DC03"),
         ("substance", "montelukast"),
     ])

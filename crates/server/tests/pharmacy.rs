@@ -260,10 +260,29 @@ async fn b5_an_opioid_decision_covers_the_patients_opioids_at_its_daily_dose() {
         assert_eq!(refusal_codes(&none), ["no_helfo_decision"], "{none}");
         assert!(none["claim_ids"].as_array().unwrap().is_empty());
 
-        // Two decisions, for morphine (90 mg OMEQ) and for oxycodone (60): the highest applies,
-        // and the morphine decision covers oxycodone too.
-        grant_opioid(&app, "13097248022", "N02AA01", "morfin", 90).await;
+        // Two decisions, for oxycodone (60 mg OMEQ) and then, a higher dose, for morphine (90):
+        // the highest applies, and the morphine decision covers oxycodone too.
         grant_opioid(&app, "13097248022", "N02AA05", "oksykodon", 60).await;
+        grant_opioid(&app, "13097248022", "N02AA01", "morfin", 90).await;
+        // A third, for another opioid at a dose already covered, is a second application: stopped.
+        let gp = token(&app, "fastlege", Role::Prescriber, None, Some("gp"));
+        let again = request(
+            app.addr,
+            "POST",
+            "/api/v1/helfo/applications",
+            &[("Authorization", &format!("Bearer {gp}"))],
+            &json!({"fields": {
+                "patient_id_kind": "fnr", "patient_id": "13097248022", "member": true,
+                "atc": "N02AX02", "substance": "tramadol", "authorisation": "marketed",
+                "prescription_group": "A", "diagnosis": "Kroniske ryggsmerter", "on_label": true,
+                "severity": "serious", "months_per_year": 12, "previous_treatment": "tried_failed",
+                "previous_treatment_details": "NSAID uten effekt", "omeq": "30", "pain": "non_cancer"
+            }})
+            .to_string(),
+        )
+        .await;
+        assert_eq!(again.status, 422, "{place}: {}", again.body);
+        assert!(again.body.contains("allerede sak"), "{}", again.body);
         // 40 mg oxycodone a day × 1.5 = 60 mg OMEQ: covered.
         let (_, ok) = send(&app, &pharmacist, &opioid("o-1", mg(40))).await;
         assert_eq!(ok["accepted"], true, "{place}: {ok}");

@@ -173,7 +173,9 @@ pub fn fill(sections: &mut [Section], values: &Fields, errors: &[FieldError]) ->
 
 const ATC_PATTERN: &str = "[A-Za-z][0-9]{2}([A-Za-z]([A-Za-z]([0-9]{2})?)?)?";
 const ATC_MESSAGE: &str = "ATC-kode som L01FF02: bokstav, to sifre, så bokstaver og sifre";
-const DATE_MESSAGE: &str = "dato som ÅÅÅÅ-MM-DD";
+const DATE_MESSAGE: &str = "dato som dd.mm.åååå (eller ÅÅÅÅ-MM-DD)";
+/// What the browser accepts as a date: Norwegian `24.11.2026` or ISO `2026-11-24`.
+const DATE_PATTERN: &str = "[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}\\.[0-9]{1,2}\\.[0-9]{4}";
 
 fn yes_no(name: &'static str, label: &'static str) -> Field {
     Field::new(name, label, Kind::YesNo)
@@ -364,7 +366,7 @@ pub fn helfo() -> Vec<Section> {
     identity.extend([
         Field::new("patient_name", "Navn (papirsøknad)", Kind::Text),
         Field::new("birth_date", "Fødselsdato (papirsøknad)", Kind::Date)
-            .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE),
+            .pattern(DATE_PATTERN, DATE_MESSAGE),
         yes_no("member", "Medlem av folketrygden"),
         Field::new("age", "Alder", Kind::Number).range("0", "130"),
     ]);
@@ -490,7 +492,7 @@ pub fn decide() -> Vec<Section> {
             legend: "Legemiddel",
             fields: vec![
                 Field::new("date", "Dato", Kind::Date)
-                    .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE)
+                    .pattern(DATE_PATTERN, DATE_MESSAGE)
                     .required(DATE_MESSAGE),
                 Field::new("drug.varenr", "Varenummer (FEST)", Kind::Text)
                     .pattern("[0-9]{6}", "seks sifre")
@@ -637,7 +639,7 @@ pub fn dispensing(trusts: &ruleset::TrustRegister) -> Vec<Section> {
                     .required("apotekets egen id for utleveringen")
                     .hint("Apotekets egen id. Sendes skjemaet på nytt med samme id, registreres utleveringen bare én gang."),
                 Field::new("date", "Utleveringsdato", Kind::Date)
-                    .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE)
+                    .pattern(DATE_PATTERN, DATE_MESSAGE)
                     .required(DATE_MESSAGE),
                 Field::new("pharmacy.id", "Apotekets id", Kind::Text).required("apotekets id"),
                 Field::new("pharmacy.name", "Apotekets navn", Kind::Text).required("apotekets navn"),
@@ -652,9 +654,9 @@ pub fn dispensing(trusts: &ruleset::TrustRegister) -> Vec<Section> {
                     ("none", "uten nummer"),
                 ]),
                 Field::new("patient.id", "Fødselsnummer eller D-nummer", Kind::Text)
-                    .pattern("[0-9 ]{11,12}", "11 sifre"),
+                    .pattern("[0-9 ]{11,12}", "11 sifre (mellomrom går fint)"),
                 Field::new("patient.birth_date", "Fødselsdato", Kind::Date)
-                    .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE)
+                    .pattern(DATE_PATTERN, DATE_MESSAGE)
                     .required(DATE_MESSAGE)
                     .hint("Avgjør om pasienten er under 16 år på utleveringsdagen."),
                 Field::new("patient.municipality", "Bostedskommune (kommunenummer)", Kind::Text)
@@ -674,10 +676,10 @@ pub fn dispensing(trusts: &ruleset::TrustRegister) -> Vec<Section> {
                     ("white_note", "hvit resept med merknad fra helseforetaket"),
                 ]),
                 Field::new("prescription.issued", "Utstedt", Kind::Date)
-                    .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE)
+                    .pattern(DATE_PATTERN, DATE_MESSAGE)
                     .required(DATE_MESSAGE),
                 Field::new("prescription.valid_until", "Gyldig til og med", Kind::Date)
-                    .pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}", DATE_MESSAGE)
+                    .pattern(DATE_PATTERN, DATE_MESSAGE)
                     .required(DATE_MESSAGE),
                 Field::new("prescription.prescriber.hpr", "Forskriverens HPR-nummer", Kind::Text)
                     .required("HPR-nummer"),

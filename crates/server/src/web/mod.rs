@@ -678,6 +678,11 @@ fn decision_json(fields: &Fields) -> Value {
                     })
                     .unwrap_or_else(|| Value::String(v.into()))
             }
+            // The contract speaks ISO dates; people write 24.11.2026.
+            v if path == "date" => Value::String(
+                cases::fields::parse_norwegian_date(v)
+                    .map_or_else(|_| v.to_string(), |d| d.to_string()),
+            ),
             v => Value::String(v.into()),
         };
         match path.split_once('.') {

@@ -159,6 +159,12 @@ fn dispensing_json(fields: &Fields) -> Value {
                 | "prescription.occupational_injury"
         ) {
             Value::Bool(matches!(value, "ja" | "true" | "on"))
+        } else if is_date(path) {
+            // The contract speaks ISO dates; people write 24.11.2026.
+            Value::String(
+                cases::fields::parse_norwegian_date(value)
+                    .map_or_else(|_| value.to_string(), |d| d.to_string()),
+            )
         } else if path == "patient.id" {
             Value::String(value.replace(' ', ""))
         } else {
@@ -178,6 +184,14 @@ fn dispensing_json(fields: &Fields) -> Value {
         }
     }
     root
+}
+
+/// The form's date fields.
+fn is_date(path: &str) -> bool {
+    matches!(
+        path,
+        "date" | "patient.birth_date" | "prescription.issued" | "prescription.valid_until"
+    )
 }
 
 fn kroner(v: &Value) -> String {

@@ -513,7 +513,9 @@ pub fn assess(
         };
         return refused(rule, format!("{} ({})", b.message, paragraph(rule)));
     }
-    // A trust that offered trial treatment pays for it too (B3).
+    // A trust that offered trial treatment pays for it too (B3). Reading: the seeds say the
+    // trust «dekker» trial treatment it has offered; an application for that treatment is
+    // therefore refused under § 3 with that reason, not queued — the doctor turns to the trust.
     if form.trust_offered_trial {
         return refused(
             RuleId::B3,

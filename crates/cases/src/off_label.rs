@@ -13,6 +13,13 @@
 //!
 //! Every move but submitting needs a reason, and says what it records: an approval names who
 //! approved and when, for the patient's record (O2).
+//!
+//! **Reading — the order of the two trusts' approvals** (the seeds say both must approve, not
+//! in which order): the treating trust's chain comes first (clinic head, then medical
+//! director), and only an approved case goes to the patient's own trust's medical director.
+//! The treating trust knows the treatment and is the one that pays (O5); asking the patient's
+//! trust to approve something its treating trust may still reject would waste its time. O2
+//! holds for admitted and outpatients too: the setting never skips the director.
 
 use decide::Decision;
 use domain::{

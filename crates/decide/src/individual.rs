@@ -48,7 +48,15 @@ pub fn b3<'r>(
         kind,
         applicant: Some(applicant),
     });
-    if !req.prescriber.may_apply_as(applicant) {
+    // B5 reading: for cancer pain a pain-clinic doctor is a doctor at a corresponding hospital
+    // department (see `b5`).
+    let cancer_pain_at_pain_clinic = req.opioid.pain == Some(Pain::Cancer)
+        && req.prescriber == PrescriberRole::PainClinic
+        && rules
+            .opioids
+            .at(req.date)
+            .is_ok_and(|o| req.drug.atc.is_in_any(&o.value.scope));
+    if !req.prescriber.may_apply_as(applicant) && !cancer_pain_at_pain_clinic {
         path.block(
             BlockerCode::PrescriberNotQualified,
             format!(
@@ -196,6 +204,20 @@ fn b4_specialist<'r>(
 /// Reading: an unclarified pain condition is non-cancer pain (it stands in Helfo's section on
 /// non-cancer pain), so the 300 mg cap applies to it too. The dose is required for non-cancer
 /// and unclarified pain, since it decides who may apply.
+/// **B5** who applies for an opioid against pain, and the 300 mg OMEQ cap.
+///
+/// Readings where the seeds are silent:
+/// - **«enkelte hurtigvirkende opioider»** («certain fast-acting opioids») need the pain clinic.
+///   The seeds do not say which; every opioid the application marks as fast-acting
+///   (`opioid.kind = fast_acting`) is read as one of them — the stricter reading, which a
+///   caseworker can relax but a patient cannot be harmed by.
+/// - **A pain-clinic doctor and cancer pain:** cancer pain is applied for by a specialist in the
+///   disease's field or a doctor at a corresponding hospital department. A tverrfaglig
+///   smerteklinikk is a hospital department (its doctors mostly anaesthesiologists, one of the
+///   fields listed), so its doctors may apply for cancer pain — and only there: for PCSK9
+///   inhibitors, say, the pain clinic is not the disease's field.
+/// - **Use outside the approved indication** (B3) needs a specialist on this path too: for pain,
+///   the pain clinic.
 fn b5<'r>(
     req: &DecisionRequest,
     pain: Pain,

@@ -75,7 +75,10 @@ pub fn o1<'r>(
     ));
     let mut path = Path::new(Scheme::HfOffLabel, Payer::Hf, Prescription::WhiteNote);
 
-    // Step 3: Nye metoder.
+    // Step 3: Nye metoder. Reading — a method *under assessment* (the seeds: «bruk unngås i
+    // vurderingsperioden») is not a stop: the trust may use it by exception, so the path gets the
+    // action `nye_metoder` (apply for the exception) and no blocker; only Beslutningsforum's «nei»
+    // blocks.
     match req.usage.nye_metoder {
         NyeMetoder::None => t.not_applied(RuleId::O1,
             "Metoden er ikke i Nye metoder: søk etter lokal prosedyre, og vurder å foreslå den til nasjonal vurdering."),

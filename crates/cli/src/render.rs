@@ -3,14 +3,14 @@
 use std::fmt::Write as _;
 
 use decide::{Decision, Step};
-use domain::{Date, Scheme};
+use domain::Date;
 use ruleset::RuleSet;
 
 /// A decision as a short report.
 pub fn decision(d: &Decision) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Betaler:     {}", d.payer.describe());
-    let _ = writeln!(s, "Ordning:     {}", scheme(d.scheme));
+    let _ = writeln!(s, "Ordning:     {}", d.scheme.describe());
     let _ = writeln!(s, "Resept:      {}", d.prescription.describe());
     let _ = writeln!(s, "Egenandel:   {}", if d.copayment { "ja" } else { "nei" });
     if !d.actions.is_empty() {
@@ -26,7 +26,7 @@ pub fn decision(d: &Decision) -> String {
     if !d.blockers.is_empty() {
         let _ = writeln!(s, "\nHindrer:");
         for b in &d.blockers {
-            let _ = writeln!(s, "  • {} [{}]", b.message, b.code);
+            let _ = writeln!(s, "  • {}", b.message);
         }
     }
     steps(&mut s, &d.explanation);
@@ -78,20 +78,4 @@ pub fn rules(rules: &RuleSet, date: Date) -> String {
         s.push('\n');
     }
     s
-}
-
-fn scheme(s: Scheme) -> &'static str {
-    match s {
-        Scheme::HList => "H-reseptlegemiddel, blåreseptforskriften § 1b annet ledd [h_list]",
-        Scheme::S2 => "forhåndsgodkjent refusjon, blåreseptforskriften § 2 [s2]",
-        Scheme::S3 => "individuell stønad etter søknad, blåreseptforskriften § 3 [s3]",
-        Scheme::S4 => "smittsomme sykdommer, blåreseptforskriften § 4 [s4]",
-        Scheme::HfOffLabel => {
-            "helseforetaksfinansiert bruk utenfor godkjent indikasjon [hf_off_label]"
-        }
-        Scheme::HfTreatment => "del av behandlingen i spesialisthelsetjenesten [hf_treatment]",
-        Scheme::ClinicalTrial => "klinisk studie [clinical_trial]",
-        Scheme::CompassionateUse => "compassionate use [compassionate_use]",
-        Scheme::None => "ingen offentlig dekning [none]",
-    }
 }

@@ -207,6 +207,23 @@ impl crate::PrescriberRole {
     }
 }
 
+impl Scheme {
+    /// The scheme in words, with its paragraph (bokmål); never the internal code.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scheme::HList => "H-reseptlegemiddel (blåreseptforskriften § 1b annet ledd)",
+            Scheme::S2 => "forhåndsgodkjent refusjon (blåreseptforskriften § 2)",
+            Scheme::S3 => "individuell stønad etter søknad til Helfo (blåreseptforskriften § 3)",
+            Scheme::S4 => "smittsomme sykdommer (blåreseptforskriften § 4)",
+            Scheme::HfOffLabel => "helseforetaket betaler bruk utenfor godkjent indikasjon",
+            Scheme::HfTreatment => "del av behandlingen i spesialisthelsetjenesten",
+            Scheme::ClinicalTrial => "klinisk studie",
+            Scheme::CompassionateUse => "compassionate use-program",
+            Scheme::None => "ingen offentlig dekning",
+        }
+    }
+}
+
 impl Applicant {
     /// Norwegian description of who may apply.
     pub fn describe(self) -> &'static str {

@@ -618,6 +618,27 @@ async fn catalogue(p: &Person<'_>, app: &TestApp) {
     p.click("button[value='decide']").await;
     p.wait_for("#svar-tittel", "folketrygden").await;
     assert!(p.text(".forklaring").await.contains("refusjonskode K86"));
+    // The answer comes first, in words: no internal codes.
+    let answer = p.text("#svar .fakta").await;
+    assert!(answer.contains("forhåndsgodkjent refusjon"), "{answer}");
+    for code in ["s2", "h_list", "any_doctor", "hf_off_label"] {
+        assert!(
+            !answer.split_whitespace().any(|w| w == code),
+            "«{code}» shown: {answer}"
+        );
+    }
+    let first: bool = p
+        .c
+        .execute(
+            "return !!document.querySelector('#svar') && !!document.querySelector('main form') && \
+             (document.querySelector('#svar').compareDocumentPosition(document.querySelector('main form')) & 4) !== 0;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap_or(false);
+    assert!(first, "the answer comes before the form");
     p.shot("16-hvem-betaler-varenummer").await;
     dispensing(p, &varenr).await;
 }

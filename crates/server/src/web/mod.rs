@@ -632,7 +632,8 @@ fn decide_page_with(
             intro: "Fyll inn situasjonen. Svaret viser hvem som betaler, hvilken resept som skal skrives, hva som må søkes om, \
                     hva som stopper det – og hvorfor, regel for regel."
                 .into(),
-            action: "/hvem-betaler".into(),
+            // The answer comes first: the page opens at it.
+            action: "/hvem-betaler#svar".into(),
             errors: summary(&sections, &all),
             sections,
             hidden: Vec::new(),
@@ -776,7 +777,7 @@ async fn decide_submit(
             let view = DecisionView {
                 payer: d.payer.describe().into(),
                 prescription: d.prescription.describe().into(),
-                scheme: d.scheme.code().into(),
+                scheme: d.scheme.describe().into(),
                 copayment: d.copayment,
                 actions: d
                     .actions

@@ -97,7 +97,7 @@ fn page(
             intro: "Registrer det som utleveres. Svaret viser pris, hva pasienten betaler, hvem som får kravet – \
                     eller hvorfor resepten ikke kan ekspederes, med regelen."
                 .into(),
-            action: "/apotek/utlevering".into(),
+            action: "/apotek/utlevering#svar".into(),
             errors: summary(&sections, &all),
             sections,
             hidden: Vec::new(),

@@ -693,15 +693,30 @@ pub(crate) struct OverviewQuery {
     period: Option<String>,
 }
 
-/// The overview tables by name, with their parameters checked.
+/// Whose cases a reader's overviews cover: a clinic head or medical director sees their own
+/// trust's (O4: the trust follows up its own treatment); the analysts and administrators, who
+/// work nationally, see all. A trust role without a trust sees nothing rather than everything.
+pub fn overview_scope(role: Role, trust: Option<&str>) -> Option<String> {
+    match role {
+        Role::ClinicHead | Role::MedicalDirector => Some(trust.unwrap_or("").to_string()),
+        _ => None,
+    }
+}
+
+/// The overview tables by name, with their parameters checked, over the cases of `scope` (a
+/// trust) or of every trust (`None`).
 pub async fn overview_table(
     state: &AppState,
+    scope: Option<&str>,
     name: &str,
     from: Option<&str>,
     to: Option<&str>,
     period: Option<&str>,
 ) -> Result<Table, CaseError> {
-    let rows = workflow::overview_rows(state).await?;
+    let mut rows = workflow::overview_rows(state).await?;
+    if let Some(trust) = scope {
+        rows.retain(|r| r.trust.as_deref() == Some(trust));
+    }
     let today = today();
     let date = |field: &str, v: Option<&str>, default: Date| match v.filter(|s| !s.is_empty()) {
         Some(d) => Date::parse(d).map_err(|e| bad(field, &e.to_string())),
@@ -748,8 +763,10 @@ pub async fn overview_get(
         json!({ "overview": name, "from": q.from, "to": q.to, "period": q.period }),
     )
     .await?;
+    let scope = overview_scope(role, user.trust.as_deref());
     let table = overview_table(
         &state,
+        scope.as_deref(),
         &name,
         q.from.as_deref(),
         q.to.as_deref(),

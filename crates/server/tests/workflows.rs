@@ -456,5 +456,23 @@ async fn o4_overviews_export_as_csv_and_xlsx() {
             403,
             "{place}"
         );
+        // A trust's clinic head sees the trust's cases; another trust's sees none of them.
+        let head = |trust| token(&app, "leder", Role::ClinicHead, Some(trust), None);
+        for (trust, expected) in [(OUS, true), (BERGEN, false)] {
+            let (status, csv) = http(
+                app.addr,
+                "GET",
+                "/api/v1/overviews/soknader?format=csv",
+                Some(&head(trust)),
+                "",
+            )
+            .await;
+            assert_eq!(status, 200, "{place}");
+            assert_eq!(
+                csv.contains("sendt til klinikkleder"),
+                expected,
+                "{place}, {trust}: {csv}"
+            );
+        }
     }
 }

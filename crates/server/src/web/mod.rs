@@ -1930,6 +1930,7 @@ async fn overviews(
     for name in ["kostnader", "utproving", "soknader"] {
         match cases_api::overview_table(
             &state,
+            cases_api::overview_scope(s.role, s.actor.trust.as_deref()).as_deref(),
             name,
             q.from.as_deref(),
             q.to.as_deref(),
@@ -1986,6 +1987,7 @@ async fn overview_download(
     }
     let table = match cases_api::overview_table(
         &state,
+        cases_api::overview_scope(s.role, s.actor.trust.as_deref()).as_deref(),
         name,
         q.from.as_deref(),
         q.to.as_deref(),

@@ -293,7 +293,12 @@ struct StoreArgs {
     )]
     data: Option<PathBuf>,
     /// Database-URL, f.eks. postgres://bruker@vert/db, i stedet for SQLite.
-    #[arg(long, value_name = "URL", env = "LEGEMIDDEL_DATABASE_URL")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LEGEMIDDEL_DATABASE_URL",
+        hide_env_values = true
+    )]
     database: Option<String>,
 }
 
@@ -330,10 +335,11 @@ enum BenchCmd {
         /// Stien det sendes til.
         #[arg(long, default_value = "/api/v1/decide")]
         path: String,
-        /// Token (Bearer).
-        #[arg(long, env = "TOKEN")]
+        /// Token (Bearer). Verdien vises aldri i hjelpen.
+        #[arg(long, env = "TOKEN", hide_env_values = true)]
         token: String,
-        /// Fil med JSON-kroppen som sendes; `{n}` i den byttes med forespørselens nummer.
+        /// Fil med JSON-kroppen som sendes; plassholderen n i krøllparenteser byttes med
+        /// forespørselens nummer.
         #[arg(long, value_name = "FIL")]
         body: PathBuf,
         /// Forespørsler per sekund.

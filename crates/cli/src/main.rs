@@ -8,6 +8,7 @@
 mod batch;
 mod bench;
 mod fest_cli;
+mod h_list_import;
 mod load;
 mod render;
 mod service;
@@ -53,7 +54,10 @@ enum Cmd {
         batch: bool,
     },
     /// Vis regeldataene som gjelder på en dato, med kilder.
+    #[command(args_conflicts_with_subcommands = true)]
     Rules {
+        #[command(subcommand)]
+        action: Option<RulesCmd>,
         /// Datoen (ÅÅÅÅ-MM-DD); standard er i dag.
         #[arg(long)]
         date: Option<String>,
@@ -252,6 +256,22 @@ enum FestCmd {
         /// Filen som skrives.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCmd {
+    /// Les § 1b-listen slik Helsedirektoratet publiserer den (Excel) og skriv en datert regelfil
+    /// (h-list/DATO.toml) med legemidlene som ikke allerede står på listen den dagen.
+    ImportHList {
+        /// Regnearket (.xlsx eller .xls); første ark, kolonnene finnes etter overskriftene.
+        file: PathBuf,
+        /// Datoen listen gjelder fra (ÅÅÅÅ-MM-DD).
+        #[arg(long)]
+        from: String,
+        /// Mappen filen skrives til (standard: h-list i --rules-mappen, ellers rules/h-list).
+        #[arg(long, value_name = "MAPPE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -463,7 +483,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             format,
         } => answer_one(Command::Decide, &rules, format),
         Cmd::Dispense { batch: false } => answer_one(Command::Dispense, &rules, Format::Json),
-        Cmd::Rules { date, json } => {
+        Cmd::Rules {
+            action: Some(RulesCmd::ImportHList { file, from, out }),
+            ..
+        } => h_list_import::run(&rules, cli.rules.as_deref(), &file, &from, out.as_deref()),
+        Cmd::Rules { date, json, .. } => {
             let date = match date {
                 Some(text) => Date::parse(&text)
                     .map_err(|e| Failure::BadInput(ContractError::new("--date", e.to_string())))?,
@@ -760,7 +784,11 @@ fn load_rules(dir: Option<&Path>) -> anyhow::Result<RuleSet> {
         .with_context(|| format!("ugyldige regeldata i {}", dir.display()))
 }
 
-fn read_toml_files(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) -> io::Result<()> {
+pub(crate) fn read_toml_files(
+    root: &Path,
+    dir: &Path,
+    files: &mut Vec<(String, String)>,
+) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {

@@ -11,6 +11,7 @@
 //! The crate does no I/O itself: callers hand it file texts.
 
 pub mod dispensing;
+pub mod h_list_import;
 mod raw;
 pub mod register;
 mod summary;

@@ -28,7 +28,7 @@ mod setting;
 pub use individual::role_name;
 pub use outcome::{Action, Blocker, Decision, Path, Step, Text, Trace};
 
-use domain::{DecisionRequest, RuleId, Scheme};
+use domain::{DecisionRequest, RuleId, Scheme, Setting};
 use ruleset::{NotInForce, RuleSet};
 
 /// Why no decision could be made: the request is inconsistent, or no rule data covers its date.
@@ -132,7 +132,12 @@ fn financing_path<'r>(
         return Ok(path);
     }
     // F1, F7: where the medicine is given decides first.
-    if let Some(path) = setting::f1_f7(req, t) {
+    if let Some(mut path) = setting::f1_f7(req, t) {
+        // O2 covers admitted and outpatients too: off-label use in hospital is the trust's to
+        // pay, and still goes through the approval chain (and the patient's own trust's).
+        if matches!(req.setting, Setting::Inpatient | Setting::Outpatient) && !req.usage.on_label {
+            off_label::o2_approvals(req, &mut path, t);
+        }
         return Ok(path);
     }
     // F3–F5: a listed medicine is the RHF's, for every use; it overrides §§ 2, 3 and 4.

@@ -484,7 +484,11 @@ pub async fn helfo_lookup(
     let (user, role) = authorize(&state, &headers, APPLICANTS)?;
     let map = body_object(&body)?;
     let fields = fields_from_json(map.get("fields"))?;
-    let found = workflow::helfo_lookup(&state, &fields, today()).await?;
+    let prescriber = user
+        .prescriber_role
+        .as_deref()
+        .and_then(domain::PrescriberRole::from_code);
+    let found = workflow::helfo_lookup(&state, &fields, today(), prescriber).await?;
     let seq = read(
         &state,
         &user,
@@ -500,6 +504,7 @@ pub async fn helfo_lookup(
     Ok(read_answer(
         json!({
             "h_list": found.h_list,
+            "applicant_warning": found.applicant_warning,
             "existing": found.existing.iter().map(|c| json!({
                 "id": c.id, "state": c.data.state, "atc": c.data.atc,
                 "valid_until": c.data.valid_until,

@@ -633,6 +633,63 @@ pub struct Lookup {
     pub existing: Vec<CaseRecord>,
     /// Set when the trust pays (the medicine is on the § 1b list): stop here.
     pub h_list: Option<String>,
+    /// Set when the one looking up may not apply for this medicine (B4), said before the form
+    /// is filled in rather than after.
+    pub applicant_warning: Option<String>,
+}
+
+/// **B4** at the look-up: who must apply for the medicine, as far as the look-up knows it
+/// (substance, brand, prescription group and refund code where given; no opioid facts, so an
+/// opioid is judged by B4 alone and B5 is checked on the form). `None` when `prescriber` may.
+fn applicant_warning(
+    state: &AppState,
+    drug: &domain::Drug,
+    fields: &Fields,
+    prescriber: PrescriberRole,
+    today: Date,
+) -> Option<String> {
+    let refund_code = fields
+        .get("refund_code")
+        .and_then(|c| domain::RefundCode::parse(c.trim()).ok());
+    let request = domain::DecisionRequest {
+        date: today,
+        drug: drug.clone(),
+        usage: domain::Usage {
+            on_label: true,
+            refund_listed: false,
+            refund_code,
+            generally_dangerous_infection: false,
+            mrsa: false,
+            palliative: false,
+            established: true,
+            helfo_documentation: true,
+            nye_metoder: domain::NyeMetoder::None,
+        },
+        setting: domain::Setting::PatientAdministered,
+        started_in: domain::StartedIn::Primary,
+        prescriber,
+        patient: domain::Patient {
+            id: PatientId::Fnr,
+            member: true,
+            other_hf: false,
+            age: None,
+        },
+        treatment: domain::Treatment {
+            months_per_year: domain::MonthsPerYear::FULL_YEAR,
+            repeated: false,
+        },
+        opioid: domain::Opioid {
+            omeq: None,
+            pain: None,
+            kind: domain::OpioidKind::Standard,
+        },
+    };
+    let decision = decide::decide(&request, &state.rules).ok()?;
+    decision
+        .blockers
+        .iter()
+        .find(|b| b.code == domain::BlockerCode::PrescriberNotQualified)
+        .map(|b| format!("{} (B4)", b.message))
 }
 
 /// The look-up first (B3): the patient's decisions and pending applications for the substance,
@@ -641,6 +698,7 @@ pub async fn helfo_lookup(
     state: &AppState,
     fields: &Fields,
     today: Date,
+    prescriber: Option<PrescriberRole>,
 ) -> Result<Lookup, WorkflowError> {
     let mut r = cases::fields::Reader::new(fields);
     let kind = r.choice(
@@ -681,9 +739,13 @@ pub async fn helfo_lookup(
             .map(|b| b.trim().to_string())
             .filter(|b| !b.is_empty()),
         authorisation: domain::Authorisation::Marketed,
-        prescription_group: None,
+        prescription_group: fields
+            .get("prescription_group")
+            .and_then(|g| domain::PrescriptionGroup::from_code(g.trim())),
         thc_percent: None,
     };
+    let applicant_warning =
+        prescriber.and_then(|p| applicant_warning(state, &drug, fields, p, today));
     let h_list = match decide::h_list::f4_match(&drug, &state.rules.h_list, today) {
         decide::h_list::ListMatch::Listed(entry) => Some(format!(
             "{} ({}) står på H-reseptlisten for «{}» fra {}: det regionale helseforetaket betaler (F3). \
@@ -696,7 +758,11 @@ pub async fn helfo_lookup(
         Some(k) => existing(state, &k, atc, today).await?,
         None => Vec::new(),
     };
-    Ok(Lookup { existing, h_list })
+    Ok(Lookup {
+        existing,
+        h_list,
+        applicant_warning,
+    })
 }
 
 /// A caseworker's ruling on a case in the queue, from the version they saw.

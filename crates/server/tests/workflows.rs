@@ -284,6 +284,21 @@ async fn b3_applications_are_decided_at_once_or_queued_for_a_caseworker() {
             1,
             "{place}: {found}"
         );
+        assert!(found["applicant_warning"].is_null(), "{place}: {found}");
+        // B4 at the look-up: a GP is told before filling in the form that Wegovy is for a
+        // doctor at a public hospital to apply for.
+        let mut wegovy = helfo_fields("01010012356");
+        wegovy["atc"] = json!("A10BJ06");
+        wegovy["substance"] = json!("semaglutid");
+        wegovy["brand"] = json!("Wegovy FlexTouch");
+        let (status, warned) = call(&app, "POST", "/api/v1/helfo/lookup", &gp, apply(wegovy)).await;
+        assert_eq!(status, 200, "{place}: {warned}");
+        assert!(
+            warned["applicant_warning"]
+                .as_str()
+                .is_some_and(|w| w.contains("offentlig sykehus")),
+            "{place}: {warned}"
+        );
         let (status, _) = call(
             &app,
             "POST",

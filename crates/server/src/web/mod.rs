@@ -1650,7 +1650,12 @@ async fn helfo_lookup(
     if let Err(r) = audit_page_read(&state, &s, "POST /helfo/oppslag", subject).await {
         return r;
     }
-    match workflow::helfo_lookup(&state, &fields, today()).await {
+    let prescriber = s
+        .user
+        .prescriber_role
+        .as_deref()
+        .and_then(domain::PrescriberRole::from_code);
+    match workflow::helfo_lookup(&state, &fields, today(), prescriber).await {
         Err(WorkflowError::Refused(cases::Refusal::Invalid(errors))) => {
             helfo_lookup_form(&s, &fields, &errors, StatusCode::UNPROCESSABLE_ENTITY)
         }
@@ -1688,7 +1693,13 @@ async fn helfo_lookup(
                 &s,
                 &prefilled,
                 &[],
-                Some("Ingen vedtak eller søknad for dette virkestoffet, og det står ikke på H-reseptlisten. Fyll ut søknaden.".into()),
+                Some(match &found.applicant_warning {
+                    Some(w) => format!(
+                        "Ingen vedtak eller søknad for dette virkestoffet, og det står ikke på H-reseptlisten. \
+                         Merk før du fyller ut: {w}"
+                    ),
+                    None => "Ingen vedtak eller søknad for dette virkestoffet, og det står ikke på H-reseptlisten. Fyll ut søknaden.".into(),
+                }),
                 StatusCode::OK,
             )
         }

@@ -52,18 +52,9 @@ impl Drop for RulesCopy {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
+mod service;
+
+use service::copy_dir;
 
 const ATORVASTATIN_2027: &str = r#"{"date":"2027-03-01","drug":{"atc":"C10AA05","substance":"atorvastatin"},"prescriber":{"role":"hospital_doctor"},"use":{"refund_listed":true}}"#;
 

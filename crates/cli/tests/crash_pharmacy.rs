@@ -166,8 +166,9 @@ fn crash_on(dir: &std::path::Path, flag: &str, d: &str) {
 
     // A settlement killed while it runs, then run again: every claim settled exactly once.
     let out = dir.join("helfo.xml");
-    let mut export = legemiddel()
-        .args([
+    let settle = || {
+        let mut c = legemiddel();
+        c.args([
             "settle",
             "export",
             flag,
@@ -178,7 +179,10 @@ fn crash_on(dir: &std::path::Path, flag: &str, d: &str) {
             "2026-06",
             "--out",
             out.to_str().unwrap(),
-        ])
+        ]);
+        c
+    };
+    let mut export = settle()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -189,21 +193,7 @@ fn crash_on(dir: &std::path::Path, flag: &str, d: &str) {
         .status();
     let _ = export.wait();
     for _ in 0..2 {
-        let done = legemiddel()
-            .args([
-                "settle",
-                "export",
-                flag,
-                d,
-                "--payer",
-                "helfo",
-                "--period",
-                "2026-06",
-                "--out",
-                out.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
+        let done = settle().output().unwrap();
         assert!(
             done.status.success(),
             "{}",

@@ -5,33 +5,21 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn legemiddel(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_legemiddel"))
-        .args(args)
-        .env_remove("LEGEMIDDEL_RULES")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
+mod service;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
+use service::{copy_dir, run as legemiddel};
+
+/// `legemiddel --rules RULES rules import-h-list SHEET --from DATE`.
+fn import(rules: &str, sheet: &Path, from: &str) -> (i32, String) {
+    legemiddel(&[
+        "--rules",
+        rules,
+        "rules",
+        "import-h-list",
+        sheet.to_str().unwrap(),
+        "--from",
+        from,
+    ])
 }
 
 /// A sheet as the directorate publishes it: a title line, then the headings, then one medicine
@@ -86,15 +74,7 @@ fn the_directorates_sheet_becomes_a_dated_list_file_that_decides() {
             ["tocilizumab", "L04AC07", "RoActemra", "Revmatoid artritt"],
         ],
     );
-    let (code, said) = legemiddel(&[
-        "--rules",
-        r,
-        "rules",
-        "import-h-list",
-        xlsx.to_str().unwrap(),
-        "--from",
-        "2027-01-01",
-    ]);
+    let (code, said) = import(r, &xlsx, "2027-01-01");
     assert_eq!(code, 0, "{said}");
     assert!(
         said.contains("2 legemidler nye på listen fra 2027-01-01, 1 stod der allerede"),
@@ -140,30 +120,14 @@ fn the_directorates_sheet_becomes_a_dated_list_file_that_decides() {
     assert!(!decide("2026-12-31").contains(r#""payer":"rhf""#));
 
     // Again: the file is there, nothing is overwritten.
-    let (code, said) = legemiddel(&[
-        "--rules",
-        r,
-        "rules",
-        "import-h-list",
-        xlsx.to_str().unwrap(),
-        "--from",
-        "2027-01-01",
-    ]);
+    let (code, said) = import(r, &xlsx, "2027-01-01");
     assert_eq!(code, 0, "everything is already listed: {said}");
     assert!(said.contains("ingenting å skrive"), "{said}");
 
     // A bad ATC code is named by its row, and nothing is written.
     let bad = dir.join("feil.xlsx");
     sheet(&bad, &[["rituksimab", "L01XC2", "MabThera", "Lymfom"]]);
-    let (code, said) = legemiddel(&[
-        "--rules",
-        r,
-        "rules",
-        "import-h-list",
-        bad.to_str().unwrap(),
-        "--from",
-        "2027-06-01",
-    ]);
+    let (code, said) = import(r, &bad, "2027-06-01");
     assert_eq!(code, 1, "{said}");
     assert!(said.contains("rad 4") && said.contains("L01XC2"), "{said}");
     assert!(!rules.join("h-list/2027-06-01.toml").exists());

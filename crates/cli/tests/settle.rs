@@ -10,24 +10,6 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn legemiddel(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_legemiddel"))
-        .args(args)
-        .env_remove("LEGEMIDDEL_RULES")
-        .env_remove("LEGEMIDDEL_DATA")
-        .env_remove("LEGEMIDDEL_DATABASE_URL")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 async fn post(addr: std::net::SocketAddr, token: &str, body: &str) -> (u16, String) {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let req = format!(
@@ -97,7 +79,7 @@ fn xmllint_valid(file: &Path) {
 
 mod service;
 
-use service::{drop_database, places};
+use service::{drop_database, places, run as legemiddel};
 
 #[test]
 fn claims_are_settled_once_into_m18_and_trust_invoices() {

@@ -622,7 +622,7 @@ fn prescribed_omeq(
         .form
         .as_ref()
         .map_or("", |f| f.name.as_str());
-    let route = table.route_of_form(form);
+    let route = route_of(state, d, dispensed);
     let converted = atc
         .zip(route)
         .and_then(|(atc, route)| table.omeq(atc, route, dose))

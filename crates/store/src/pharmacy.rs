@@ -145,6 +145,14 @@ async fn existing(
         .transpose()
 }
 
+/// Rows of `CLAIM_COLUMNS` as claims.
+fn claims_of(rows: &[sqlx::any::AnyRow]) -> Result<Vec<ClaimRecord>, StoreError> {
+    rows.iter()
+        .map(claim)
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
 impl Store {
     /// Records a dispensing exactly once. If the id is known: the stored answer (same body) or
     /// [`Recorded::Conflict`] (another body), and nothing is written. Otherwise, in one
@@ -187,10 +195,7 @@ impl Store {
         .bind(to)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(claim)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        claims_of(&rows)
     }
 
     /// Settles the open claims on `payer` in `period`: one settlement, each claim in it exactly
@@ -288,10 +293,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(claim)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        claims_of(&rows)
     }
 
     /// Credits every claim of a dispensing that has not been credited yet: a new claim of the

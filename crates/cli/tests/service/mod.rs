@@ -157,3 +157,30 @@ pub fn drop_database(url: &str) {
         }
     });
 }
+
+/// Runs `legemiddel` with `args`: exit code and everything it wrote (stdout, then stderr).
+pub fn run(args: &[&str]) -> (i32, String) {
+    let out = legemiddel().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Copies a folder tree (the rule data, to change a copy of it).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}

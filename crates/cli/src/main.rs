@@ -408,6 +408,95 @@ impl From<anyhow::Error> for Failure {
 }
 
 /// clap's help in Norwegian: the headings, the help and version flags, every subcommand.
+/// The Norwegian name of an option's value, by the option's field name.
+fn value_name(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "period" => "ÅÅÅÅ-MM",
+        "out" | "input" | "file" | "marks" => "FIL",
+        "payer" => "BETALER",
+        "date" | "from" | "to" => "DATO",
+        "role" => "ROLLE",
+        "name" => "NAVN",
+        "trust" => "HELSEFORETAK",
+        "prescriber_role" => "FORSKRIVERROLLE",
+        "oidc_issuer" | "url" => "URL",
+        "oidc_audience" => "MOTTAKER",
+        "max_token_hours" | "hours" => "TIMER",
+        "max_connections" => "ANTALL",
+        "listen" => "ADRESSE:PORT",
+        "header_timeout" => "SEKUNDER",
+        "format" => "FORMAT",
+        "fest_max_age_days" => "DAGER",
+        "checkpoint_records" => "ANTALL",
+        "checkpoint_minutes" => "MINUTTER",
+        "limit" => "ANTALL",
+        "year" => "ÅR",
+        "database" => "DATABASE",
+        _ => return None,
+    })
+}
+
+/// clap's own messages (a wrong option, a missing value) in bokmål, with its usage line: a
+/// person at the terminal should not meet English in a Norwegian tool. Help and version are
+/// printed as clap renders them, with its few fixed English words replaced.
+fn clap_message(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ErrorKind};
+    let get = |k: ContextKind| e.get(k).map(|v| v.to_string()).unwrap_or_default();
+    let arg = get(ContextKind::InvalidArg);
+    let value = get(ContextKind::InvalidValue);
+    let mut text = match e.kind() {
+        ErrorKind::InvalidValue => {
+            let valid = get(ContextKind::ValidValue);
+            if valid.is_empty() {
+                format!("«{value}» er ikke en gyldig verdi for {arg}")
+            } else {
+                format!("«{value}» er ikke en gyldig verdi for {arg}; gyldige verdier: {valid}")
+            }
+        }
+        ErrorKind::ValueValidation => {
+            let why = std::error::Error::source(e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            format!("«{value}» er ikke en gyldig verdi for {arg}{why}")
+        }
+        ErrorKind::UnknownArgument => format!("ukjent valg eller argument «{arg}»"),
+        ErrorKind::InvalidSubcommand => {
+            format!("ukjent kommando «{}»", get(ContextKind::InvalidSubcommand))
+        }
+        ErrorKind::MissingRequiredArgument => format!("mangler {arg}"),
+        ErrorKind::MissingSubcommand => "velg en kommando".to_string(),
+        ErrorKind::ArgumentConflict => format!(
+            "{arg} kan ikke brukes sammen med {}",
+            get(ContextKind::PriorArg)
+        ),
+        ErrorKind::TooManyValues | ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
+            format!("feil antall verdier for {arg}")
+        }
+        ErrorKind::NoEquals => format!("{arg} krever en verdi med «=»"),
+        _ => "kommandolinjen kan ikke leses".to_string(),
+    };
+    for k in [
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedValue,
+    ] {
+        let suggestion = get(k);
+        if !suggestion.is_empty() {
+            text.push_str(&format!(" (mente du «{suggestion}»?)"));
+        }
+    }
+    let usage = get(ContextKind::Usage);
+    let usage = norwegian_words(usage.trim());
+    format!("feil: {text}\n\n{usage}\n\nSe «--help» for mer.\n")
+}
+
+/// clap's fixed English words in its usage lines.
+fn norwegian_words(text: &str) -> String {
+    text.replace("Usage:", "Bruk:")
+        .replace("[OPTIONS]", "[VALG]")
+        .replace("[COMMAND]", "[KOMMANDO]")
+}
+
 fn norwegian(cmd: clap::Command, root: bool) -> clap::Command {
     use clap::{Arg, ArgAction};
     let mut cmd = cmd
@@ -423,7 +512,19 @@ fn norwegian(cmd: clap::Command, root: bool) -> clap::Command {
             } else {
                 "Valg"
             };
-            a.help_heading(heading)
+            let a = a.help_heading(heading);
+            // clap names a value by its field (`<PERIOD>`); people here read `<PERIODE>`.
+            let id = a.get_id().as_str();
+            let by_field = match a.get_value_names() {
+                None => true,
+                Some([name]) => name.as_str() == id.to_uppercase(),
+                Some(_) => false,
+            };
+            let norwegian = by_field.then(|| value_name(id)).flatten();
+            match norwegian {
+                Some(name) => a.value_name(name),
+                None => a,
+            }
         })
         .arg(
             Arg::new("help")
@@ -448,10 +549,39 @@ fn norwegian(cmd: clap::Command, root: bool) -> clap::Command {
 
 fn main() -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
-    let matches = norwegian(Cli::command(), true).get_matches();
+    let matches = match norwegian(Cli::command(), true).try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let mut text = norwegian_words(&e.render().to_string());
+                    if !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                        eprint!("{text}");
+                        ExitCode::from(2)
+                    } else {
+                        print!("{text}");
+                        ExitCode::SUCCESS
+                    }
+                }
+                _ => {
+                    eprint!("{}", clap_message(&e));
+                    ExitCode::from(2)
+                }
+            };
+        }
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => {
+            eprint!("{}", clap_message(&e));
+            return ExitCode::from(2);
+        }
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

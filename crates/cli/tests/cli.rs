@@ -63,7 +63,7 @@ fn rules_shows_what_is_in_force_with_sources() {
     let (code, out, _) = legemiddel(&["rules", "--date", "2025-01-01"], "");
     assert_eq!(code, 0);
     assert!(
-        out.contains("legemiddel-regler 2026.11.4; § 1b-liste 2024-11-01"),
+        out.contains("legemiddel-regler 2026.12.1; § 1b-liste 2024-11-01"),
         "{out}"
     );
     assert!(
@@ -213,8 +213,37 @@ fn help_is_in_norwegian_at_every_level() {
             out.contains("Valg:") && out.contains("Vis denne hjelpen"),
             "{args:?}: {out}"
         );
-        for english in ["Usage:", "Options:", "Commands:", "Print help"] {
+        for english in [
+            "Usage:",
+            "Options:",
+            "Commands:",
+            "Print help",
+            "[OPTIONS]",
+            "<PERIOD>",
+        ] {
             assert!(!out.contains(english), "{args:?} says «{english}»: {out}");
+        }
+    }
+    // clap's own errors too: a wrong option, a wrong command, a missing value.
+    for (args, says) in [
+        (
+            &["decide", "--rulez", "x"][..],
+            "ukjent valg eller argument «--rulez» (mente du «--rules»?)",
+        ),
+        (&["frobnicate"], "ukjent kommando «frobnicate»"),
+        (
+            &["settle", "export", "--payer", "hf"],
+            "mangler --period <ÅÅÅÅ-MM>, --out <FIL>",
+        ),
+    ] {
+        let (code, out, err) = legemiddel(args, "");
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}");
+        assert!(
+            err.starts_with("feil: ") && err.contains(says),
+            "{args:?}: {err}"
+        );
+        for english in ["error:", "Usage:", "For more information", "[OPTIONS]"] {
+            assert!(!err.contains(english), "{args:?} says «{english}»: {err}");
         }
     }
     let (_, out, _) = legemiddel(&["--help"], "");

@@ -30,6 +30,9 @@ domain::coded_enum!(
         /// A paper application (no fødselsnummer or D-number): printed and posted; a caseworker
         /// registers it and decides.
         Paper = "paper",
+        /// The caseworker has asked the applicant for more information, with a deadline
+        /// (forvaltningsloven § 17); the applicant's answer puts it back in the queue.
+        MoreInformation = "more_information",
     }
 );
 
@@ -41,12 +44,14 @@ impl State {
             State::Refused => "avslått",
             State::Manual => "til manuell behandling",
             State::Paper => "papirsøknad – venter på saksbehandler",
+            State::MoreInformation => "venter på opplysninger fra søker",
         }
     }
 
-    /// Whether a caseworker still has to decide.
+    /// Whether a caseworker still has to decide. A case waiting for the applicant's
+    /// information is still the caseworker's: past the deadline they decide on what they have.
     pub fn is_pending(self) -> bool {
-        matches!(self, State::Manual | State::Paper)
+        matches!(self, State::Manual | State::Paper | State::MoreInformation)
     }
 }
 
@@ -90,6 +95,9 @@ pub struct HelfoForm {
     pub patient_name: Option<String>,
     /// Birth date, for a paper application.
     pub birth_date: Option<Date>,
+    /// The prescriber's HPR number: printed on a paper application above the signature line
+    /// (the electronic application carries it in the token).
+    pub prescriber_hpr: Option<String>,
     /// Member of the National Insurance.
     pub member: bool,
     /// Age in years, if given (co-payment, not the decision).
@@ -136,6 +144,7 @@ pub const FIELDS: &[&str] = &[
     "patient_id",
     "patient_name",
     "birth_date",
+    "prescriber_hpr",
     "member",
     "age",
     "atc",
@@ -172,6 +181,10 @@ pub fn validate(fields: &Fields) -> Result<HelfoForm, Vec<FieldError>> {
         Some(PatientId::None) => {
             patient_name = Some(r.text("patient_name", "pasientens navn (papirsøknad)"));
             birth_date = r.date("birth_date");
+            r.text(
+                "prescriber_hpr",
+                "ditt HPR-nummer (papirsøknaden skrives ut med det)",
+            );
         }
         Some(kind) => {
             // «130972 48022» as people write it: the space is not part of the number.
@@ -266,6 +279,13 @@ pub fn validate(fields: &Fields) -> Result<HelfoForm, Vec<FieldError>> {
     if omeq.is_some() && pain.is_none() {
         r.error("pain", "oppgi smertetype når døgndosen er oppgitt (B5)");
     }
+    // An HPR number is digits only (Helsepersonellregisteret gives up to nine).
+    let prescriber_hpr = r.optional("prescriber_hpr");
+    if let Some(h) = &prescriber_hpr
+        && !(h.len() <= 9 && !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()))
+    {
+        r.error("prescriber_hpr", "HPR-nummeret er bare sifre, høyst ni");
+    }
     if !r.errors.is_empty() {
         return Err(r.errors);
     }
@@ -283,6 +303,7 @@ pub fn validate(fields: &Fields) -> Result<HelfoForm, Vec<FieldError>> {
                 patient_id,
                 patient_name,
                 birth_date,
+                prescriber_hpr,
                 member,
                 age,
                 atc,
@@ -432,7 +453,25 @@ impl Assessment {
 
 /// Decides an application automatically where the rules decide (B3's goal), in the order a
 /// caseworker would read it.
+///
+/// A refusal ends with how to appeal it (forvaltningsloven § 27), from the rule data in force.
 pub fn assess(
+    form: &HelfoForm,
+    prescriber: PrescriberRole,
+    today: Date,
+    rules: &RuleSet,
+) -> Result<Assessment, FieldError> {
+    let assessment = assess_conditions(form, prescriber, today, rules)?;
+    Ok(match (assessment, rules.case_handling.at(today)) {
+        (Assessment::Refused { rule, reason }, Ok(handling)) => Assessment::Refused {
+            rule,
+            reason: format!("{reason} {}", appeal(&handling.value)),
+        },
+        (a, _) => a,
+    })
+}
+
+fn assess_conditions(
     form: &HelfoForm,
     prescriber: PrescriberRole,
     today: Date,
@@ -689,6 +728,26 @@ pub enum Ruling {
     },
     /// Refused.
     Refuse,
+    /// Ask the applicant for more information (the reason is the question), to be answered
+    /// by the deadline.
+    AskForInformation {
+        /// The last day to answer; `None`: the rule data's default from today.
+        deadline: Option<Date>,
+    },
+}
+
+/// How to appeal a refusal, as every refusal must say (forvaltningsloven § 27, folketrygdloven
+/// § 21-12): the deadline from the rule data, and where the appeal goes.
+pub fn appeal(handling: &ruleset::CaseHandling) -> String {
+    let weeks = match handling.appeal_weeks {
+        6 => "seks uker".to_string(),
+        w => format!("{w} uker"),
+    };
+    format!(
+        "Vedtaket kan påklages innen {weeks} etter at det er mottatt (folketrygdloven § 21-12). \
+         Klagen sendes til {}.",
+        handling.helfo_address.join(", ")
+    )
 }
 
 /// Checks that `actor` may decide a case in `state`: Helfo caseworkers decide, and only what
@@ -697,7 +756,11 @@ pub enum Ruling {
 /// **B3 time limits** hold for a caseworker's grant as for an automatic one: `limit` is the
 /// last day the rule data allows for this application from today (an opioid decision: a year),
 /// and a grant without an end, or with a later one, ends on it. An earlier end is the
-/// caseworker's to set. Returns the new state, the record's line and the grant's last day.
+/// caseworker's to set. Returns the new state, the record's line and the grant's last day (or,
+/// for a request for information, the deadline to answer).
+///
+/// A refusal says how to appeal ([`appeal`]); a request for information names its deadline,
+/// by default [`more_information_days`](ruleset::CaseHandling::more_information_days) from today.
 pub fn rule_on(
     state: State,
     ruling: &Ruling,
@@ -705,6 +768,7 @@ pub fn rule_on(
     actor: &Actor,
     today: Date,
     limit: Option<(Date, &str)>,
+    handling: &ruleset::CaseHandling,
 ) -> Result<(State, String, Option<Date>), Refusal> {
     if actor.role != Role::HelfoCaseworker {
         return Err(Refusal::Forbidden(
@@ -756,13 +820,75 @@ pub fn rule_on(
         Ruling::Refuse => (
             State::Refused,
             format!(
-                "Avslått av {} (saksbehandler) {today}. {reason} Vedtaket kan påklages til Helfo innen seks uker \
-                 etter at det er mottatt (folketrygdloven § 21-12); klagen sendes til Helfo.",
-                actor.name
+                "Avslått av {} (saksbehandler) {today}. {reason} {}",
+                actor.name,
+                appeal(handling)
             ),
             None,
         ),
+        Ruling::AskForInformation { deadline } => {
+            let deadline = match deadline {
+                Some(d) if *d <= today => {
+                    return Err(Refusal::Invalid(vec![FieldError {
+                        field: "deadline".into(),
+                        message: format!("fristen må ligge etter i dag ({today})"),
+                    }]));
+                }
+                Some(d) => *d,
+                None => today
+                    .plus_days(handling.more_information_days)
+                    .ok_or_else(|| {
+                        Refusal::Invalid(vec![FieldError {
+                            field: "deadline".into(),
+                            message: "fristen kan ikke regnes ut fra dagens dato".into(),
+                        }])
+                    })?,
+            };
+            (
+                State::MoreInformation,
+                format!(
+                    "{} (saksbehandler) ba {today} om flere opplysninger, frist {deadline}: {reason}",
+                    actor.name
+                ),
+                Some(deadline),
+            )
+        }
     })
+}
+
+/// The applicant's answer to a request for more information: only the applicant answers, only
+/// a case that waits for it, and not with nothing. The case goes back to the caseworker's queue
+/// (also after the deadline: a late answer is better read than lost). Returns the new state and
+/// the record's line.
+pub fn answer(
+    state: State,
+    text: &str,
+    actor: &Actor,
+    author: &str,
+    today: Date,
+) -> Result<(State, String), Refusal> {
+    if actor.subject != author {
+        return Err(Refusal::Forbidden(
+            "bare søkeren kan svare på Helfos spørsmål".into(),
+        ));
+    }
+    if state != State::MoreInformation {
+        return Err(Refusal::Conflict(format!(
+            "søknaden venter ikke på opplysninger; den er {}",
+            state.describe()
+        )));
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Refusal::Invalid(vec![FieldError {
+            field: "answer".into(),
+            message: "skriv opplysningene Helfo ba om".into(),
+        }]));
+    }
+    Ok((
+        State::Manual,
+        format!("Opplysninger fra {} {today}: {text}", actor.name),
+    ))
 }
 
 /// A granted decision, as dispensing is checked against it.

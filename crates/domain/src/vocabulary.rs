@@ -72,6 +72,9 @@ coded_enum!(
         Omeq = "OMEQ",
         /// The register of health trusts, their RHF and catchment municipalities.
         Trusts = "HELSEFORETAK",
+        /// How Helfo handles a § 3 application: where a paper application is sent, the
+        /// applicant's deadline to answer a request for more information, the appeal deadline.
+        CaseHandling = "SAKSBEHANDLING",
     }
 );
 

@@ -105,32 +105,45 @@ impl Index {
     /// name, brand, substance or ATC code (so `C08` finds the group, `amlo` the substance), in
     /// catalogue order; a query of digits is a varenummer (exact, or its prefix).
     pub fn search(&self, query: &str, limit: usize) -> Vec<&Hit> {
-        let query = query.trim();
-        if query.is_empty() || limit == 0 {
+        if limit == 0 {
             return Vec::new();
+        }
+        self.matching(query).take(limit).collect()
+    }
+
+    /// How many packages [`search`](Self::search) would find without a limit: a page that
+    /// shows the first hundred says how many there are in all.
+    pub fn count(&self, query: &str) -> usize {
+        self.matching(query).count()
+    }
+
+    fn matching<'a>(&'a self, query: &str) -> Box<dyn Iterator<Item = &'a Hit> + 'a> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Box::new(std::iter::empty());
         }
         if query.bytes().all(|b| b.is_ascii_digit()) {
             if let Some(h) = self.varenr(query) {
-                return vec![h];
+                return Box::new(std::iter::once(h));
             }
-            return self
-                .hits
-                .iter()
-                .filter(|h| h.varenr.starts_with(query))
-                .take(limit)
-                .collect();
+            let prefix = query.to_string();
+            return Box::new(
+                self.hits
+                    .iter()
+                    .filter(move |h| h.varenr.starts_with(prefix.as_str())),
+            );
         }
         let words: Vec<String> = query
             .split_whitespace()
             .map(|w| format!(" {}", w.to_lowercase()))
             .collect();
-        self.keys
-            .iter()
-            .enumerate()
-            .filter(|(_, key)| words.iter().all(|w| key.contains(w.as_str())))
-            .take(limit)
-            .map(|(i, _)| &self.hits[i])
-            .collect()
+        Box::new(
+            self.keys
+                .iter()
+                .enumerate()
+                .filter(move |(_, key)| words.iter().all(|w| key.contains(w.as_str())))
+                .map(|(i, _)| &self.hits[i]),
+        )
     }
 
     /// The ATC code's Norwegian name and those of the groups above it, top first.
@@ -251,6 +264,9 @@ mod tests {
         );
         assert!(ix.search("norvasc", 5).iter().all(|h| h.brand == "Norvasc"));
         assert!(ix.search("finnesikke", 5).is_empty());
+        assert_eq!(ix.count("finnesikke"), 0);
+        assert_eq!(ix.count("c08"), ix.search("c08", 1000).len());
+        assert!(ix.count("c08") > 1);
         let path = ix.atc_path("C08CA01");
         assert_eq!(path[0], ("C".to_string(), "Hjerte og kretsløp".to_string()));
         assert_eq!(path[4].1, "amlodipin");

@@ -360,6 +360,22 @@ pub struct RuleSet {
     pub omeq: Dated<OmeqTable>,
     /// Health trusts and regional health authorities.
     pub trusts: Dated<TrustRegister>,
+    /// How Helfo handles a § 3 application.
+    pub case_handling: Dated<CaseHandling>,
+}
+
+/// `SAKSBEHANDLING`: how Helfo handles a § 3 application — the facts a paper application, a
+/// request for more information and a refusal must state.
+#[derive(Clone, Debug)]
+pub struct CaseHandling {
+    /// Helfo's postal address, one line each, for the paper application.
+    pub helfo_address: Vec<String>,
+    /// Days the applicant has to answer a request for more information (forvaltningsloven § 17).
+    pub more_information_days: u32,
+    /// Weeks to appeal a refusal (folketrygdloven § 21-12).
+    pub appeal_weeks: u32,
+    /// Parts the sources do not confirm.
+    pub unconfirmed: Vec<String>,
 }
 
 /// Rule data that cannot be loaded: the file, the line where known, and why.
@@ -405,7 +421,7 @@ impl RuleSet {
         b.finish()
     }
 
-    /// Name and version of the data set, e.g. `legemiddel-regler 2026.11.4`.
+    /// Name and version of the data set, e.g. `legemiddel-regler 2026.12.1`.
     pub fn version(&self) -> String {
         format!("{} {}", self.name, self.version)
     }
@@ -444,6 +460,7 @@ struct Builder {
     dispensing: Vec<(InForce<DispensingLimits>, usize)>,
     omeq: Vec<(InForce<OmeqTable>, usize)>,
     trusts: Vec<(InForce<TrustRegister>, usize)>,
+    case_handling: Vec<(InForce<CaseHandling>, usize)>,
 }
 
 /// 1-based line of a byte offset.
@@ -696,10 +713,36 @@ impl Builder {
                 &mut self.trusts,
                 register::build,
             ),
+            RuleId::CaseHandling => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.case_handling,
+                |r: raw::RawCaseHandling| {
+                    if r.helfo_address.len() < 2
+                        || r.helfo_address.iter().any(|l| l.trim().is_empty())
+                    {
+                        return Err("helfo_address: ventet minst to ikke-tomme linjer (navn, postboks, postnummer og sted)".into());
+                    }
+                    if !(1..=90).contains(&r.more_information_days) {
+                        return Err("more_information_days: ventet 1–90".into());
+                    }
+                    if !(1..=52).contains(&r.appeal_weeks) {
+                        return Err("appeal_weeks: ventet 1–52".into());
+                    }
+                    Ok(CaseHandling {
+                        helfo_address: r.helfo_address,
+                        more_information_days: r.more_information_days,
+                        appeal_weeks: r.appeal_weeks,
+                        unconfirmed: r.unconfirmed,
+                    })
+                },
+            ),
             other => Err(err(
                 None,
                 format!(
-                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B3, B4, B5, B6, G2, GEN, EGENANDEL, GYLDIGHET, OMEQ, HELSEFORETAK)"
+                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B3, B4, B5, B6, G2, GEN, EGENANDEL, GYLDIGHET, OMEQ, HELSEFORETAK, SAKSBEHANDLING)"
                 ),
             )),
         }
@@ -834,6 +877,7 @@ impl Builder {
             dispensing: dated(RuleId::Validity, self.dispensing)?,
             omeq: dated(RuleId::Omeq, self.omeq)?,
             trusts: dated(RuleId::Trusts, self.trusts)?,
+            case_handling: dated(RuleId::CaseHandling, self.case_handling)?,
             name,
             version,
             sources,

@@ -344,6 +344,16 @@ pub struct RawDispensingLimits {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawCaseHandling {
+    pub helfo_address: Vec<String>,
+    pub more_information_days: u32,
+    pub appeal_weeks: u32,
+    #[serde(default)]
+    pub unconfirmed: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawTrusts {
     #[serde(default)]
     pub unconfirmed: Vec<String>,

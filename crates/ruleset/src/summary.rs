@@ -226,6 +226,20 @@ impl RuleSet {
                 })
                 .collect()
         });
+        push(&mut out, &self.case_handling, date, |v| {
+            let mut lines = vec![
+                ("papirsøknad sendes til".into(), v.helfo_address.join(", ")),
+                (
+                    "frist for å svare på forespørsel om opplysninger".into(),
+                    format!("{} dager", v.more_information_days),
+                ),
+                ("klagefrist".into(), format!("{} uker", v.appeal_weeks)),
+            ];
+            if !v.unconfirmed.is_empty() {
+                lines.push(("ikke bekreftet".into(), v.unconfirmed.join("; ")));
+            }
+            lines
+        });
         out
     }
 }

@@ -19,10 +19,10 @@ fn with<'a>(path: &'a str, text: &'a str) -> Result<RuleSet, LoadError> {
 fn embedded_rules_load() {
     let rules = RuleSet::embedded().unwrap();
     assert_eq!(rules.h_list.entries().len(), 14);
-    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.11.4");
+    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.12.1");
     assert_eq!(
         rules.label(d("2024-11-01")),
-        "legemiddel-regler 2026.11.4; § 1b-liste 2024-11-01"
+        "legemiddel-regler 2026.12.1; § 1b-liste 2024-11-01"
     );
     assert_eq!(
         rules.opioids.at(d("2025-01-01")).unwrap().value.gp_max_omeq,
@@ -117,7 +117,7 @@ fn a_later_list_is_data_only() {
     assert_eq!(rules.h_list.entries().len(), 15);
     assert_eq!(
         rules.label(d("2027-01-01")),
-        "legemiddel-regler 2026.11.4; § 1b-liste 2027-01-01"
+        "legemiddel-regler 2026.12.1; § 1b-liste 2027-01-01"
     );
 }
 
@@ -129,6 +129,25 @@ fn bad_dates_and_periods_are_rejected() {
     assert!(e.message.contains("until"), "{e}");
     let e = with("g2-cannabis.toml", "rule = \"G9\"\n").unwrap_err();
     assert!(e.message.contains("G9"), "{e}");
+}
+
+#[test]
+fn case_handling_is_validated() {
+    let head = "rule = \"SAKSBEHANDLING\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n[[period]]\nfrom = 2024-01-01\n";
+    let e = with(
+        "helfo-case-handling.toml",
+        &format!(
+            "{head}helfo_address = [\"Helfo\"]\nmore_information_days = 14\nappeal_weeks = 6\n"
+        ),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("helfo_address"), "{e}");
+    let e = with(
+        "helfo-case-handling.toml",
+        &format!("{head}helfo_address = [\"Helfo\", \"Postboks 1\"]\nmore_information_days = 0\nappeal_weeks = 6\n"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("more_information_days"), "{e}");
 }
 
 #[test]
@@ -150,7 +169,8 @@ fn in_force_lists_every_rule_with_data() {
             "G2",
             "GYLDIGHET",
             "OMEQ",
-            "HELSEFORETAK"
+            "HELSEFORETAK",
+            "SAKSBEHANDLING"
         ]
     );
     let before = rules.in_force(d("2024-06-01"));

@@ -575,7 +575,7 @@ pub async fn helfo_queue(
         .store
         .cases(&CaseFilter {
             kind: Some("helfo".into()),
-            states: vec!["manual".into(), "paper".into()],
+            states: vec!["manual".into(), "paper".into(), "more_information".into()],
             ..CaseFilter::default()
         })
         .await
@@ -607,38 +607,75 @@ pub async fn helfo_ruling(
     let ruling = parse_ruling(
         map.get("ruling").and_then(Value::as_str).unwrap_or(""),
         map.get("valid_until").and_then(Value::as_str).unwrap_or(""),
+        map.get("deadline").and_then(Value::as_str).unwrap_or(""),
     )?;
     let reason = map.get("reason").and_then(Value::as_str).unwrap_or("");
     let (record, saved) =
         workflow::helfo_rule(&state, &actor, id, version, &ruling, reason, today()).await?;
+    helfo_saved(&state, &record, saved).await
+}
+
+/// The answer to a change of a § 3 case: the case with its history, and the audit record.
+async fn helfo_saved(
+    state: &AppState,
+    record: &CaseRecord,
+    saved: workflow::Saved,
+) -> Result<Response, CaseError> {
     let events = state
         .store
-        .case_events(id)
+        .case_events(record.id)
         .await
         .map_err(WorkflowError::from)?;
     Ok(saved_answer(
         StatusCode::OK,
-        case_json(&record, &events, &[]),
+        case_json(record, &events, &[]),
         saved,
     ))
 }
 
-/// A ruling from its form or JSON values.
-pub fn parse_ruling(ruling: &str, valid_until: &str) -> Result<Ruling, CaseError> {
+/// A ruling from its form or JSON values: `grant` (with `valid_until`), `refuse`, or
+/// `more_information` (with `deadline`; empty for the rule data's default).
+pub fn parse_ruling(ruling: &str, valid_until: &str, deadline: &str) -> Result<Ruling, CaseError> {
+    let date = |field: &str, text: &str| match text.trim() {
+        "" => Ok(None),
+        d => cases::fields::parse_norwegian_date(d)
+            .map(Some)
+            .map_err(|e| bad(field, &e.to_string())),
+    };
     match ruling {
-        "grant" => {
-            let valid_until = match valid_until.trim() {
-                "" => None,
-                d => Some(Date::parse(d).map_err(|e| bad("valid_until", &e.to_string()))?),
-            };
-            Ok(Ruling::Grant { valid_until })
-        }
+        "grant" => Ok(Ruling::Grant {
+            valid_until: date("valid_until", valid_until)?,
+        }),
         "refuse" => Ok(Ruling::Refuse),
+        "more_information" => Ok(Ruling::AskForInformation {
+            deadline: date("deadline", deadline)?,
+        }),
         other => Err(bad(
             "ruling",
-            &format!("ukjent vedtak «{other}»; ventet grant eller refuse"),
+            &format!("ukjent vedtak «{other}»; ventet grant, refuse eller more_information"),
         )),
     }
+}
+
+/// `POST /api/v1/helfo/applications/{id}/answer`: `{version, answer}` — the applicant's answer
+/// to a caseworker's request for more information; the case goes back to the queue.
+pub async fn helfo_answer(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, CaseError> {
+    let (user, role) = authorize(&state, &headers, APPLICANTS)?;
+    let actor = workflow::actor(&user, role);
+    let map = body_object(&body)?;
+    let version = version_of(&map)?;
+    let text = match map.get("answer") {
+        Some(Value::String(t)) => t.as_str(),
+        _ => return Err(bad("answer", "ventet tekst: opplysningene Helfo ba om")),
+    };
+    let (record, saved) =
+        workflow::helfo_answer(&state, &actor, id, version, text, today()).await?;
+    helfo_saved(&state, &record, saved).await
 }
 
 /// `POST /api/v1/helfo/coverage`: `{patient_id, atc, date?, omeq?}` — the decision a blue

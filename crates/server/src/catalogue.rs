@@ -129,7 +129,10 @@ pub(crate) async fn search(
         .into_iter()
         .map(hit_json)
         .collect();
-    let body = json!({ "snapshot": loaded.snapshot.retrieved, "hits": hits });
+    // `total` counts every match, so a client showing `hits` (at most `limit`) can say how many
+    // it leaves out.
+    let total = loaded.index.count(&text);
+    let body = json!({ "snapshot": loaded.snapshot.retrieved, "total": total, "hits": hits });
     Ok((crate::json_headers(), body.to_string()).into_response())
 }
 

@@ -239,6 +239,11 @@ pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
         "/api/v1/helfo/applications/{id}/ruling",
         Some(cases_api::CASEWORKERS),
     ),
+    (
+        "POST",
+        "/api/v1/helfo/applications/{id}/answer",
+        Some(cases_api::APPLICANTS),
+    ),
     ("GET", "/api/v1/helfo/queue", Some(cases_api::CASEWORKERS)),
     ("POST", "/api/v1/helfo/coverage", Some(cases_api::COVERAGE)),
     (
@@ -435,6 +440,10 @@ fn router(state: Arc<AppState>, limits: Limits) -> Router {
         .route(
             "/api/v1/helfo/applications/{id}/ruling",
             post(cases_api::helfo_ruling),
+        )
+        .route(
+            "/api/v1/helfo/applications/{id}/answer",
+            post(cases_api::helfo_answer),
         )
         .route("/api/v1/helfo/queue", get(cases_api::helfo_queue))
         .route("/api/v1/helfo/coverage", post(cases_api::helfo_coverage))

@@ -792,6 +792,11 @@ pub async fn helfo_rule(
         .ok()
         .and_then(|form| helfo::valid_until(&form, today, &state.rules).ok())
         .and_then(|(until, why)| until.map(|u| (u, why)));
+    let handling = state
+        .rules
+        .case_handling
+        .at(today)
+        .map_err(|e| Refusal::Conflict(e.to_string()))?;
     let (to, line, last) = helfo::rule_on(
         from,
         ruling,
@@ -799,19 +804,57 @@ pub async fn helfo_rule(
         actor,
         today,
         limit.as_ref().map(|(u, why)| (*u, why.as_str())),
+        &handling.value,
     )?;
     let mut data = record.data.clone();
     data.state = to.code().into();
-    if let Ruling::Grant { .. } = ruling {
-        data.valid_from = Some(today.to_string());
-        data.valid_until = last.map(|d| d.to_string());
-    }
     let mut derived = derived_of(&record);
+    match ruling {
+        Ruling::Grant { .. } => {
+            data.valid_from = Some(today.to_string());
+            data.valid_until = last.map(|d| d.to_string());
+        }
+        Ruling::AskForInformation { .. } => {
+            derived["information_deadline"] = json!(last.map(|d| d.to_string()));
+            derived["question"] = json!(reason.trim());
+        }
+        Ruling::Refuse => {}
+    }
     derived["outcome"] = json!(to.code());
     derived["reason"] = json!(line);
     derived["automatic"] = json!(false);
     data.derived = Some(derived.to_string());
     let e = event(actor, "ruling", Some(from.code()), to.code(), line);
+    let saved = update(state, "helfo", id, version, &data, &e).await?;
+    let record = state.store.case(id).await?.ok_or(WorkflowError::NotFound)?;
+    Ok((record, saved))
+}
+
+/// The applicant's answer to a caseworker's request for more information: recorded, and the
+/// case back in the queue.
+pub async fn helfo_answer(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    text: &str,
+    today: Date,
+) -> Result<(CaseRecord, Saved), WorkflowError> {
+    let (record, _) = load(state, actor, id).await?;
+    if record.data.kind != "helfo" {
+        return Err(WorkflowError::NotFound);
+    }
+    ensure_version(&record, version)?;
+    let from = helfo::State::from_code(&record.data.state).unwrap_or(helfo::State::Manual);
+    let (to, line) = helfo::answer(from, text, actor, &record.data.author, today)?;
+    let mut data = record.data.clone();
+    data.state = to.code().into();
+    let mut derived = derived_of(&record);
+    derived["outcome"] = json!(to.code());
+    derived["reason"] = json!(line);
+    derived["information_answered"] = json!(today.to_string());
+    data.derived = Some(derived.to_string());
+    let e = event(actor, "answer", Some(from.code()), to.code(), line);
     let saved = update(state, "helfo", id, version, &data, &e).await?;
     let record = state.store.case(id).await?.ok_or(WorkflowError::NotFound)?;
     Ok((record, saved))

@@ -515,12 +515,98 @@ async fn helfo_applications(p: &Person<'_>) {
     p.click("button[value='lookup']").await;
     p.wait_for("h1", "allerede en sak").await;
 
+    // A patient without an identity number: the paper application, printed without
+    // JavaScript with the prescriber, the HPR number, a signature line and Helfo's address.
+    p.go("/helfo/ny").await;
+    p.fill(&[
+        ("patient_id_kind", "none"),
+        ("atc", "R03DC03"),
+        ("substance", "montelukast"),
+    ])
+    .await;
+    p.click("button[value='lookup']").await;
+    p.wait_for(".ingress", "Fyll ut søknaden").await;
+    p.fill(&[
+        ("patient_name", "Ana Testesen"),
+        ("birth_date", "15.05.1980"),
+        ("prescriber_hpr", "9144889"),
+        ("prescription_group", "C"),
+        ("diagnosis", "Astma, vedvarende"),
+        ("severity", "serious"),
+        ("months_per_year", "12"),
+        ("previous_treatment", "tried_failed"),
+        (
+            "previous_treatment_details",
+            "Inhalasjonssteroider uten effekt",
+        ),
+    ])
+    .await;
+    p.click("button[value='submit']").await;
+    p.wait_for("#status", "papirsøknad").await;
+    p.click("a[href$='/papirsoknad']").await;
+    p.wait_for("h1", "Søknad om individuell stønad").await;
+    let paper = p.text("main").await;
+    for needed in [
+        "Per Fastlege",
+        "9144889",
+        "Forskriverens underskrift",
+        "Postboks 2415",
+        "Ana Testesen",
+        "15.05.1980",
+    ] {
+        assert!(
+            paper.contains(needed),
+            "the paper lacks «{needed}»: {paper}"
+        );
+    }
+    p.shot("10b-papirsoknad").await;
+
     p.sign_in(HANNE).await;
     p.go("/helfo/ko").await;
     p.wait_for("table", "montelukast").await;
+    assert!(
+        p.text("table").await.contains("risikofaktorer"),
+        "why it is manual"
+    );
     p.shot("10-saksbehandlingsko").await;
+    // The list is searched and filtered by its query string, without JavaScript.
+    p.fill(&[("q", "120378")]).await;
+    p.click("form[role='search'] button").await;
+    p.wait_for("#antall", "1 av 2 saker").await;
     p.click("table a").await;
     p.wait_for("#status", "til manuell behandling").await;
+    // First a question to the applicant, with a deadline.
+    p.click("#r-more").await;
+    p.fill(&[
+        ("deadline", "31.12.2099"),
+        ("reason", "Hvilke risikofaktorer er målt, og når?"),
+    ])
+    .await;
+    p.click("form[action$='/vedtak'] button").await;
+    p.wait_for("#status", "venter på opplysninger").await;
+    p.wait_for("#forespørsel", "31.12.2099").await;
+
+    // The doctor finds it waiting on the start page, and answers.
+    p.sign_in(PER).await;
+    p.go("/").await;
+    p.wait_for("#oppgaver", "Helfo venter på opplysninger fra deg")
+        .await;
+    p.shot("10c-start-venter-pa-deg").await;
+    p.click("#oppgaver a[href*='more_information']").await;
+    p.click("table a").await;
+    p.wait_for("#forespørsel", "Hvilke risikofaktorer").await;
+    p.fill(&[("answer", "LDL 6,1 målt 03.11.2026; BT 165/100.")])
+        .await;
+    p.click("form[action$='/svar'] button").await;
+    p.wait_for("#status", "til manuell behandling").await;
+
+    p.sign_in(HANNE).await;
+    p.go("/").await;
+    p.wait_for("#oppgaver", "med svar fra søker").await;
+    p.go("/helfo/ko?q=120378").await;
+    p.click("table a").await;
+    p.wait_for("#status", "til manuell behandling").await;
+    assert!(p.text(".historikk").await.contains("LDL 6,1"));
     p.click("#r-grant").await;
     p.fill(&[("reason", "Risikofaktorene er godt dokumentert")])
         .await;

@@ -339,6 +339,12 @@ async fn b3_applications_are_decided_at_once_or_queued_for_a_caseworker() {
             "{place}"
         );
         assert_eq!(refused["assessment"]["rule"], "B3");
+        assert!(
+            refused["assessment"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("påklages innen seks uker")),
+            "{place}: a refusal says how to appeal: {refused}"
+        );
 
         // The trust pays: nothing stored (F3).
         let mut f = helfo_fields("12037812380");
@@ -366,7 +372,66 @@ async fn b3_applications_are_decided_at_once_or_queued_for_a_caseworker() {
         let (_, queue) = call(&app, "GET", "/api/v1/helfo/queue", &caseworker, Value::Null).await;
         assert_eq!(queue["cases"].as_array().unwrap().len(), 1, "{place}");
         let ruling = format!("/api/v1/helfo/applications/{id}/ruling");
-        let grant = json!({"version": 1, "ruling": "grant", "valid_until": "2099-12-31", "reason": "Risikofaktorene er godt dokumentert"});
+        // The caseworker asks for more information; the applicant — and only they — answers,
+        // and the case is back in the queue with the answer on record.
+        let ask = json!({"version": 1, "ruling": "more_information", "deadline": "31.12.2099", "reason": "Hvilke risikofaktorer er målt, og når?"});
+        let (status, asked) = call(&app, "POST", &ruling, &caseworker, ask).await;
+        assert_eq!(
+            (
+                status,
+                asked["state"].as_str(),
+                asked["derived"]["information_deadline"].as_str()
+            ),
+            (200, Some("more_information"), Some("2099-12-31")),
+            "{place}: {asked}"
+        );
+        let (_, queue) = call(&app, "GET", "/api/v1/helfo/queue", &caseworker, Value::Null).await;
+        assert_eq!(
+            queue["cases"].as_array().unwrap().len(),
+            1,
+            "{place}: still in the queue"
+        );
+        let answer = format!("/api/v1/helfo/applications/{id}/answer");
+        let (status, _) = call(
+            &app,
+            "POST",
+            &answer,
+            &caseworker,
+            json!({"version": 2, "answer": "x"}),
+        )
+        .await;
+        assert_eq!(status, 403, "{place}: only the applicant answers");
+        let (status, empty) = call(
+            &app,
+            "POST",
+            &answer,
+            &gp,
+            json!({"version": 2, "answer": " "}),
+        )
+        .await;
+        assert_eq!(
+            (status, empty["error"]["field"].as_str()),
+            (422, Some("answer")),
+            "{place}"
+        );
+        let (status, answered) = call(
+            &app,
+            "POST",
+            &answer,
+            &gp,
+            json!({"version": 2, "answer": "LDL 6,1 målt 03.11.2026; BT 165/100."}),
+        )
+        .await;
+        assert_eq!(
+            (status, answered["state"].as_str()),
+            (200, Some("manual")),
+            "{place}: {answered}"
+        );
+        assert!(
+            answered["events"].to_string().contains("LDL 6,1"),
+            "{place}: the answer is on record"
+        );
+        let grant = json!({"version": 3, "ruling": "grant", "valid_until": "2099-12-31", "reason": "Risikofaktorene er godt dokumentert"});
         assert_eq!(
             call(&app, "POST", &ruling, &gp, grant.clone()).await.0,
             403,
@@ -389,6 +454,20 @@ async fn b3_applications_are_decided_at_once_or_queued_for_a_caseworker() {
         f["patient_id_kind"] = json!("none");
         f["patient_name"] = json!("Ana Testesen");
         f["birth_date"] = json!("1980-05-15");
+        let (status, refused) = call(
+            &app,
+            "POST",
+            "/api/v1/helfo/applications",
+            &gp,
+            apply(f.clone()),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["error"]["field"].as_str()),
+            (422, Some("prescriber_hpr")),
+            "{place}: the paper needs the HPR number: {refused}"
+        );
+        f["prescriber_hpr"] = json!("9144889");
         let (status, paper) = call(&app, "POST", "/api/v1/helfo/applications", &gp, apply(f)).await;
         assert_eq!(
             (status, paper["state"].as_str()),

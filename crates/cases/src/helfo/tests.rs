@@ -8,6 +8,15 @@ fn rules() -> RuleSet {
     RuleSet::embedded().unwrap()
 }
 
+fn handling() -> ruleset::CaseHandling {
+    rules()
+        .case_handling
+        .at(day("2026-11-24"))
+        .unwrap()
+        .value
+        .clone()
+}
+
 /// A § 3 application that meets every condition: a GP applies for a group C medicine used
 /// within its indication, after the § 2 alternatives failed.
 pub fn granted_form() -> Fields {
@@ -96,6 +105,11 @@ fn b5_opioid_dose_above_the_cap_is_refused_with_the_paragraph() {
         Assessment::Refused { rule, reason } => {
             assert_eq!(rule, RuleId::B5);
             assert!(reason.contains("§ 3"), "{reason}");
+            // An automatic refusal says how to appeal, as a caseworker's does.
+            assert!(
+                reason.contains("påklages innen seks uker") && reason.contains("Tønsberg"),
+                "{reason}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -177,6 +191,12 @@ fn b3_no_identity_number_takes_the_paper_path() {
     f.remove("patient_id");
     f.insert("patient_name".into(), "Ana Testesen".into());
     f.insert("birth_date".into(), "1980-05-15".into());
+    // The paper is signed by hand under the prescriber's HPR number: it must be given.
+    let errors = validate(&f).unwrap_err();
+    assert_eq!(errors[0].field, "prescriber_hpr", "{errors:?}");
+    f.insert("prescriber_hpr".into(), "12x".into());
+    assert_eq!(validate(&f).unwrap_err()[0].field, "prescriber_hpr");
+    f.insert("prescriber_hpr".into(), "9144889".into());
     assert!(matches!(
         assess_fields(&f, PrescriberRole::Gp),
         Assessment::Paper { .. }
@@ -209,11 +229,27 @@ fn only_a_caseworker_decides_and_only_pending_cases() {
     };
     let grant = Ruling::Grant { valid_until: None };
     assert!(matches!(
-        rule_on(State::Manual, &grant, "ok", &doctor, today, None),
+        rule_on(
+            State::Manual,
+            &grant,
+            "ok",
+            &doctor,
+            today,
+            None,
+            &handling()
+        ),
         Err(Refusal::Forbidden(_))
     ));
     assert!(matches!(
-        rule_on(State::Granted, &grant, "ok", &caseworker, today, None),
+        rule_on(
+            State::Granted,
+            &grant,
+            "ok",
+            &caseworker,
+            today,
+            None,
+            &handling()
+        ),
         Err(Refusal::Conflict(_))
     ));
     let (to, record, _) = rule_on(
@@ -223,6 +259,7 @@ fn only_a_caseworker_decides_and_only_pending_cases() {
         &caseworker,
         today,
         None,
+        &handling(),
     )
     .unwrap();
     assert_eq!(to, State::Refused);
@@ -231,6 +268,69 @@ fn only_a_caseworker_decides_and_only_pending_cases() {
         record.contains("påklages"),
         "a refusal says how to appeal: {record}"
     );
+}
+
+#[test]
+fn a_caseworker_asks_for_more_information_and_the_applicants_answer_returns_the_case() {
+    let today = day("2026-11-24");
+    let caseworker = Actor {
+        subject: "s".into(),
+        name: "Sara Saksbehandler".into(),
+        role: Role::HelfoCaseworker,
+        trust: None,
+    };
+    let doctor = Actor {
+        subject: "lege-1".into(),
+        name: "Lise Lege".into(),
+        role: Role::Prescriber,
+        trust: None,
+    };
+    let ask = |deadline: Option<&str>| Ruling::AskForInformation {
+        deadline: deadline.map(day),
+    };
+    // The deadline defaults to the rule data's days from today; one in the past is refused.
+    let (to, line, deadline) = rule_on(
+        State::Manual,
+        &ask(None),
+        "Hvilke legemidler er prøvd?",
+        &caseworker,
+        today,
+        None,
+        &handling(),
+    )
+    .unwrap();
+    assert_eq!(to, State::MoreInformation);
+    assert_eq!(deadline, Some(day("2026-12-08")), "14 days");
+    assert!(line.contains("Hvilke legemidler er prøvd?") && line.contains("2026-12-08"));
+    assert!(matches!(
+        rule_on(State::Manual, &ask(Some("2026-11-24")), "?", &caseworker, today, None, &handling()),
+        Err(Refusal::Invalid(e)) if e[0].field == "deadline"
+    ));
+    // Waiting for information, the case is still the caseworker's to decide.
+    assert!(State::MoreInformation.is_pending());
+    // Only the applicant answers, only when asked, and with something.
+    assert!(matches!(
+        answer(State::MoreInformation, "x", &caseworker, "lege-1", today),
+        Err(Refusal::Forbidden(_))
+    ));
+    assert!(matches!(
+        answer(State::Manual, "x", &doctor, "lege-1", today),
+        Err(Refusal::Conflict(_))
+    ));
+    assert!(matches!(
+        answer(State::MoreInformation, "  ", &doctor, "lege-1", today),
+        Err(Refusal::Invalid(e)) if e[0].field == "answer"
+    ));
+    let (to, line) = answer(
+        State::MoreInformation,
+        "Montelukast og salmeterol, uten effekt.",
+        &doctor,
+        "lege-1",
+        today,
+    )
+    .unwrap();
+    assert_eq!(to, State::Manual);
+    assert!(line.contains("Lise Lege") && line.contains("salmeterol"));
 }
 
 #[test]
@@ -247,8 +347,16 @@ fn b3_a_caseworkers_grant_keeps_the_time_limit() {
         valid_until: until.map(day),
     };
     // Without an end, or past the limit: the limit.
-    let (_, line, last) =
-        rule_on(State::Manual, &grant(None), "ok", &caseworker, today, year).unwrap();
+    let (_, line, last) = rule_on(
+        State::Manual,
+        &grant(None),
+        "ok",
+        &caseworker,
+        today,
+        year,
+        &handling(),
+    )
+    .unwrap();
     assert_eq!(last, Some(day("2027-11-23")));
     assert!(line.contains("opioider, 12 måneder"), "{line}");
     let (_, _, last) = rule_on(
@@ -258,6 +366,7 @@ fn b3_a_caseworkers_grant_keeps_the_time_limit() {
         &caseworker,
         today,
         year,
+        &handling(),
     )
     .unwrap();
     assert_eq!(last, Some(day("2027-11-23")));
@@ -269,11 +378,20 @@ fn b3_a_caseworkers_grant_keeps_the_time_limit() {
         &caseworker,
         today,
         year,
+        &handling(),
     )
     .unwrap();
     assert_eq!(last, Some(day("2027-06-30")));
-    let (_, _, last) =
-        rule_on(State::Manual, &grant(None), "ok", &caseworker, today, None).unwrap();
+    let (_, _, last) = rule_on(
+        State::Manual,
+        &grant(None),
+        "ok",
+        &caseworker,
+        today,
+        None,
+        &handling(),
+    )
+    .unwrap();
     assert_eq!(last, None);
 }
 

@@ -367,6 +367,13 @@ pub fn helfo() -> Vec<Section> {
         Field::new("patient_name", "Navn (papirsøknad)", Kind::Text),
         Field::new("birth_date", "Fødselsdato (papirsøknad)", Kind::Date)
             .pattern(DATE_PATTERN, DATE_MESSAGE),
+        Field::new(
+            "prescriber_hpr",
+            "Ditt HPR-nummer (papirsøknad)",
+            Kind::Text,
+        )
+        .pattern("[0-9]{1,9}", "HPR-nummeret: bare sifre, høyst ni")
+        .hint("Skrives ut over underskriftslinjen."),
         yes_no("member", "Medlem av folketrygden"),
         Field::new("age", "Alder", Kind::Number).range("0", "130"),
     ]);
@@ -601,13 +608,13 @@ pub fn helfo_for(is_opioid: bool, paper: bool) -> Vec<Section> {
     let mut sections = helfo();
     for s in &mut sections {
         s.fields.retain(|f| match f.name {
-            "patient_name" | "birth_date" => paper,
+            "patient_name" | "birth_date" | "prescriber_hpr" => paper,
             "patient_id" => !paper,
             _ => true,
         });
         if paper {
             for f in &mut s.fields {
-                if matches!(f.name, "patient_name" | "birth_date") {
+                if matches!(f.name, "patient_name" | "birth_date" | "prescriber_hpr") {
                     f.required = true;
                 }
             }

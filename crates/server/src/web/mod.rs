@@ -7,6 +7,7 @@
 //! person can do in the browser is exactly what the API allows them.
 
 pub mod forms;
+mod lists;
 mod pharmacy;
 
 use std::sync::Arc;
@@ -66,6 +67,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/helfo/ko", get(helfo_queue))
         .route("/helfo/{id}", get(helfo_case))
         .route("/helfo/{id}/vedtak", post(helfo_ruling))
+        .route("/helfo/{id}/svar", post(helfo_answer))
+        .route("/helfo/{id}/papirsoknad", get(helfo_paper))
         .route("/oversikter", get(overviews))
         .route("/oversikter/{file}", get(overview_download))
         .route(
@@ -199,6 +202,7 @@ fn flash_text(code: &str) -> Option<&'static str> {
         "sendt" => "Søknaden er sendt til klinikk-/avdelingsleder.",
         "flyttet" => "Saken er oppdatert og journalført.",
         "vedtak" => "Vedtaket er registrert.",
+        "svar" => "Svaret er sendt til Helfo, og søknaden er tilbake i saksbehandlingskøen.",
         "innlogget" => "Du er logget inn.",
         _ => return None,
     })
@@ -453,7 +457,102 @@ struct Flash {
 struct HomePage {
     frame: Frame,
     role: String,
-    tasks: Vec<(String, String, usize)>,
+    tasks: Vec<Task>,
+}
+
+/// Something that waits for the signed-in user, on the start page.
+struct Task {
+    href: String,
+    label: String,
+    count: usize,
+    /// The oldest's age, or what is due — to decide what to open first.
+    detail: String,
+}
+
+/// "Venter i N dager" for the oldest of `times` (RFC 3339), if any.
+fn oldest(times: impl Iterator<Item = String>, today: domain::Date) -> String {
+    match times.filter_map(|t| lists::age_days(&t, today)).max() {
+        Some(0) => "den eldste kom i dag".into(),
+        Some(1) => "den eldste har ventet 1 dag".into(),
+        Some(d) => format!("den eldste har ventet {d} dager"),
+        None => String::new(),
+    }
+}
+
+/// What waits for a prescriber: Helfo's questions to answer, off-label applications returned
+/// for changes, evaluations that are due (O4), and their own cases.
+fn prescriber_tasks(
+    off_label: &[CaseRecord],
+    helfo: &[CaseRecord],
+    today: domain::Date,
+) -> Vec<Task> {
+    let asked: Vec<&CaseRecord> = helfo
+        .iter()
+        .filter(|c| c.data.state == helfo::State::MoreInformation.code())
+        .collect();
+    let first_deadline = asked
+        .iter()
+        .filter_map(|c| {
+            workflow::derived_of(c)["information_deadline"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .min();
+    let returned: Vec<&CaseRecord> = off_label
+        .iter()
+        .filter(|c| c.data.state == off_label::State::Returned.code())
+        .collect();
+    let due: Vec<domain::Date> = off_label
+        .iter()
+        .map(workflow::head)
+        .filter(|h| h.state == off_label::State::Approved)
+        .filter_map(|h| h.next_evaluation())
+        .filter(|d| *d <= today)
+        .collect();
+    let mut tasks = Vec::new();
+    if !asked.is_empty() {
+        tasks.push(Task {
+            href: "/helfo?status=more_information".into(),
+            label: "Helfo venter på opplysninger fra deg".into(),
+            count: asked.len(),
+            detail: first_deadline
+                .map(|d| format!("første frist {}", lists::norwegian_date(&d)))
+                .unwrap_or_default(),
+        });
+    }
+    if !returned.is_empty() {
+        tasks.push(Task {
+            href: "/off-label?status=returned".into(),
+            label: "Off-label-søknader returnert for endringer".into(),
+            count: returned.len(),
+            detail: oldest(returned.iter().map(|c| c.updated.clone()), today),
+        });
+    }
+    if !due.is_empty() {
+        tasks.push(Task {
+            href: "/off-label?status=approved".into(),
+            label: "Evalueringer som skal gjøres (O4)".into(),
+            count: due.len(),
+            detail: due
+                .iter()
+                .min()
+                .map(|d| format!("eldste var {}", lists::norwegian_date(&d.to_string())))
+                .unwrap_or_default(),
+        });
+    }
+    tasks.push(Task {
+        href: "/off-label".into(),
+        label: "Dine off-label-søknader".into(),
+        count: off_label.len(),
+        detail: String::new(),
+    });
+    tasks.push(Task {
+        href: "/helfo".into(),
+        label: "Dine søknader til Helfo".into(),
+        count: helfo.len(),
+        detail: String::new(),
+    });
+    tasks
 }
 
 async fn home(
@@ -464,16 +563,18 @@ async fn home(
     let Some(s) = session(&state, &headers).await else {
         return Redirect::to("/logg-inn").into_response();
     };
-    // What waits for this user, counted.
+    let today = today();
+    // What waits for this user, counted, with the age of the oldest.
     let mut tasks = Vec::new();
     match s.role {
         Role::ClinicHead | Role::MedicalDirector => {
-            let n = inbox(&state, &s).await.map(|v| v.len()).unwrap_or(0);
-            tasks.push((
-                "/off-label".to_string(),
-                "Søknader som venter på deg".to_string(),
-                n,
-            ));
+            let waiting = inbox(&state, &s).await.unwrap_or_default();
+            tasks.push(Task {
+                href: "/off-label".into(),
+                label: "Søknader som venter på deg".into(),
+                count: waiting.len(),
+                detail: oldest(waiting.iter().map(|c| c.updated.clone()), today),
+            });
         }
         Role::Prescriber => {
             let mine = |kind: &str| CaseFilter {
@@ -481,23 +582,16 @@ async fn home(
                 author: Some(s.actor.subject.clone()),
                 ..CaseFilter::default()
             };
-            let n = state
+            let off = state
                 .store
                 .cases(&mine("off_label"))
                 .await
-                .map(|v| v.len())
-                .unwrap_or(0);
-            tasks.push(("/off-label".into(), "Dine off-label-søknader".into(), n));
-            let n = state
-                .store
-                .cases(&mine("helfo"))
-                .await
-                .map(|v| v.len())
-                .unwrap_or(0);
-            tasks.push(("/helfo".into(), "Dine søknader til Helfo".into(), n));
+                .unwrap_or_default();
+            let helfo = state.store.cases(&mine("helfo")).await.unwrap_or_default();
+            tasks = prescriber_tasks(&off, &helfo, today);
         }
         Role::HelfoCaseworker => {
-            let n = state
+            let queue = state
                 .store
                 .cases(&CaseFilter {
                     kind: Some("helfo".into()),
@@ -505,13 +599,49 @@ async fn home(
                     ..CaseFilter::default()
                 })
                 .await
-                .map(|v| v.len())
-                .unwrap_or(0);
-            tasks.push((
-                "/helfo/ko".into(),
-                "Søknader til manuell behandling".into(),
-                n,
-            ));
+                .unwrap_or_default();
+            let answered = queue
+                .iter()
+                .filter(|c| workflow::derived_of(c)["information_answered"].is_string())
+                .count();
+            let mut detail = oldest(queue.iter().map(|c| c.data.created.clone()), today);
+            if answered > 0 {
+                detail.push_str(&format!("; {answered} med svar fra søker"));
+            }
+            tasks.push(Task {
+                href: "/helfo/ko".into(),
+                label: "Søknader til manuell behandling".into(),
+                count: queue.len(),
+                detail,
+            });
+            let asked = state
+                .store
+                .cases(&CaseFilter {
+                    kind: Some("helfo".into()),
+                    states: vec!["more_information".into()],
+                    ..CaseFilter::default()
+                })
+                .await
+                .unwrap_or_default();
+            let overdue = asked
+                .iter()
+                .filter(|c| {
+                    workflow::derived_of(c)["information_deadline"]
+                        .as_str()
+                        .and_then(|d| domain::Date::parse(d).ok())
+                        .is_some_and(|d| d < today)
+                })
+                .count();
+            tasks.push(Task {
+                href: "/helfo/ko?status=more_information".into(),
+                label: "Venter på opplysninger fra søker".into(),
+                count: asked.len(),
+                detail: if overdue > 0 {
+                    format!("{overdue} over fristen – kan avgjøres")
+                } else {
+                    String::new()
+                },
+            });
         }
         _ => {}
     }
@@ -865,7 +995,7 @@ struct ListPage {
     intro: String,
     new_link: Option<(String, String)>,
     columns: Vec<String>,
-    rows: Vec<(String, Vec<String>)>,
+    list: lists::Listing,
     empty: String,
 }
 
@@ -890,25 +1020,40 @@ async fn inbox(state: &AppState, s: &Session) -> Result<Vec<CaseRecord>, Workflo
         .collect())
 }
 
-fn off_label_row(c: &CaseRecord) -> (String, Vec<String>) {
+fn off_label_row(c: &CaseRecord) -> lists::Row {
     let state = off_label::State::from_code(&c.data.state).map_or("?", |s| s.describe());
-    (
-        format!("/off-label/{}", c.id),
-        vec![
+    let patient = match c.data.scope.as_deref() {
+        Some("group") => format!("gruppe ({} pasienter)", c.data.patients),
+        _ => lists::patient_reference(c.data.patient_key.as_deref()),
+    };
+    lists::Row {
+        href: format!("/off-label/{}", c.id),
+        cells: vec![
             format!("OL-{}", c.id),
+            patient,
             format!("{} ({})", c.data.substance, c.data.atc),
             c.data.clinic.clone().unwrap_or_default(),
             c.data.author_name.clone(),
             state.into(),
-            c.updated.get(..10).unwrap_or("").into(),
+            lists::norwegian_date(&c.updated),
         ],
-    )
+        state: c.data.state.clone(),
+        keys: c.data.patient_key.clone().unwrap_or_default(),
+    }
+}
+
+fn describe_off_label(code: &str) -> String {
+    off_label::State::from_code(code).map_or(code.to_string(), |s| s.describe().to_string())
+}
+
+fn describe_helfo(code: &str) -> String {
+    helfo::State::from_code(code).map_or(code.to_string(), |s| s.describe().to_string())
 }
 
 async fn off_label_list(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Query(f): Query<Flash>,
+    Query(f): Query<lists::ListQuery>,
 ) -> Response {
     let s = match require(&state, &headers, cases_api::OFF_LABEL_STAFF).await {
         Ok(s) => s,
@@ -969,10 +1114,23 @@ async fn off_label_list(
             intro: intro.into(),
             new_link: (s.role == Role::Prescriber)
                 .then(|| ("/off-label/ny".into(), "Ny søknad".into())),
-            columns: ["Sak", "Legemiddel", "Klinikk", "Søker", "Status", "Endret"]
-                .map(String::from)
-                .to_vec(),
-            rows: cases.iter().map(off_label_row).collect(),
+            columns: [
+                "Sak",
+                "Pasient",
+                "Legemiddel",
+                "Klinikk",
+                "Søker",
+                "Status",
+                "Endret",
+            ]
+            .map(String::from)
+            .to_vec(),
+            list: lists::listing(
+                "/off-label",
+                cases.iter().map(off_label_row).collect(),
+                &f,
+                describe_off_label,
+            ),
             empty: "Ingen søknader her nå.".into(),
         },
     )
@@ -1334,6 +1492,20 @@ async fn off_label_case(
     show_off_label(&state, &s, id, q.melding.as_deref(), None, StatusCode::OK).await
 }
 
+/// A refused change shown on the case page again, above the form (a stale form, a wrong field,
+/// a move the state does not allow); other failures get a page of their own.
+fn shown_on_case(e: &WorkflowError) -> Option<(StatusCode, String)> {
+    match e {
+        WorkflowError::Stale(_)
+        | WorkflowError::Refused(cases::Refusal::Invalid(_) | cases::Refusal::Conflict(_)) => {
+            let (status, errors) = cases_api::status_and_errors(e);
+            let text: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
+            Some((status, text.join(" ")))
+        }
+        _ => None,
+    }
+}
+
 /// The version the form was loaded at (optimistic concurrency), or the page saying it is missing.
 // The refusal is the page itself, made once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
@@ -1441,38 +1613,67 @@ async fn off_label_move(
     };
     match workflow::off_label_move(&state, &s.actor, id, version, &request, today()).await {
         Ok(_) => Redirect::to(&format!("/off-label/{id}?melding=flyttet")).into_response(),
-        Err(
-            e @ (WorkflowError::Stale(_)
-            | WorkflowError::Refused(cases::Refusal::Invalid(_))
-            | WorkflowError::Refused(cases::Refusal::Conflict(_))),
-        ) => {
-            let (status, errors) = cases_api::status_and_errors(&e);
-            let text: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
-            show_off_label(&state, &s, id, None, Some(text.join(" ")), status).await
-        }
-        Err(e) => refusal_page(&s, &e),
+        Err(e) => match shown_on_case(&e) {
+            Some((status, text)) => show_off_label(&state, &s, id, None, Some(text), status).await,
+            None => refusal_page(&s, &e),
+        },
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // § 3 applications to Helfo.
 
-fn helfo_row(c: &CaseRecord) -> (String, Vec<String>) {
+fn helfo_row(c: &CaseRecord) -> lists::Row {
     let state = helfo::State::from_code(&c.data.state).map_or("?", |s| s.describe());
-    (
-        format!("/helfo/{}", c.id),
-        vec![
+    lists::Row {
+        href: format!("/helfo/{}", c.id),
+        cells: vec![
             format!("H-{}", c.id),
+            lists::patient_reference(c.data.patient_key.as_deref()),
             format!("{} ({})", c.data.substance, c.data.atc),
             c.data.author_name.clone(),
             state.into(),
-            c.data.valid_until.clone().unwrap_or_default(),
-            c.data.created.get(..10).unwrap_or("").into(),
+            c.data
+                .valid_until
+                .as_deref()
+                .map(lists::norwegian_date)
+                .unwrap_or_default(),
+            lists::norwegian_date(&c.data.created),
         ],
-    )
+        state: c.data.state.clone(),
+        keys: c.data.patient_key.clone().unwrap_or_default(),
+    }
 }
 
-async fn helfo_list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+/// A row of the caseworker's queue: how long it has waited and why it was not decided
+/// automatically.
+fn queue_row(c: &CaseRecord, today: domain::Date) -> lists::Row {
+    let mut row = helfo_row(c);
+    let waited = lists::age_days(&c.data.created, today).map_or(String::new(), |d| match d {
+        0 => "fra i dag".into(),
+        1 => "1 dag".into(),
+        d => format!("{d} dager"),
+    });
+    let derived = workflow::derived_of(c);
+    let reason = match derived["information_deadline"].as_str() {
+        Some(d) if c.data.state == helfo::State::MoreInformation.code() => format!(
+            "venter på opplysninger fra søker, frist {}",
+            lists::norwegian_date(d)
+        ),
+        _ => derived["reason"].as_str().unwrap_or_default().to_string(),
+    };
+    // Sak, Pasient, Legemiddel, Søker, Status, then waited and why (no validity yet).
+    row.cells.truncate(5);
+    row.cells.push(waited);
+    row.cells.push(reason);
+    row
+}
+
+async fn helfo_list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(f): Query<lists::ListQuery>,
+) -> Response {
     let s = match require(&state, &headers, cases_api::APPLICANTS).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -1489,12 +1690,17 @@ async fn helfo_list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
     render(
         StatusCode::OK,
         &ListPage {
-            frame: frame("Søknader til Helfo", Some(&s), "/helfo", None),
+            frame: frame(
+                "Søknader til Helfo",
+                Some(&s),
+                "/helfo",
+                f.melding.as_deref(),
+            ),
             heading: "Dine søknader om individuell stønad (§ 3)".into(),
             intro: "Helfo avgjør søknaden med en gang der reglene avgjør den; ellers går den til en saksbehandler.".into(),
             new_link: Some(("/helfo/ny".into(), "Ny søknad".into())),
-            columns: ["Sak", "Legemiddel", "Søker", "Status", "Gyldig til", "Sendt"].map(String::from).to_vec(),
-            rows: cases.iter().map(helfo_row).collect(),
+            columns: ["Sak", "Pasient", "Legemiddel", "Søker", "Status", "Gyldig til", "Sendt"].map(String::from).to_vec(),
+            list: lists::listing("/helfo", cases.iter().map(helfo_row).collect(), &f, describe_helfo),
             empty: "Ingen søknader ennå.".into(),
         },
     )
@@ -1503,7 +1709,7 @@ async fn helfo_list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
 async fn helfo_queue(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Query(f): Query<Flash>,
+    Query(f): Query<lists::ListQuery>,
 ) -> Response {
     let s = match require(&state, &headers, cases_api::CASEWORKERS).await {
         Ok(s) => s,
@@ -1513,7 +1719,7 @@ async fn helfo_queue(
         .store
         .cases(&CaseFilter {
             kind: Some("helfo".into()),
-            states: vec!["manual".into(), "paper".into()],
+            states: vec!["manual".into(), "paper".into(), "more_information".into()],
             ..CaseFilter::default()
         })
         .await
@@ -1536,15 +1742,21 @@ async fn helfo_queue(
             new_link: None,
             columns: [
                 "Sak",
+                "Pasient",
                 "Legemiddel",
                 "Søker",
                 "Status",
-                "Gyldig til",
-                "Sendt",
+                "Venter",
+                "Hvorfor manuell",
             ]
             .map(String::from)
             .to_vec(),
-            rows: cases.iter().map(helfo_row).collect(),
+            list: lists::listing(
+                "/helfo/ko",
+                cases.iter().map(|c| queue_row(c, today())).collect(),
+                &f,
+                describe_helfo,
+            ),
             empty: "Køen er tom.".into(),
         },
     )
@@ -1765,6 +1977,27 @@ struct HelfoCasePage {
     paper: bool,
     suggested_until: String,
     error: Option<String>,
+    /// A request for more information: its question and the last day to answer.
+    question: Option<(String, String)>,
+    /// Whether this user (the applicant) may answer it.
+    may_answer: bool,
+    /// The default deadline of a request for information, in days.
+    information_days: u32,
+}
+
+#[derive(Template)]
+#[template(path = "helfo_paper.html")]
+struct HelfoPaperPage {
+    frame: Frame,
+    id: i64,
+    created: String,
+    address: Vec<String>,
+    patient_name: String,
+    birth_date: String,
+    summary: Vec<(String, String)>,
+    prescriber: String,
+    hpr: String,
+    trust: Option<String>,
 }
 
 async fn show_helfo(
@@ -1828,8 +2061,105 @@ async fn show_helfo(
             paper: st == helfo::State::Paper,
             suggested_until,
             error,
+            question: (st == helfo::State::MoreInformation).then(|| {
+                (
+                    derived["question"].as_str().unwrap_or("").to_string(),
+                    derived["information_deadline"]
+                        .as_str()
+                        .map(lists::norwegian_date)
+                        .unwrap_or_default(),
+                )
+            }),
+            may_answer: st == helfo::State::MoreInformation
+                && s.actor.subject == record.data.author,
+            information_days: state
+                .rules
+                .case_handling
+                .at(today())
+                .map_or(14, |h| h.value.more_information_days),
         },
     )
+}
+
+/// `GET /helfo/{id}/papirsoknad`: the paper application as it is printed, signed and posted
+/// (B3: a patient without fødselsnummer or D-number) — with the prescriber, the HPR number, a
+/// signature line and Helfo's address from the rule data. Plain HTML: prints without JavaScript.
+async fn helfo_paper(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::HELFO_READERS).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (record, _) = match workflow::load(&state, &s.actor, id).await {
+        Ok(r) if r.0.data.kind == "helfo" && r.0.data.state == helfo::State::Paper.code() => r,
+        Ok(_) => {
+            return message(
+                StatusCode::NOT_FOUND,
+                Some(&s),
+                "Ingen papirsøknad",
+                "Saken er ikke en papirsøknad: den er sendt elektronisk.",
+            );
+        }
+        Err(e) => return refusal_page(&s, &e),
+    };
+    let fields = workflow::fields_of(&record);
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let summary: Vec<(String, String)> = labelled(&fields, &forms::helfo())
+        .into_iter()
+        .filter(|(label, _)| !label.contains("papirsøknad") && !label.starts_with("Identifikasjon"))
+        .collect();
+    let address = state
+        .rules
+        .case_handling
+        .at(today())
+        .map(|h| h.value.helfo_address.clone())
+        .unwrap_or_default();
+    render(
+        StatusCode::OK,
+        &HelfoPaperPage {
+            frame: frame(format!("Papirsøknad H-{id}"), Some(&s), "/helfo", None),
+            id,
+            created: lists::norwegian_date(&record.data.created),
+            address,
+            patient_name: get("patient_name"),
+            birth_date: cases::fields::parse_norwegian_date(&get("birth_date"))
+                .map(|d| lists::norwegian_date(&d.to_string()))
+                .unwrap_or_else(|_| get("birth_date")),
+            summary,
+            prescriber: record.data.author_name.clone(),
+            hpr: get("prescriber_hpr"),
+            trust: record.data.trust.clone(),
+        },
+    )
+}
+
+/// The applicant's answer to Helfo's request for more information.
+async fn helfo_answer(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let s = match require(&state, &headers, cases_api::APPLICANTS).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut fields = form_fields(form);
+    let version = match take_version(&s, &mut fields) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let text = fields.get("answer").cloned().unwrap_or_default();
+    match workflow::helfo_answer(&state, &s.actor, id, version, &text, today()).await {
+        Ok(_) => Redirect::to(&format!("/helfo/{id}?melding=svar")).into_response(),
+        Err(e) => match shown_on_case(&e) {
+            Some((status, text)) => show_helfo(&state, &s, id, None, Some(text), status).await,
+            None => refusal_page(&s, &e),
+        },
+    }
 }
 
 async fn helfo_case(
@@ -1861,7 +2191,7 @@ async fn helfo_ruling(
         Err(r) => return r,
     };
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
-    let ruling = match cases_api::parse_ruling(get("ruling"), get("valid_until")) {
+    let ruling = match cases_api::parse_ruling(get("ruling"), get("valid_until"), get("deadline")) {
         Ok(r) => r,
         Err(CaseError(e)) => {
             let (status, errors) = cases_api::status_and_errors(&e);
@@ -1888,16 +2218,10 @@ async fn helfo_ruling(
     .await
     {
         Ok(_) => Redirect::to(&format!("/helfo/{id}?melding=vedtak")).into_response(),
-        Err(
-            e @ (WorkflowError::Stale(_)
-            | WorkflowError::Refused(cases::Refusal::Invalid(_))
-            | WorkflowError::Refused(cases::Refusal::Conflict(_))),
-        ) => {
-            let (status, errors) = cases_api::status_and_errors(&e);
-            let text: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
-            show_helfo(&state, &s, id, None, Some(text.join(" ")), status).await
-        }
-        Err(e) => refusal_page(&s, &e),
+        Err(e) => match shown_on_case(&e) {
+            Some((status, text)) => show_helfo(&state, &s, id, None, Some(text), status).await,
+            None => refusal_page(&s, &e),
+        },
     }
 }
 
@@ -2040,6 +2364,8 @@ struct CataloguePage {
     snapshot: Option<String>,
     q: String,
     hits: Vec<HitView>,
+    /// Every match, also those past the first hundred shown.
+    total: usize,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -2068,6 +2394,7 @@ async fn catalogue_page(
         }
     };
     let q = q.q.unwrap_or_default();
+    let total = loaded.as_ref().map_or(0, |l| l.index.count(&q));
     let hits = match (&loaded, q.trim().is_empty()) {
         (Some(l), false) => l
             .index
@@ -2091,6 +2418,7 @@ async fn catalogue_page(
             snapshot: loaded.map(|l| l.snapshot.retrieved.clone()),
             q,
             hits,
+            total,
         },
     )
 }

@@ -593,6 +593,7 @@ async fn helfo_applications(p: &Person<'_>) {
         .await;
     p.shot("10c-start-venter-pa-deg").await;
     p.click("#oppgaver a[href*='more_information']").await;
+    p.wait_for("#antall", "1 av").await;
     p.click("table a").await;
     p.wait_for("#forespørsel", "Hvilke risikofaktorer").await;
     p.fill(&[("answer", "LDL 6,1 målt 03.11.2026; BT 165/100.")])
@@ -666,6 +667,10 @@ async fn catalogue(p: &Person<'_>, app: &TestApp) {
         .unwrap();
     p.sign_in(PAL).await;
     p.go("/katalog").await;
+    // Past the hundred shown, the page says how many there are in all.
+    p.fill(&[("q", "1")]).await;
+    p.click("form[role='search'] button").await;
+    p.wait_for("#treff", "viser de første 100").await;
     p.fill(&[("q", "amlodipin 10")]).await;
     p.click("form[role='search'] button").await;
     p.wait_for("#treff", "treff").await;

@@ -128,6 +128,10 @@ async fn decisions_search_and_pages_use_the_catalogue_in_force() {
             (200, 3),
             "{place}: {text}"
         );
+        assert!(
+            hits["total"].as_u64().is_some_and(|t| t > 3),
+            "{place}: total counts past the limit: {text}"
+        );
         let (status, text) = http(
             app.addr,
             "GET",

@@ -14,6 +14,7 @@ pub mod dispensing;
 pub mod h_list_import;
 mod raw;
 pub mod register;
+pub mod stockpiles;
 mod summary;
 
 use std::collections::BTreeSet;
@@ -362,6 +363,10 @@ pub struct RuleSet {
     pub trusts: Dated<TrustRegister>,
     /// How Helfo handles a § 3 application.
     pub case_handling: Dated<CaseHandling>,
+    /// The emergency stockpiles (E1–E3).
+    pub stockpiles: Dated<stockpiles::StockpileRules>,
+    /// DMP's restrictions in a shortage (E4).
+    pub rationing: Dated<Vec<stockpiles::Restriction>>,
 }
 
 /// `SAKSBEHANDLING`: how Helfo handles a § 3 application — the facts a paper application, a
@@ -421,7 +426,7 @@ impl RuleSet {
         b.finish()
     }
 
-    /// Name and version of the data set, e.g. `legemiddel-regler 2026.12.1`.
+    /// Name and version of the data set, e.g. `legemiddel-regler 2026.12.2`.
     pub fn version(&self) -> String {
         format!("{} {}", self.name, self.version)
     }
@@ -461,6 +466,8 @@ struct Builder {
     omeq: Vec<(InForce<OmeqTable>, usize)>,
     trusts: Vec<(InForce<TrustRegister>, usize)>,
     case_handling: Vec<(InForce<CaseHandling>, usize)>,
+    stockpiles: Vec<(InForce<stockpiles::StockpileRules>, usize)>,
+    rationing: Vec<(InForce<Vec<stockpiles::Restriction>>, usize)>,
 }
 
 /// 1-based line of a byte offset.
@@ -739,10 +746,26 @@ impl Builder {
                     })
                 },
             ),
+            RuleId::E1 => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.stockpiles,
+                stockpiles::build,
+            ),
+            RuleId::E4 => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.rationing,
+                stockpiles::build_rationing,
+            ),
             other => Err(err(
                 None,
                 format!(
-                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B3, B4, B5, B6, G2, GEN, EGENANDEL, GYLDIGHET, OMEQ, HELSEFORETAK, SAKSBEHANDLING)"
+                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B3, B4, B5, B6, G2, GEN, EGENANDEL, GYLDIGHET, OMEQ, HELSEFORETAK, SAKSBEHANDLING, E1, E4)"
                 ),
             )),
         }
@@ -878,6 +901,8 @@ impl Builder {
             omeq: dated(RuleId::Omeq, self.omeq)?,
             trusts: dated(RuleId::Trusts, self.trusts)?,
             case_handling: dated(RuleId::CaseHandling, self.case_handling)?,
+            stockpiles: dated(RuleId::E1, self.stockpiles)?,
+            rationing: dated(RuleId::E4, self.rationing)?,
             name,
             version,
             sources,

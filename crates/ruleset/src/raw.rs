@@ -380,3 +380,66 @@ pub struct RawTrust {
     pub invoice_address: Option<String>,
     pub municipalities: Vec<String>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStockpiles {
+    pub ordinary_days: u32,
+    pub rationing_below_days: u32,
+    pub expiry_window_days: u32,
+    pub specialist_wholesaler: String,
+    #[serde(default)]
+    pub unconfirmed: Vec<String>,
+    pub wholesaler: Vec<RawWholesaler>,
+    #[serde(default)]
+    pub primary: Vec<RawPrimaryGroup>,
+    #[serde(default)]
+    pub specialist: Vec<RawSpecialistGroup>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWholesaler {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrimaryGroup {
+    pub name: String,
+    pub atc: Vec<TomlAtc>,
+    pub months: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpecialistGroup {
+    pub name: String,
+    pub atc: Vec<TomlAtc>,
+    pub days: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRationing {
+    #[serde(default)]
+    pub restriction: Vec<RawRestriction>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRestriction {
+    pub id: String,
+    pub title: String,
+    pub atc: Vec<TomlAtc>,
+    pub from: TomlDate,
+    #[serde(default)]
+    pub until: Option<TomlDate>,
+    #[serde(default)]
+    pub max_packages: Option<u32>,
+    #[serde(default)]
+    pub priority_groups: Vec<String>,
+    #[serde(default)]
+    pub only_priority_groups: bool,
+}

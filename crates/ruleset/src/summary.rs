@@ -226,6 +226,70 @@ impl RuleSet {
                 })
                 .collect()
         });
+        push(&mut out, &self.stockpiles, date, |v| {
+            let mut lines = vec![
+                (
+                    "grossister".into(),
+                    v.wholesalers
+                        .iter()
+                        .map(|w| format!("{} ({})", w.name, w.id))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                (
+                    "ordinært lager".into(),
+                    format!("{} dagers salg", v.ordinary_days),
+                ),
+            ];
+            for g in &v.primary {
+                let months = match g.requirement {
+                    crate::stockpiles::Requirement::Months(m) => format!("{m} måneder"),
+                    crate::stockpiles::Requirement::Days(d) => format!("{d} dager"),
+                };
+                lines.push((
+                    format!("primærhelsetjenesten: {}", g.name),
+                    format!("{} – {months}", atcs(&g.atc)),
+                ));
+            }
+            for g in &v.specialist {
+                let days = match g.requirement {
+                    crate::stockpiles::Requirement::Months(m) => format!("{m} måneder"),
+                    crate::stockpiles::Requirement::Days(d) => format!("{d} dager"),
+                };
+                lines.push((
+                    format!(
+                        "spesialisthelsetjenesten ({}): {}",
+                        v.specialist_wholesaler, g.name
+                    ),
+                    format!("{} – {days}", atcs(&g.atc)),
+                ));
+            }
+            if !v.unconfirmed.is_empty() {
+                lines.push(("ikke bekreftet".into(), v.unconfirmed.join("; ")));
+            }
+            lines
+        });
+        push(&mut out, &self.rationing, date, |v| {
+            let now: Vec<&crate::stockpiles::Restriction> = v
+                .iter()
+                .filter(|r| r.from <= date && r.until.is_none_or(|u| date <= u))
+                .collect();
+            if now.is_empty() {
+                return vec![("begrensninger i kraft".into(), "ingen".into())];
+            }
+            now.iter()
+                .map(|r| {
+                    let mut what = atcs(&r.atc);
+                    if let Some(m) = r.max_packages {
+                        what.push_str(&format!(", høyst {m} pakning(er) per utlevering"));
+                    }
+                    if !r.priority_groups.is_empty() {
+                        what.push_str(&format!(", prioritert: {}", r.priority_groups.join(", ")));
+                    }
+                    (format!("{} ({})", r.id, r.title), what)
+                })
+                .collect()
+        });
         push(&mut out, &self.case_handling, date, |v| {
             let mut lines = vec![
                 ("papirsøknad sendes til".into(), v.helfo_address.join(", ")),

@@ -19,10 +19,10 @@ fn with<'a>(path: &'a str, text: &'a str) -> Result<RuleSet, LoadError> {
 fn embedded_rules_load() {
     let rules = RuleSet::embedded().unwrap();
     assert_eq!(rules.h_list.entries().len(), 14);
-    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.12.1");
+    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.12.2");
     assert_eq!(
         rules.label(d("2024-11-01")),
-        "legemiddel-regler 2026.12.1; § 1b-liste 2024-11-01"
+        "legemiddel-regler 2026.12.2; § 1b-liste 2024-11-01"
     );
     assert_eq!(
         rules.opioids.at(d("2025-01-01")).unwrap().value.gp_max_omeq,
@@ -117,7 +117,7 @@ fn a_later_list_is_data_only() {
     assert_eq!(rules.h_list.entries().len(), 15);
     assert_eq!(
         rules.label(d("2027-01-01")),
-        "legemiddel-regler 2026.12.1; § 1b-liste 2027-01-01"
+        "legemiddel-regler 2026.12.2; § 1b-liste 2027-01-01"
     );
 }
 
@@ -170,6 +170,8 @@ fn in_force_lists_every_rule_with_data() {
             "GYLDIGHET",
             "OMEQ",
             "HELSEFORETAK",
+            "E1",
+            "E4",
             "SAKSBEHANDLING"
         ]
     );
@@ -255,4 +257,47 @@ fn the_trust_register_is_checked_on_load() {
         + &trust("b", "helse-vest", "983974678", "\"4601\"");
     let e = load(file(&two)).unwrap_err();
     assert!(e.contains("4601"), "{e}");
+}
+
+#[test]
+fn e1_the_requirement_adds_specialist_days_at_the_main_wholesaler() {
+    let rules = RuleSet::embedded().unwrap();
+    let e1 = &rules.stockpiles.at(d("2026-06-01")).unwrap().value;
+    let amox = Atc::parse("J01CA04").unwrap();
+    let (r, name) = e1.requirement("NMD", &amox).unwrap();
+    assert_eq!(
+        (r.emergency_days, r.ordinary_days),
+        (182.5, 20),
+        "{name}: six months"
+    );
+    let cancer = Atc::parse("L01XC18").unwrap();
+    assert!(
+        e1.requirement("NMD", &cancer).is_none(),
+        "E2 only at the main wholesaler"
+    );
+    assert_eq!(
+        e1.requirement("AHN", &cancer).unwrap().0.emergency_days,
+        180.0
+    );
+    assert!(
+        e1.requirement("AHN", &Atc::parse("C07AB02").unwrap())
+            .is_none()
+    );
+}
+
+#[test]
+fn e4_restrictions_are_validated() {
+    let head = "rule = \"E4\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n[[period]]\nfrom = 2024-01-01\n";
+    let e = with(
+        "rationing.toml",
+        &format!("{head}[[period.restriction]]\nid = \"X\"\ntitle = \"t\"\natc = [\"J01CA04\"]\nfrom = 2026-01-10\n"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("max_packages"), "{e}");
+    let e = with(
+        "rationing.toml",
+        &format!("{head}[[period.restriction]]\nid = \"X\"\ntitle = \"t\"\natc = [\"J01CA04\"]\nfrom = 2026-01-10\nuntil = 2026-01-01\nmax_packages = 1\n"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("until"), "{e}");
 }

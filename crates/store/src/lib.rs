@@ -12,6 +12,7 @@ pub mod chain;
 mod identity;
 mod pharmacy;
 mod sessions;
+pub mod stock_ledger;
 mod writer;
 
 use std::path::{Path, PathBuf};

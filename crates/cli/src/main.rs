@@ -13,6 +13,7 @@ mod load;
 mod render;
 mod service;
 mod settle;
+mod stock_cli;
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -171,6 +172,97 @@ enum Cmd {
     Settle {
         #[command(subcommand)]
         what: SettleCmd,
+    },
+    /// Beredskapslagrene (E1–E4): lagerregnskap per grossist og parti, dekning, FEFO, stans.
+    Stock {
+        #[command(subcommand)]
+        what: StockCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum StockCmd {
+    /// Les en fil med lagerhendelser (CSV) inn; hver hendelse kontrolleres mot partiets historikk.
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Filen: wholesaler,varenr,lot,atc,expiry,date,kind,quantity,reverses,note,key
+        #[arg(value_name = "FIL")]
+        file: PathBuf,
+        /// Hendelser per transaksjon.
+        #[arg(long, default_value_t = 5000, value_name = "ANTALL")]
+        batch: usize,
+    },
+    /// Regn om hvert partis beholdning fra hendelsene og sammenlign (avslutter med 1 ved avvik).
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Dekning per virkestoff og grossist og nasjonalt mot kravet (E1–E2), og partier som snart går ut.
+    Coverage {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Datoen (ÅÅÅÅ-MM-DD); standard er i dag.
+        #[arg(long)]
+        date: Option<String>,
+        /// table, csv eller xlsx (xlsx krever --out).
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Skriv til denne filen i stedet for standard ut.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Bare linjene under kravet.
+        #[arg(long)]
+        alerts: bool,
+    },
+    /// Plukk en levering etter korteste utløp først (E3) og registrer plukkene som utleveringer.
+    Allocate {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Grossisten (AHN, NMD, APOTEK1).
+        #[arg(long)]
+        wholesaler: String,
+        /// Varenummeret (seks sifre).
+        #[arg(long)]
+        varenr: String,
+        /// Antall pakninger.
+        #[arg(long, value_name = "ANTALL")]
+        quantity: i64,
+        /// Leveringsdatoen (ÅÅÅÅ-MM-DD); standard er i dag.
+        #[arg(long)]
+        date: Option<String>,
+        /// Vis plukkene uten å registrere dem.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Simuler en leveringsstans: dekning per grossist, og når rasjonering (E4) bør starte.
+    Simulate {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// ATC-kode eller -gruppe.
+        #[arg(long)]
+        atc: String,
+        /// Stansens lengde i dager.
+        #[arg(long, value_name = "DAGER")]
+        days: u32,
+        /// Første dag (ÅÅÅÅ-MM-DD); standard er i dag.
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Skriv en generert lagerfil i nasjonal skala (testdata, ikke virkelige tall).
+    Generate {
+        /// Filen som skrives.
+        #[arg(long, value_name = "FIL")]
+        out: PathBuf,
+        /// Antall legemidler (varenumre).
+        #[arg(long, default_value_t = 500, value_name = "ANTALL")]
+        medicines: usize,
+        /// Antall år med daglige hendelser.
+        #[arg(long, default_value_t = 3, value_name = "ÅR")]
+        years: u32,
+        /// Første dag.
+        #[arg(long, default_value = "2024-01-01")]
+        from: String,
     },
 }
 
@@ -775,6 +867,71 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let period = period.unwrap_or_else(|| today().to_string()[..7].to_string());
             settle::credit(store.location(), &dispensing, &period)
+        }
+        Cmd::Stock { what } => {
+            let date = |d: Option<String>, field: &str| -> Result<Date, Failure> {
+                match d {
+                    None => Ok(today()),
+                    Some(d) => Date::parse(&d)
+                        .map_err(|e| Failure::BadInput(ContractError::new(field, e.to_string()))),
+                }
+            };
+            match what {
+                StockCmd::Import { store, file, batch } => {
+                    stock_cli::import(&store.location(), &rules, &file, batch.max(1))
+                }
+                StockCmd::Verify { store } => stock_cli::verify(&store.location()),
+                StockCmd::Coverage {
+                    store,
+                    date: d,
+                    format,
+                    out,
+                    alerts,
+                } => stock_cli::coverage(
+                    &store.location(),
+                    &rules,
+                    date(d, "--date")?,
+                    &format,
+                    out.as_deref(),
+                    alerts,
+                ),
+                StockCmd::Allocate {
+                    store,
+                    wholesaler,
+                    varenr,
+                    quantity,
+                    date: d,
+                    dry_run,
+                } => stock_cli::allocate(
+                    &store.location(),
+                    &rules,
+                    &server::stockpiles::Delivery {
+                        wholesaler,
+                        varenr,
+                        quantity,
+                        date: date(d, "--date")?,
+                        dry_run,
+                    },
+                ),
+                StockCmd::Simulate {
+                    store,
+                    atc,
+                    days,
+                    date: d,
+                } => stock_cli::simulate(&store.location(), &rules, &atc, days, date(d, "--date")?),
+                StockCmd::Generate {
+                    out,
+                    medicines,
+                    years,
+                    from,
+                } => Ok(stock_cli::generate(
+                    &rules,
+                    &out,
+                    medicines,
+                    years,
+                    date(Some(from), "--from")?,
+                )?),
+            }
         }
         Cmd::Fest { what } => match what {
             FestCmd::Import {

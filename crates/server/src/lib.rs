@@ -14,6 +14,7 @@ mod extract;
 mod metrics;
 mod pharmacy;
 mod security;
+pub mod stockpiles;
 mod web;
 mod workflow;
 pub mod xlsx;

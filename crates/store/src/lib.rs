@@ -107,6 +107,9 @@ pub enum StoreError {
     /// No such case.
     #[error("sak {0} finnes ikke")]
     NotFound(i64),
+    /// A stock event of an all-or-nothing batch was refused: nothing of the batch was stored.
+    #[error("ingenting er registrert: {0}")]
+    StockRefused(String),
     /// Stored data that cannot be read back.
     #[error("lagrede data er ødelagt: {0}")]
     Corrupt(String),
@@ -315,7 +318,10 @@ impl Store {
         .await;
         // A refusal the caller expects (a stale case) leaves the connection sound.
         if let Err(e) = &result
-            && !matches!(e, StoreError::Stale { .. } | StoreError::NotFound(_))
+            && !matches!(
+                e,
+                StoreError::Stale { .. } | StoreError::NotFound(_) | StoreError::StockRefused(_)
+            )
         {
             conn.close_on_drop();
         }

@@ -231,6 +231,33 @@ impl Store {
             .await
     }
 
+    /// Stores a batch of stock events all together or not at all (a delivery's picks): the
+    /// first refusal rolls the transaction back and is returned as [`StoreError::StockRefused`].
+    pub async fn append_stock_events_all(
+        &self,
+        batch: Vec<StockEventIn>,
+        now: String,
+        audit: Option<NewRecord>,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                let results = append_in_tx(conn, batch, now, audit).await?;
+                results
+                    .into_iter()
+                    .map(|r| match r {
+                        Appended::New(e) => Ok(e),
+                        Appended::Again(id) => Err(StoreError::StockRefused(format!(
+                            "hendelsen er registrert før (id {id})"
+                        ))),
+                        Appended::Refused(e) => Err(StoreError::StockRefused(e.to_string())),
+                        Appended::Mismatch(m) => Err(StoreError::StockRefused(m)),
+                    })
+                    .collect()
+            })
+        })
+        .await
+    }
+
     /// Every lot with its balance (the sum of its events), optionally of one wholesaler or ATC
     /// prefix.
     pub async fn stock_balances(
@@ -316,7 +343,9 @@ impl Store {
         &self,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<(Vec<LotProblem>, usize, usize), StoreError> {
-        let balances = self.stock_balances(None, None).await?;
+        let mut balances = self.stock_balances(None, None).await?;
+        // By row id, so each page of lots is one range of ids.
+        balances.sort_by_key(|b| b.id);
         let total = balances.len();
         let mut problems = Vec::new();
         let mut events_checked = 0;

@@ -30,7 +30,8 @@ CREATE TABLE stock_events (
 );
 
 CREATE INDEX stock_events_by_lot ON stock_events (lot_id, date);
-CREATE INDEX stock_events_by_date ON stock_events (date, kind);
+CREATE INDEX stock_events_by_date ON stock_events (kind, date);
+CREATE INDEX stock_events_by_reversed ON stock_events (reverses);
 
 CREATE FUNCTION stock_append_only() RETURNS trigger AS $$
 BEGIN

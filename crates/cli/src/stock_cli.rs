@@ -278,57 +278,6 @@ pub fn verify(location: &Location) -> Result<(), Failure> {
     )))
 }
 
-/// The coverage report as a table of the `cases` overview kind (CSV and XLSX share it).
-pub fn coverage_table(r: &stockpiles::Report) -> cases::overview::Table {
-    use cases::overview::Cell;
-    let days = |d: Option<f64>| d.map_or("-".to_string(), |d| format!("{d:.0}"));
-    cases::overview::Table {
-        title: format!("Beredskapslager {}: dekning mot kravet (E1–E2)", r.date),
-        columns: [
-            "atc",
-            "grossist",
-            "gruppe",
-            "beholdning",
-            "salg_12_mnd",
-            "dager",
-            "krav_dager",
-            "krav_pakninger",
-            "mangler",
-            "status",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: r
-            .lines
-            .iter()
-            .map(|l| {
-                let c = &l.coverage;
-                vec![
-                    Cell::Text(l.atc.clone()),
-                    Cell::Text(l.wholesaler.clone().unwrap_or_else(|| "nasjonalt".into())),
-                    Cell::Text(l.group.clone().unwrap_or_default()),
-                    Cell::Count(c.stock.max(0) as u64),
-                    Cell::Count(c.yearly_sales.max(0) as u64),
-                    Cell::Text(days(c.days)),
-                    Cell::Text(format!("{:.0}", c.target_days)),
-                    Cell::Count(c.target_packages.max(0) as u64),
-                    Cell::Count(c.missing().max(0) as u64),
-                    Cell::Text(
-                        if l.group.is_none() {
-                            "ikke omfattet"
-                        } else if l.alert() {
-                            "UNDER KRAV"
-                        } else {
-                            "ok"
-                        }
-                        .into(),
-                    ),
-                ]
-            })
-            .collect(),
-    }
-}
-
 /// `stock coverage`: the table on standard output (text or CSV), or an XLSX file.
 pub fn coverage(
     location: &Location,
@@ -348,7 +297,7 @@ pub fn coverage(
     if only_alerts {
         report.lines.retain(|l| l.alert());
     }
-    let table = coverage_table(&report);
+    let table = stockpiles::coverage_table(&report);
     match (format, out) {
         ("xlsx", Some(path)) => {
             let bytes = server::xlsx::table(&table).context("lager XLSX")?;
@@ -435,7 +384,21 @@ fn text_table(t: &cases::overview::Table) -> String {
 pub fn allocate(location: &Location, rules: &RuleSet, delivery: &Delivery) -> Result<(), Failure> {
     let (rt, store) = open(location)?;
     let (allocation, stored) = rt
-        .block_on(stockpiles::allocate(&store, rules, delivery, now()))
+        .block_on(stockpiles::allocate(
+            &store,
+            rules,
+            delivery,
+            now(),
+            Some(NewRecord {
+                at: now(),
+                actor: "cli".into(),
+                role: "stockpile_manager".into(),
+                action: "stock:allocate".into(),
+                rule_set: rules.label(delivery.date).to_string(),
+                request: format!("{delivery:?}"),
+                response: "{}".into(),
+            }),
+        ))
         .map_err(report_error)?;
     rt.block_on(store.close());
     for p in &allocation.picks {

@@ -70,6 +70,8 @@ struct WirePatient<'a> {
     municipality: Option<Cow<'a, str>>,
     #[serde(default)]
     minimum_pensioner: bool,
+    #[serde(default, borrow)]
+    priority_group: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -344,6 +346,10 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
             birth_date: date("patient.birth_date", &w.patient.birth_date)?,
             municipality,
             minimum_pensioner: w.patient.minimum_pensioner,
+            priority_group: match w.patient.priority_group.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(g) => Some(text("patient.priority_group", g, 64)?),
+            },
         },
         prescription: Prescription {
             id: text("prescription.id", &w.prescription.id, 64)?,

@@ -99,6 +99,9 @@ pub struct PharmacyPatient {
     pub municipality: Option<String>,
     /// Receives the minimum pension (minstepensjonist): no co-payment (§ 8).
     pub minimum_pensioner: bool,
+    /// The prioritised patient group the patient belongs to, as a restriction in a shortage
+    /// names it (E4), if any.
+    pub priority_group: Option<String>,
 }
 
 impl PharmacyPatient {
@@ -424,6 +427,7 @@ mod tests {
                 birth_date: day("1960-01-01"),
                 municipality: None,
                 minimum_pensioner: false,
+                priority_group: None,
             },
             prescription: Prescription {
                 id: "r1".into(),

@@ -15,6 +15,7 @@ mod metrics;
 mod pharmacy;
 mod security;
 pub mod stockpiles;
+mod stockpiles_api;
 mod web;
 mod workflow;
 pub mod xlsx;
@@ -210,6 +211,36 @@ pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
     ("POST", "/api/v1/decide/batch", Some(DECIDERS)),
     ("POST", "/api/v1/dispense", Some(DISPENSERS)),
     ("GET", "/api/v1/rules", Some(ANYONE)),
+    (
+        "POST",
+        "/api/v1/stockpiles/events",
+        Some(stockpiles_api::STOCK_KEEPERS),
+    ),
+    (
+        "GET",
+        "/api/v1/stockpiles/lots",
+        Some(stockpiles_api::STOCK_READERS),
+    ),
+    (
+        "GET",
+        "/api/v1/stockpiles/coverage",
+        Some(stockpiles_api::STOCK_READERS),
+    ),
+    (
+        "POST",
+        "/api/v1/stockpiles/allocate",
+        Some(stockpiles_api::STOCK_KEEPERS),
+    ),
+    (
+        "POST",
+        "/api/v1/stockpiles/simulate",
+        Some(stockpiles_api::STOCK_READERS),
+    ),
+    (
+        "GET",
+        "/api/v1/stockpiles/verify",
+        Some(stockpiles_api::STOCK_READERS),
+    ),
     ("GET", "/cds-services", None),
     ("POST", "/api/v1/off-label", Some(cases_api::APPLICANTS)),
     ("GET", "/api/v1/off-label", Some(cases_api::OFF_LABEL_STAFF)),
@@ -435,6 +466,18 @@ fn router(state: Arc<AppState>, limits: Limits) -> Router {
             "/api/v1/off-label/{id}/moves",
             post(cases_api::off_label_move),
         )
+        .route("/api/v1/stockpiles/events", post(stockpiles_api::events))
+        .route("/api/v1/stockpiles/lots", get(stockpiles_api::lots))
+        .route("/api/v1/stockpiles/coverage", get(stockpiles_api::coverage))
+        .route(
+            "/api/v1/stockpiles/allocate",
+            post(stockpiles_api::allocate),
+        )
+        .route(
+            "/api/v1/stockpiles/simulate",
+            post(stockpiles_api::simulate),
+        )
+        .route("/api/v1/stockpiles/verify", get(stockpiles_api::verify))
         .route("/api/v1/helfo/lookup", post(cases_api::helfo_lookup))
         .route("/api/v1/helfo/applications", post(cases_api::helfo_create))
         .route("/api/v1/helfo/applications/{id}", get(cases_api::helfo_get))
@@ -557,7 +600,7 @@ pub(crate) fn json_headers() -> [(header::HeaderName, HeaderValue); 1] {
 }
 
 /// A JSON answer that has been recorded in the audit trail, with its place in the chain.
-fn audited(receipt: &store::Receipt, body: Vec<u8>) -> Response {
+pub(crate) fn audited(receipt: &store::Receipt, body: Vec<u8>) -> Response {
     let seq = HeaderValue::from(receipt.seq);
     let headers = [
         (

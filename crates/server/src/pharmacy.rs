@@ -306,6 +306,24 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| dispensed.medicine.name_form_strength.clone());
     let omeq = prescribed_omeq(state, &d, dispensed, atc.as_ref())?;
+    // E4: DMP's restrictions in a shortage, by the catalogue's ATC code; a refusal names the
+    // restriction, and a patient in a prioritised group is let through.
+    if let (Some(code), Ok(rationing)) = (atc.as_ref(), state.rules.rationing.at(d.date)) {
+        let packages = u32::try_from(d.milli_packages.div_ceil(1000)).unwrap_or(u32::MAX);
+        if let Err(r) = stock::rationing::check(
+            &rationing.value,
+            code,
+            d.date,
+            packages,
+            d.patient.priority_group.as_deref(),
+        ) {
+            refusals.push(Refusal {
+                code: "rationed",
+                message: r.message,
+                rule: "E4",
+            });
+        }
+    }
     let mut register_as = None;
     if let (Some(atc), true) = (atc, refusals.is_empty()) {
         let written = match d.prescription.form {

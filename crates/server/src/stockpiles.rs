@@ -47,6 +47,57 @@ pub struct Report {
     pub window_days: u32,
 }
 
+/// The coverage report as a table of the `cases` overview kind (CSV and XLSX share it).
+pub fn coverage_table(r: &Report) -> cases::overview::Table {
+    use cases::overview::Cell;
+    let days = |d: Option<f64>| d.map_or("-".to_string(), |d| format!("{d:.0}"));
+    cases::overview::Table {
+        title: format!("Beredskapslager {}: dekning mot kravet (E1–E2)", r.date),
+        columns: [
+            "atc",
+            "grossist",
+            "gruppe",
+            "beholdning",
+            "salg_12_mnd",
+            "dager",
+            "krav_dager",
+            "krav_pakninger",
+            "mangler",
+            "status",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: r
+            .lines
+            .iter()
+            .map(|l| {
+                let c = &l.coverage;
+                vec![
+                    Cell::Text(l.atc.clone()),
+                    Cell::Text(l.wholesaler.clone().unwrap_or_else(|| "nasjonalt".into())),
+                    Cell::Text(l.group.clone().unwrap_or_default()),
+                    Cell::Count(c.stock.max(0) as u64),
+                    Cell::Count(c.yearly_sales.max(0) as u64),
+                    Cell::Text(days(c.days)),
+                    Cell::Text(format!("{:.0}", c.target_days)),
+                    Cell::Count(c.target_packages.max(0) as u64),
+                    Cell::Count(c.missing().max(0) as u64),
+                    Cell::Text(
+                        if l.group.is_none() {
+                            "ikke omfattet"
+                        } else if l.alert() {
+                            "UNDER KRAV"
+                        } else {
+                            "ok"
+                        }
+                        .into(),
+                    ),
+                ]
+            })
+            .collect(),
+    }
+}
+
 /// The rule data in force on `date`.
 pub fn rules_on(rules: &RuleSet, date: Date) -> Result<&StockpileRules, String> {
     rules
@@ -235,7 +286,8 @@ pub async fn allocate(
     rules: &RuleSet,
     delivery: &Delivery,
     now: String,
-) -> Result<(stock::Allocation, Vec<stock::Event>), ReportError> {
+    audit: Option<store::NewRecord>,
+) -> Result<(stock::Allocation, Vec<store::stock_ledger::Appended>), ReportError> {
     let Delivery {
         wholesaler,
         varenr,
@@ -302,7 +354,7 @@ pub async fn allocate(
         })
         .collect();
     // All picks or none: a pick that a concurrent delivery made impossible undoes the rest.
-    let stored = store.append_stock_events_all(batch, now, None).await?;
+    let stored = store.append_stock_events_all(batch, now, audit).await?;
     Ok((allocation, stored))
 }
 

@@ -158,6 +158,7 @@ async fn every_endpoint_against_every_role_and_bad_token() {
                 "/api/v1/overviews",
                 "/api/v1/catalogue",
                 "/api/v1/pharmacy",
+                "/api/v1/stockpiles",
             ]
             .iter()
             .any(|p| path.starts_with(p));

@@ -231,28 +231,36 @@ impl Store {
             .await
     }
 
-    /// Stores a batch of stock events all together or not at all (a delivery's picks): the
-    /// first refusal rolls the transaction back and is returned as [`StoreError::StockRefused`].
+    /// Stores a batch of stock events all together or not at all (a delivery's picks, an API
+    /// call): the first refusal rolls the transaction back and is returned as
+    /// [`StoreError::StockRefused`]; an event whose key was stored before is [`Appended::Again`].
     pub async fn append_stock_events_all(
         &self,
         batch: Vec<StockEventIn>,
         now: String,
         audit: Option<NewRecord>,
-    ) -> Result<Vec<Event>, StoreError> {
+    ) -> Result<Vec<Appended>, StoreError> {
         self.write(move |conn| {
             Box::pin(async move {
                 let results = append_in_tx(conn, batch, now, audit).await?;
-                results
-                    .into_iter()
-                    .map(|r| match r {
-                        Appended::New(e) => Ok(e),
-                        Appended::Again(id) => Err(StoreError::StockRefused(format!(
-                            "hendelsen er registrert før (id {id})"
-                        ))),
-                        Appended::Refused(e) => Err(StoreError::StockRefused(e.to_string())),
-                        Appended::Mismatch(m) => Err(StoreError::StockRefused(m)),
-                    })
-                    .collect()
+                for (i, r) in results.iter().enumerate() {
+                    match r {
+                        Appended::Refused(e) => {
+                            return Err(StoreError::StockRefused(format!(
+                                "hendelse {}: {e}",
+                                i + 1
+                            )));
+                        }
+                        Appended::Mismatch(m) => {
+                            return Err(StoreError::StockRefused(format!(
+                                "hendelse {}: {m}",
+                                i + 1
+                            )));
+                        }
+                        Appended::New(_) | Appended::Again(_) => {}
+                    }
+                }
+                Ok(results)
             })
         })
         .await

@@ -670,6 +670,8 @@ pub fn dispensing(trusts: &ruleset::TrustRegister) -> Vec<Section> {
                     .pattern("[0-9]{4}", "fire sifre")
                     .hint("Avgjør hvilket helseforetak og RHF som betaler en H-resept."),
                 yes_no("patient.minimum_pensioner", "Minstepensjonist (ingen egenandel)"),
+                Field::new("patient.priority_group", "Prioritert pasientgruppe", Kind::Text)
+                    .hint("Bare ved rasjonering (E4): gruppen slik DMPs begrensning navngir den, f.eks. «barn»."),
             ],
         },
         Section {

@@ -9,6 +9,7 @@
 pub mod forms;
 mod lists;
 mod pharmacy;
+mod stockpiles;
 
 use std::sync::Arc;
 
@@ -66,6 +67,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/helfo/oppslag", post(helfo_lookup))
         .route("/helfo/ko", get(helfo_queue))
         .route("/helfo/{id}", get(helfo_case))
+        .route("/beredskap", get(stockpiles::page))
+        .route("/beredskap/dekning", get(stockpiles::download))
         .route("/helfo/{id}/vedtak", post(helfo_ruling))
         .route("/helfo/{id}/svar", post(helfo_answer))
         .route("/helfo/{id}/papirsoknad", get(helfo_paper))
@@ -155,6 +158,9 @@ fn frame(
             }
             if role == Role::Pharmacist {
                 items.push(("/apotek/utlevering", "Utlevering"));
+            }
+            if crate::stockpiles_api::STOCK_READERS.contains(&role) {
+                items.push(("/beredskap", "Beredskapslager"));
             }
             if cases_api::OVERVIEW_READERS.contains(&role) {
                 items.push(("/oversikter", "Oversikter"));
@@ -642,6 +648,21 @@ async fn home(
                     String::new()
                 },
             });
+        }
+        Role::StockpileManager => {
+            if let Ok(r) = crate::stockpiles::report(&state.store, &state.rules, today).await {
+                let below = r.lines.iter().filter(|l| l.alert()).count();
+                tasks.push(Task {
+                    href: "/beredskap".into(),
+                    label: "Lagre under kravet (E1–E2)".into(),
+                    count: below,
+                    detail: format!(
+                        "{} partier går ut innen {} dager",
+                        r.expiring.len(),
+                        r.window_days
+                    ),
+                });
+            }
         }
         _ => {}
     }

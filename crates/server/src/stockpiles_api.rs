@@ -1,0 +1,417 @@
+//! `/api/v1/stockpiles/…` (role `stockpile_manager`; analysts and administrators read): the
+//! emergency stockpiles over HTTP — events in, lots and coverage out, a delivery picked first
+//! expiry first out, a supply stop simulated, the ledger verified. Every change is stored with
+//! its audit record in one transaction; every read of the ledger is audited.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::{Date, Role};
+use serde_json::{Value, json};
+use store::stock_ledger::{Appended, LotKey, StockEventIn};
+use store::{NewRecord, StoreError};
+
+use crate::extract::Query;
+use crate::stockpiles::{self, Delivery, ReportError};
+use crate::{ApiError, AppState, authorize, json_headers, today};
+
+/// Who keeps the ledger.
+pub const STOCK_KEEPERS: &[Role] = &[Role::StockpileManager];
+/// Who may read it.
+pub const STOCK_READERS: &[Role] = &[Role::StockpileManager, Role::Analyst, Role::Administrator];
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, field, message)
+}
+
+fn from_report(e: ReportError) -> ApiError {
+    match e {
+        ReportError::Invalid { field, message } => bad(&field, message),
+        ReportError::Rules(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "rules", m),
+        ReportError::Store(e) => from_store(e),
+    }
+}
+
+fn from_store(e: StoreError) -> ApiError {
+    match e {
+        StoreError::StockRefused(m) => bad("events", m),
+        other => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database",
+            other.to_string(),
+        ),
+    }
+}
+
+fn body_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(bad("body", "ventet et JSON-objekt")),
+        Err(e) => Err(bad("body", format!("ugyldig JSON: {e}"))),
+    }
+}
+
+fn date_field(map: &serde_json::Map<String, Value>, field: &str) -> Result<Date, ApiError> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(today()),
+        Some(Value::String(s)) => Date::parse(s).map_err(|e| bad(field, e.to_string())),
+        Some(_) => Err(bad(field, "ventet en dato ÅÅÅÅ-MM-DD")),
+    }
+}
+
+fn text<'a>(
+    map: &'a serde_json::Map<String, Value>,
+    field: &str,
+    what: &str,
+) -> Result<&'a str, ApiError> {
+    match map.get(field) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
+        _ => Err(bad(field, format!("ventet {what}"))),
+    }
+}
+
+fn integer(map: &serde_json::Map<String, Value>, field: &str, what: &str) -> Result<i64, ApiError> {
+    map.get(field)
+        .and_then(Value::as_i64)
+        .ok_or_else(|| bad(field, format!("ventet {what} (et heltall)")))
+}
+
+/// One event of the request body, or what is wrong with which field.
+fn event_in(i: usize, v: &Value, wholesalers: &[String]) -> Result<StockEventIn, ApiError> {
+    let at = |f: &str| format!("events[{i}].{f}");
+    let Value::Object(m) = v else {
+        return Err(bad(&format!("events[{i}]"), "ventet et objekt"));
+    };
+    const KNOWN: &[&str] = &[
+        "wholesaler",
+        "varenr",
+        "lot",
+        "atc",
+        "expiry",
+        "date",
+        "kind",
+        "quantity",
+        "reverses",
+        "note",
+        "key",
+    ];
+    if let Some(k) = m.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(bad(
+            &at(k),
+            format!("ukjent felt; kjente: {}", KNOWN.join(", ")),
+        ));
+    }
+    let s = |f: &str, what: &str| text(m, f, what).map_err(|e| bad(&at(f), e.message));
+    let wholesaler = s("wholesaler", "grossistens id")?;
+    if !wholesalers.iter().any(|w| w == wholesaler) {
+        return Err(bad(
+            &at("wholesaler"),
+            format!("ukjent grossist; ventet en av {}", wholesalers.join(", ")),
+        ));
+    }
+    let varenr = s("varenr", "varenummeret (seks sifre)")?;
+    if varenr.len() != 6 || !varenr.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad(&at("varenr"), "ventet seks sifre"));
+    }
+    let atc =
+        domain::Atc::parse(s("atc", "ATC-koden")?).map_err(|e| bad(&at("atc"), e.to_string()))?;
+    let date =
+        |f: &str| Date::parse(s(f, "en dato ÅÅÅÅ-MM-DD")?).map_err(|e| bad(&at(f), e.to_string()));
+    let kind = stock::EventKind::from_code(s("kind", "hendelsen")?).ok_or_else(|| {
+        bad(
+            &at("kind"),
+            "ventet received, issued, adjusted, counted, expired eller reversed",
+        )
+    })?;
+    Ok(StockEventIn {
+        lot: LotKey {
+            wholesaler: wholesaler.into(),
+            varenr: varenr.into(),
+            lot: s("lot", "partinummeret")?.into(),
+        },
+        atc: atc.to_string(),
+        expiry: date("expiry")?,
+        event: stock::NewEvent {
+            date: date("date")?,
+            kind,
+            quantity: m.get("quantity").and_then(Value::as_i64).unwrap_or(0),
+            reverses: match m.get("reverses") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(
+                    v.as_i64()
+                        .ok_or_else(|| bad(&at("reverses"), "ventet en hendelses id"))?,
+                ),
+            },
+        },
+        note: m
+            .get("note")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        key: m.get("key").and_then(Value::as_str).map(str::to_string),
+    })
+}
+
+fn event_json(a: &Appended) -> Value {
+    match a {
+        Appended::New(e) => {
+            json!({"id": e.id, "stored": true, "date": e.date.to_string(), "kind": e.kind.code(), "quantity": e.quantity, "delta": e.delta})
+        }
+        Appended::Again(id) => json!({"id": id, "stored": false, "again": true}),
+        Appended::Refused(e) => json!({"stored": false, "refused": e.to_string()}),
+        Appended::Mismatch(m) => json!({"stored": false, "refused": m}),
+    }
+}
+
+fn audit(
+    user: &crate::User,
+    role: Role,
+    action: &str,
+    request: String,
+    response: &Value,
+) -> NewRecord {
+    NewRecord {
+        at: crate::now_rfc3339(),
+        actor: user.subject.clone(),
+        role: role.code().into(),
+        action: action.into(),
+        rule_set: String::new(),
+        request,
+        response: response.to_string(),
+    }
+}
+
+/// `POST /api/v1/stockpiles/events`: `{"events": [...]}` — stored all together or not at all,
+/// each checked against its lot's history; an event whose `key` was stored before is not stored
+/// again (`again`).
+pub async fn events(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (user, role) = authorize(&state, &headers, STOCK_KEEPERS)?;
+    let map = body_object(&body)?;
+    let e1 = stockpiles::rules_on(&state.rules, today()).map_err(|m| bad("rules", m))?;
+    let wholesalers: Vec<String> = e1.wholesalers.iter().map(|w| w.id.clone()).collect();
+    let list = match map.get("events") {
+        Some(Value::Array(a)) if !a.is_empty() && a.len() <= 10_000 => a,
+        _ => return Err(bad("events", "ventet en liste med 1–10 000 hendelser")),
+    };
+    let batch = list
+        .iter()
+        .enumerate()
+        .map(|(i, v)| event_in(i, v, &wholesalers))
+        .collect::<Result<Vec<_>, _>>()?;
+    let record = audit(
+        &user,
+        role,
+        "stock:events",
+        String::from_utf8_lossy(&body).into_owned(),
+        &json!({"events": batch.len()}),
+    );
+    let stored = state
+        .store
+        .append_stock_events_all(batch, crate::now_rfc3339(), Some(record))
+        .await
+        .map_err(from_store)?;
+    let all_again = stored.iter().all(|a| matches!(a, Appended::Again(_)));
+    let answer = json!({ "events": stored.iter().map(event_json).collect::<Vec<_>>() });
+    let status = if all_again {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, json_headers(), answer.to_string()).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct LotQuery {
+    wholesaler: Option<String>,
+    atc: Option<String>,
+}
+
+/// `GET /api/v1/stockpiles/lots?wholesaler=&atc=`: every lot with its balance.
+pub async fn lots(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<LotQuery>,
+) -> Result<Response, ApiError> {
+    let (user, role) = authorize(&state, &headers, STOCK_READERS)?;
+    let lots = state
+        .store
+        .stock_balances(q.wholesaler.as_deref(), q.atc.as_deref())
+        .await
+        .map_err(from_store)?;
+    let receipt = crate::audit_read(
+        &state,
+        &user,
+        role,
+        "GET /api/v1/stockpiles/lots",
+        json!({"wholesaler": q.wholesaler, "atc": q.atc}),
+    )
+    .await?;
+    let answer = json!({"lots": lots.iter().map(|l| json!({
+        "wholesaler": l.key.wholesaler, "varenr": l.key.varenr, "lot": l.key.lot,
+        "atc": l.atc, "expiry": l.expiry, "balance": l.balance,
+    })).collect::<Vec<_>>()});
+    Ok(crate::audited(&receipt, answer.to_string().into_bytes()))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct CoverageQuery {
+    date: Option<String>,
+    format: Option<String>,
+    alerts: Option<bool>,
+}
+
+/// `GET /api/v1/stockpiles/coverage?date=&format=json|csv|xlsx&alerts=true`.
+pub async fn coverage(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<CoverageQuery>,
+) -> Result<Response, ApiError> {
+    let (user, role) = authorize(&state, &headers, STOCK_READERS)?;
+    let date = match q.date.as_deref() {
+        None | Some("") => today(),
+        Some(d) => Date::parse(d).map_err(|e| bad("date", e.to_string()))?,
+    };
+    let mut report = stockpiles::report(&state.store, &state.rules, date)
+        .await
+        .map_err(from_report)?;
+    if q.alerts.unwrap_or(false) {
+        report.lines.retain(|l| l.alert());
+    }
+    crate::audit_read(
+        &state,
+        &user,
+        role,
+        "GET /api/v1/stockpiles/coverage",
+        json!({"date": date.to_string()}),
+    )
+    .await?;
+    let table = stockpiles::coverage_table(&report);
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => {
+            let answer = json!({
+                "date": date.to_string(),
+                "lines": report.lines.iter().map(|l| json!({
+                    "atc": l.atc, "wholesaler": l.wholesaler, "group": l.group,
+                    "stock": l.coverage.stock, "yearly_sales": l.coverage.yearly_sales,
+                    "days": l.coverage.days, "target_days": l.coverage.target_days,
+                    "target_packages": l.coverage.target_packages, "missing": l.coverage.missing(),
+                    "below_target": l.alert(),
+                })).collect::<Vec<_>>(),
+                "expiring": report.expiring.iter().map(|(k, atc, expiry, n)| json!({
+                    "wholesaler": k.wholesaler, "varenr": k.varenr, "lot": k.lot, "atc": atc,
+                    "expiry": expiry.to_string(), "balance": n,
+                })).collect::<Vec<_>>(),
+                "expiry_window_days": report.window_days,
+            });
+            Ok((json_headers(), answer.to_string()).into_response())
+        }
+        f @ ("csv" | "xlsx") => {
+            crate::cases_api::export(&table, "beredskapslager", f).map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "format",
+                    "kunne ikke lage filen",
+                )
+            })
+        }
+        other => Err(bad(
+            "format",
+            format!("ukjent format «{other}»; ventet json, csv eller xlsx"),
+        )),
+    }
+}
+
+/// `POST /api/v1/stockpiles/allocate`: `{wholesaler, varenr, quantity, date?, dry_run?}`.
+pub async fn allocate(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (user, role) = authorize(&state, &headers, STOCK_KEEPERS)?;
+    let map = body_object(&body)?;
+    let delivery = Delivery {
+        wholesaler: text(&map, "wholesaler", "grossistens id")?.to_string(),
+        varenr: text(&map, "varenr", "varenummeret")?.to_string(),
+        quantity: integer(&map, "quantity", "antall pakninger")?,
+        date: date_field(&map, "date")?,
+        dry_run: map.get("dry_run").and_then(Value::as_bool).unwrap_or(false),
+    };
+    let record = audit(
+        &user,
+        role,
+        "stock:allocate",
+        String::from_utf8_lossy(&body).into_owned(),
+        &json!({}),
+    );
+    let (allocation, stored) = stockpiles::allocate(
+        &state.store,
+        &state.rules,
+        &delivery,
+        crate::now_rfc3339(),
+        Some(record),
+    )
+    .await
+    .map_err(from_report)?;
+    let answer = json!({
+        "picks": allocation.picks.iter().map(|p| json!({"lot": p.lot, "expiry": p.expiry.to_string(), "quantity": p.quantity})).collect::<Vec<_>>(),
+        "shortfall": allocation.shortfall,
+        "events": stored.iter().map(event_json).collect::<Vec<_>>(),
+    });
+    Ok((json_headers(), answer.to_string()).into_response())
+}
+
+/// `POST /api/v1/stockpiles/simulate`: `{atc, days, date?}` — a supply stop.
+pub async fn simulate(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, STOCK_READERS)?;
+    let map = body_object(&body)?;
+    let days = integer(&map, "days", "stansens lengde i dager")?;
+    let days = u32::try_from(days)
+        .ok()
+        .filter(|d| (1..=3650).contains(d))
+        .ok_or_else(|| bad("days", "ventet 1–3650 dager"))?;
+    let sim = stockpiles::simulate(
+        &state.store,
+        &state.rules,
+        text(&map, "atc", "ATC-kode eller -gruppe")?,
+        days,
+        date_field(&map, "date")?,
+    )
+    .await
+    .map_err(from_report)?;
+    let answer = json!({
+        "wholesalers": sim.holders.iter().map(|h| json!({"wholesaler": h.id, "days": h.days, "empty_on_day": h.empty_on_day, "shortfall": h.shortfall})).collect::<Vec<_>>(),
+        "national_days": sim.national_days,
+        "national_shortfall": sim.national_shortfall,
+        "rationing_from_day": sim.rationing_from_day,
+    });
+    Ok((json_headers(), answer.to_string()).into_response())
+}
+
+/// `GET /api/v1/stockpiles/verify`: every lot recomputed from its events.
+pub async fn verify(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, STOCK_READERS)?;
+    let (problems, lots, events) = state
+        .store
+        .verify_stock(|_, _| {})
+        .await
+        .map_err(from_store)?;
+    let answer = json!({
+        "ok": problems.is_empty(), "lots": lots, "events": events,
+        "problems": problems.iter().map(|p| json!({"wholesaler": p.key.wholesaler, "varenr": p.key.varenr, "lot": p.key.lot, "problems": format!("{:?}", p.problems)})).collect::<Vec<_>>(),
+    });
+    Ok((json_headers(), answer.to_string()).into_response())
+}

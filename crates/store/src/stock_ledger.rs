@@ -305,23 +305,46 @@ impl Store {
     /// Packages issued (and not reversed) per wholesaler and ATC code from `from` to `to`
     /// inclusive: the wholesalers' sales to pharmacies, the base of the requirement (E1).
     pub async fn stock_sales(&self, from: Date, to: Date) -> Result<Vec<Sales>, StoreError> {
-        let rows = sqlx::query(
+        // All issues in the period, less those reversed: two sums rather than a look-up per
+        // issue (reversals are few; issues are most of the ledger).
+        let sums = |sql: &'static str| {
+            sqlx::query(sql)
+                .bind(from.to_string())
+                .bind(to.to_string())
+                .fetch_all(&self.pool)
+        };
+        let issued = sums(
             "SELECT l.wholesaler, l.atc, CAST(SUM(e.quantity) AS BIGINT) \
              FROM stock_events e JOIN stock_lots l ON l.id = e.lot_id \
              WHERE e.kind = 'issued' AND e.date >= $1 AND e.date <= $2 \
-             AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses = e.id) \
              GROUP BY l.wholesaler, l.atc ORDER BY l.atc, l.wholesaler",
         )
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let reversed = sums(
+            "SELECT l.wholesaler, l.atc, CAST(SUM(t.quantity) AS BIGINT) \
+             FROM stock_events r JOIN stock_events t ON t.id = r.reverses JOIN stock_lots l ON l.id = t.lot_id \
+             WHERE r.kind = 'reversed' AND t.kind = 'issued' AND t.date >= $1 AND t.date <= $2 \
+             GROUP BY l.wholesaler, l.atc",
+        )
+        .await?;
+        let mut less: HashMap<(String, String), i64> = HashMap::new();
+        for r in &reversed {
+            less.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
+        }
+        issued
+            .iter()
             .map(|r| {
+                let (wholesaler, atc): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+                let sold: i64 = r.try_get(2)?;
+                let packages = sold
+                    - less
+                        .get(&(wholesaler.clone(), atc.clone()))
+                        .copied()
+                        .unwrap_or(0);
                 Ok(Sales {
-                    wholesaler: r.try_get(0)?,
-                    atc: r.try_get(1)?,
-                    packages: r.try_get(2)?,
+                    wholesaler,
+                    atc,
+                    packages,
                 })
             })
             .collect()

@@ -118,9 +118,43 @@ async fn the_ledger_refuses_negative_history_races_and_edits_on_both_databases()
             .await
             .unwrap();
         assert_eq!(sales[0].packages, 12, "{place}: 8 + 4");
+        // A correction is a reversal: the issue of 1 February is undone, sales and stock follow.
+        let issued = [&a, &b]
+            .into_iter()
+            .find_map(|x| match x {
+                Appended::New(e) => Some(e.id),
+                _ => None,
+            })
+            .unwrap();
+        let reversal = StockEventIn {
+            event: NewEvent {
+                date: d("2026-02-02"),
+                kind: Reversed,
+                quantity: 0,
+                reverses: Some(issued),
+            },
+            ..event("L1", "2026-02-02", Reversed, 0)
+        };
+        assert!(
+            matches!(one(&store, reversal).await, Appended::New(_)),
+            "{place}"
+        );
+        let sales = store
+            .stock_sales(d("2026-01-01"), d("2026-12-31"))
+            .await
+            .unwrap();
+        assert_eq!(
+            sales[0].packages, 8,
+            "{place}: the reversed issue is not a sale"
+        );
+        assert_eq!(
+            store.stock_balances(None, None).await.unwrap()[0].balance,
+            6,
+            "{place}"
+        );
         let (problems, lots, events) = store.verify_stock(|_, _| {}).await.unwrap();
         assert!(problems.is_empty(), "{place}: {problems:?}");
-        assert_eq!((lots, events), (1, 4), "{place}");
+        assert_eq!((lots, events), (1, 5), "{place}");
         store.close().await;
     }
 }

@@ -1,0 +1,203 @@
+//! `legemiddel stock …` as a stockpile manager runs it, on SQLite and PostgreSQL: a generated
+//! ledger imported and verified, coverage against E1/E2 as CSV, a delivery picked first expiry
+//! first out, a supply stop simulated; a malformed file refused by line and column with nothing
+//! stored; a back-dated event that would have made stock negative refused and named.
+
+use std::path::Path;
+
+mod service;
+
+use service::{drop_database, places, run as legemiddel};
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("legemiddel-stock-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_stockpile_manager_imports_verifies_covers_picks_and_simulates() {
+    let dir = temp("flow");
+    let ledger = dir.join("lager.csv");
+    let (code, out) = legemiddel(&[
+        "stock",
+        "generate",
+        "--out",
+        ledger.to_str().unwrap(),
+        "--medicines",
+        "6",
+        "--years",
+        "1",
+        "--from",
+        "2025-12-01",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    assert!(
+        text.starts_with("wholesaler,varenr,lot,atc,expiry,date,kind,quantity,reverses,note,key\n")
+    );
+    assert!(
+        text.contains(",000003,"),
+        "varenumre keep their leading zeros"
+    );
+    let events = text.lines().count() - 1;
+
+    for (location, flag, place) in places(&dir) {
+        let p = [flag, place.as_str()];
+        let (code, out) =
+            legemiddel(&[&["stock", "import"][..], &p, &[ledger.to_str().unwrap()]].concat());
+        assert_eq!(code, 0, "{place}: {out}");
+        assert!(
+            out.starts_with(&format!(
+                "{events} hendelser lagret, 0 fantes fra før, 0 avvist"
+            )),
+            "{place}: {out}"
+        );
+        let (code, out) = legemiddel(&[&["stock", "verify"][..], &p].concat());
+        assert_eq!(code, 0, "{place}: {out}");
+        assert!(
+            out.contains(&format!("{events} hendelser regnet om")),
+            "{place}: {out}"
+        );
+
+        let (code, csv) = legemiddel(
+            &[
+                &[
+                    "stock",
+                    "coverage",
+                    "--date",
+                    "2026-11-30",
+                    "--format",
+                    "csv",
+                ][..],
+                &p,
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 0, "{place}: {csv}");
+        assert!(csv.starts_with("atc,grossist,gruppe,beholdning,salg_12_mnd,dager,krav_dager,krav_pakninger,mangler,status"), "{place}: {csv}");
+        assert!(
+            csv.contains("J01CA04,nasjonalt,penicilliner med utvidet spektrum,"),
+            "{place}: {csv}"
+        );
+        let xlsx = dir.join(format!("dekning-{flag}.xlsx"));
+        let (code, out) = legemiddel(
+            &[
+                &[
+                    "stock",
+                    "coverage",
+                    "--format",
+                    "xlsx",
+                    "--out",
+                    xlsx.to_str().unwrap(),
+                ][..],
+                &p,
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 0, "{place}: {out}");
+        assert!(
+            std::fs::read(&xlsx).unwrap().starts_with(b"PK"),
+            "an XLSX is a zip"
+        );
+
+        // FEFO: the picks come in order of expiry, and are recorded.
+        let (code, out) = legemiddel(
+            &[
+                &[
+                    "stock",
+                    "allocate",
+                    "--wholesaler",
+                    "AHN",
+                    "--varenr",
+                    "000003",
+                    "--quantity",
+                    "10",
+                    "--date",
+                    "2026-11-30",
+                ][..],
+                &p,
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 0, "{place}: {out}");
+        assert!(out.contains("registrert som"), "{place}: {out}");
+        let (code, out) = legemiddel(
+            &[
+                &[
+                    "stock",
+                    "simulate",
+                    "--atc",
+                    "J01CA",
+                    "--days",
+                    "400",
+                    "--date",
+                    "2026-11-30",
+                ][..],
+                &p,
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 0, "{place}: {out}");
+        assert!(
+            out.contains("Rasjonering (E4) bør vurderes fra dag"),
+            "{place}: {out}"
+        );
+        let (code, out) = legemiddel(&[&["stock", "verify"][..], &p].concat());
+        assert_eq!(code, 0, "{place}: still consistent after the picks: {out}");
+
+        // Bad input: named by line and column, nothing stored.
+        let bad = dir.join("feil.csv");
+        write(
+            &bad,
+            "wholesaler,varenr,lot,atc,expiry,date,kind,quantity,reverses,note,key\n\
+                     AHN,999999,X1,J01CA04,2027-01-01,2026-01-01,received,5,,,\n\
+                     AHN,999999,X1,J01CA04,2027-01-01,2026-01-02,sold,5,,,\n",
+        );
+        let (code, out) =
+            legemiddel(&[&["stock", "import"][..], &p, &[bad.to_str().unwrap()]].concat());
+        assert_eq!(code, 2, "{place}: {out}");
+        assert!(
+            out.contains("linje 3, kind") && out.contains("«sold»"),
+            "{place}: {out}"
+        );
+        let (_, lots) = legemiddel(&[&["stock", "coverage", "--format", "csv"][..], &p].concat());
+        assert!(
+            !lots.contains("999999"),
+            "{place}: nothing of the bad file was stored"
+        );
+
+        // A back-dated issue that would have emptied the lot before a later issue.
+        let back = dir.join("tilbake.csv");
+        write(
+            &back,
+            "wholesaler,varenr,lot,atc,expiry,date,kind,quantity,reverses,note,key\n\
+                      NMD,888888,Y1,J01CA04,2027-01-01,2026-01-01,received,10,,,\n\
+                      NMD,888888,Y1,J01CA04,2027-01-01,2026-01-10,issued,10,,,\n\
+                      NMD,888888,Y1,J01CA04,2027-01-01,2026-01-05,issued,1,,,\n",
+        );
+        let (code, out) =
+            legemiddel(&[&["stock", "import"][..], &p, &[back.to_str().unwrap()]].concat());
+        assert_eq!(code, 0, "{place}: {out}");
+        assert!(
+            out.contains("2 hendelser lagret, 0 fantes fra før, 1 avvist"),
+            "{place}: {out}"
+        );
+        assert!(
+            out.contains(
+                "avvist: linje 4: beholdningen av partiet ville blitt -1 pakninger 2026-01-10"
+            ),
+            "{place}: {out}"
+        );
+
+        if let store::Location::Url(url) = location {
+            drop_database(&url);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -276,6 +276,7 @@ const PER: &str = "lokal:per.fastlege";
 const HANNE: &str = "lokal:hanne.helfo";
 const ANNA: &str = "lokal:anna.analytiker";
 const PAL: &str = "lokal:pal.farmasoyt";
+const STINE: &str = "lokal:stine.beredskap";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_carry_applications_through_to_their_decisions_in_the_browser() {
@@ -297,6 +298,7 @@ async fn people_carry_applications_through_to_their_decisions_in_the_browser() {
         helfo_applications(&p).await;
         who_pays_and_overviews(&p).await;
         catalogue(&p, &app).await;
+        stockpiles(&p, &app).await;
         what_roles_may_not(&p, &app).await;
         c.close().await.unwrap();
     }
@@ -798,6 +800,98 @@ async fn dispensing(p: &Person<'_>, varenr: &str) {
     let answer = p.text("#svar").await;
     assert!(answer.contains("Helse Bergen HF"), "{answer}");
     assert!(answer.contains("ingen egenandel"), "{answer}");
+}
+
+/// The stockpile manager's page: coverage and expiry drawn as SVG on the server, the lines under
+/// the requirement, a supply stop simulated — without a line of script.
+async fn stockpiles(p: &Person<'_>, app: &TestApp) {
+    use store::stock_ledger::{LotKey, StockEventIn};
+    let event =
+        |wholesaler: &str, lot: &str, expiry: &str, date: &str, kind, quantity| StockEventIn {
+            lot: LotKey {
+                wholesaler: wholesaler.into(),
+                varenr: "012345".into(),
+                lot: lot.into(),
+            },
+            atc: "J01CA04".into(),
+            expiry: domain::Date::parse(expiry).unwrap(),
+            event: stock::NewEvent {
+                date: domain::Date::parse(date).unwrap(),
+                kind,
+                quantity,
+                reverses: None,
+            },
+            note: String::new(),
+            key: None,
+        };
+    let today = chrono::Utc::now().date_naive();
+    let ago = |days: i64| {
+        (today - chrono::Duration::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let soon = (today + chrono::Duration::days(40))
+        .format("%Y-%m-%d")
+        .to_string();
+    let later = (today + chrono::Duration::days(500))
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut batch = vec![
+        event(
+            "AHN",
+            "A1",
+            &soon,
+            &ago(300),
+            stock::EventKind::Received,
+            3000,
+        ),
+        event(
+            "NMD",
+            "N1",
+            &later,
+            &ago(300),
+            stock::EventKind::Received,
+            900,
+        ),
+    ];
+    for m in 0..9 {
+        batch.push(event(
+            "AHN",
+            "A1",
+            &soon,
+            &ago(280 - m * 30),
+            stock::EventKind::Issued,
+            300,
+        ));
+        batch.push(event(
+            "NMD",
+            "N1",
+            &later,
+            &ago(280 - m * 30),
+            stock::EventKind::Issued,
+            50,
+        ));
+    }
+    app.store
+        .append_stock_events(batch, "2026-12-01T00:00:00Z".into(), None)
+        .await
+        .unwrap();
+
+    p.sign_in(STINE).await;
+    p.go("/").await;
+    p.wait_for("#oppgaver", "Lagre under kravet").await;
+    p.go("/beredskap").await;
+    p.wait_for("h1", "Beredskapslager").await;
+    assert!(
+        p.exists("svg.diagram rect.stolpe.under").await,
+        "a bar under its requirement is marked"
+    );
+    p.wait_for("#under", "J01CA04").await;
+    p.fill(&[("atc", "J01CA"), ("dager", "120")]).await;
+    p.click("form button.knapp:not(.sekundær)").await;
+    p.wait_for("#simulering", "Nasjonalt").await;
+    assert!(p.text("#rasjonering").await.contains("Rasjonering (E4)"));
+    p.shot("18-beredskapslager").await;
 }
 
 async fn what_roles_may_not(p: &Person<'_>, app: &TestApp) {

@@ -260,9 +260,9 @@ enum StockCmd {
         /// Antall år med daglige hendelser.
         #[arg(long, default_value_t = 3, value_name = "ÅR")]
         years: u32,
-        /// Første dag.
-        #[arg(long, default_value = "2024-01-01")]
-        from: String,
+        /// Første dag (ÅÅÅÅ-MM-DD); standard er så mange år før i dag at filen slutter i dag.
+        #[arg(long)]
+        from: Option<String>,
     },
 }
 
@@ -924,13 +924,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     medicines,
                     years,
                     from,
-                } => Ok(stock_cli::generate(
-                    &rules,
-                    &out,
-                    medicines,
-                    years,
-                    date(Some(from), "--from")?,
-                )?),
+                } => {
+                    let from = match from {
+                        Some(f) => date(Some(f), "--from")?,
+                        None => (0..(f64::from(years) * 365.25) as u32)
+                            .try_fold(today(), |d, _| d.previous_day())
+                            .unwrap_or_else(today),
+                    };
+                    Ok(stock_cli::generate(&rules, &out, medicines, years, from)?)
+                }
             }
         }
         Cmd::Fest { what } => match what {

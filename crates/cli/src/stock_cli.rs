@@ -480,6 +480,8 @@ pub fn generate(
     let mut w = BufWriter::with_capacity(1 << 20, f);
     writeln!(w, "{HEADER}")?;
     let days = (f64::from(years) * 365.25) as u32;
+    // Up to today at most: the ledger refuses events dated after today.
+    let days = days.min(u32::try_from(crate::today().days_since(from) + 1).unwrap_or(0));
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {
         seed ^= seed << 13;

@@ -195,29 +195,25 @@ pub async fn report(store: &Store, rules: &RuleSet, date: Date) -> Result<Report
             coverage,
         });
     }
-    let lots: Vec<(LotKey, String, LotStock)> = balances
+    // Lots by row id, for the expiry alert (E3).
+    let by_id: std::collections::HashMap<String, &LotBalance> =
+        balances.iter().map(|b| (b.id.to_string(), b)).collect();
+    let plain: Vec<LotStock> = balances
         .iter()
         .filter_map(|b| {
-            Date::parse(&b.expiry).ok().map(|expiry| {
-                (
-                    b.key.clone(),
-                    b.atc.clone(),
-                    LotStock {
-                        lot: format!("{}", b.id),
-                        expiry,
-                        available: b.balance,
-                    },
-                )
+            Date::parse(&b.expiry).ok().map(|expiry| LotStock {
+                lot: b.id.to_string(),
+                expiry,
+                available: b.balance,
             })
         })
         .collect();
-    let plain: Vec<LotStock> = lots.iter().map(|l| l.2.clone()).collect();
     let expiring = stock::coverage::expiring(&plain, date, e1.expiry_window_days)
         .into_iter()
         .filter_map(|l| {
-            lots.iter()
-                .find(|x| x.2.lot == l.lot)
-                .map(|x| (x.0.clone(), x.1.clone(), l.expiry, l.available))
+            by_id
+                .get(&l.lot)
+                .map(|b| (b.key.clone(), b.atc.clone(), l.expiry, l.available))
         })
         .collect();
     Ok(Report {

@@ -90,6 +90,14 @@ pub enum LedgerError {
         /// The count's date.
         counted: Date,
     },
+    /// Dated after today: stock is recorded when it moves, not before.
+    #[error("datoen {date} ligger etter i dag ({today}); registrer hendelsen når den skjer")]
+    Future {
+        /// The event's date.
+        date: Date,
+        /// Today.
+        today: Date,
+    },
     /// The reversal names no event of this lot, a reversal, or one already reversed.
     #[error("reverses: {0}")]
     Reversal(String),

@@ -180,6 +180,15 @@ async fn append_in_tx(
             )));
             continue;
         }
+        if let Some(today) = now.get(..10).and_then(|d| Date::parse(d).ok())
+            && e.event.date > today
+        {
+            out.push(Appended::Refused(LedgerError::Future {
+                date: e.event.date,
+                today,
+            }));
+            continue;
+        }
         let next = events.iter().map(|x| x.id).max().unwrap_or(0) + 1;
         let accepted = match ledger::accept(events, e.expiry, &e.event, next) {
             Ok(a) => a,

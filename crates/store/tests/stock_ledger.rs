@@ -68,6 +68,14 @@ async fn the_ledger_refuses_negative_history_races_and_edits_on_both_databases()
             }),
             "{place}"
         );
+        // Stock is recorded when it moves: not dated after today.
+        assert!(
+            matches!(
+                one(&store, event("L1", "2026-12-02", Received, 1)).await,
+                Appended::Refused(LedgerError::Future { .. })
+            ),
+            "{place}"
+        );
         // The lot's expiry is fixed by its first event.
         let mut other = event("L1", "2026-01-21", Received, 1);
         other.expiry = d("2028-01-01");

@@ -29,8 +29,9 @@ CREATE TABLE stock_events (
     recorded   TEXT NOT NULL
 );
 
-CREATE INDEX stock_events_by_lot ON stock_events (lot_id, date);
-CREATE INDEX stock_events_by_date ON stock_events (kind, date);
+-- Covering indexes: a lot's balance is read from the index alone, and so is a period's sales.
+CREATE INDEX stock_events_by_lot ON stock_events (lot_id, delta);
+CREATE INDEX stock_events_by_date ON stock_events (kind, date, lot_id, quantity);
 CREATE INDEX stock_events_by_reversed ON stock_events (reverses);
 
 CREATE FUNCTION stock_append_only() RETURNS trigger AS $$

@@ -214,6 +214,10 @@ enum StockCmd {
         /// Bare linjene under kravet.
         #[arg(long)]
         alerts: bool,
+        /// Apotekenes salg (CSV: date,atc,packages eller date,wholesaler,atc,packages) i stedet for
+        /// grossistenes utleveringer i lagerregnskapet.
+        #[arg(long, value_name = "FIL")]
+        sales: Option<PathBuf>,
     },
     /// Plukk en levering etter korteste utløp først (E3) og registrer plukkene som utleveringer.
     Allocate {
@@ -887,6 +891,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     format,
                     out,
                     alerts,
+                    sales,
                 } => stock_cli::coverage(
                     &store.location(),
                     &rules,
@@ -894,6 +899,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     &format,
                     out.as_deref(),
                     alerts,
+                    sales.as_deref(),
                 ),
                 StockCmd::Allocate {
                     store,

@@ -278,7 +278,76 @@ pub fn verify(location: &Location) -> Result<(), Failure> {
     )))
 }
 
-/// `stock coverage`: the table on standard output (text or CSV), or an XLSX file.
+/// Reads a pharmacy sales file — CSV with the header `date,atc,packages` or
+/// `date,wholesaler,atc,packages`; fractions of packages (multidose) allowed — and sums the 365
+/// days ending on `date`. A wrong line is named by line and column.
+pub fn read_sales(file: &Path, date: Date) -> Result<stockpiles::PharmacySales, Failure> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("leser {}", file.display()))?;
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or("").trim();
+    let with_wholesaler = match header {
+        "date,atc,packages" => false,
+        "date,wholesaler,atc,packages" => true,
+        _ => {
+            return Err(bad(
+                "--sales, linje 1",
+                "ventet overskriften date,atc,packages eller date,wholesaler,atc,packages",
+            ));
+        }
+    };
+    let from = stockpiles::previous_year(date).unwrap_or(date);
+    let mut sales = stockpiles::PharmacySales::default();
+    for (i, line) in lines.enumerate() {
+        let n = i + 2;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+        let expected = if with_wholesaler { 4 } else { 3 };
+        if cols.len() != expected {
+            return Err(bad(
+                &format!("--sales, linje {n}"),
+                format!("ventet {expected} kolonner, fant {}", cols.len()),
+            ));
+        }
+        let day = Date::parse(cols[0])
+            .map_err(|e| bad(&format!("--sales, linje {n}, date"), e.to_string()))?;
+        let atc_col = if with_wholesaler { 2 } else { 1 };
+        let atc = domain::Atc::parse(cols[atc_col])
+            .map_err(|e| bad(&format!("--sales, linje {n}, atc"), e.to_string()))?
+            .to_string();
+        let packages: f64 = cols[atc_col + 1]
+            .replace(',', ".")
+            .parse()
+            .ok()
+            .filter(|p: &f64| p.is_finite() && *p >= 0.0)
+            .ok_or_else(|| {
+                bad(
+                    &format!("--sales, linje {n}, packages"),
+                    format!(
+                        "ventet et antall pakninger (0 eller mer, desimaler tillatt), fikk «{}»",
+                        cols[atc_col + 1]
+                    ),
+                )
+            })?;
+        if day < from || day > date {
+            continue;
+        }
+        if with_wholesaler {
+            *sales
+                .by_wholesaler
+                .entry((atc, cols[1].to_string()))
+                .or_default() += packages;
+        } else {
+            *sales.national.entry(atc).or_default() += packages;
+        }
+    }
+    Ok(sales)
+}
+
+/// `stock coverage`: the table on standard output (text or CSV), or an XLSX file; the
+/// requirement sized from a pharmacy sales file when one is given.
 pub fn coverage(
     location: &Location,
     rules: &RuleSet,
@@ -286,11 +355,18 @@ pub fn coverage(
     format: &str,
     out: Option<&Path>,
     only_alerts: bool,
+    sales: Option<&Path>,
 ) -> Result<(), Failure> {
+    let pharmacy_sales = sales.map(|f| read_sales(f, date)).transpose()?;
     let (rt, store) = open(location)?;
     let started = std::time::Instant::now();
     let mut report = rt
-        .block_on(stockpiles::report(&store, rules, date))
+        .block_on(stockpiles::report_with(
+            &store,
+            rules,
+            date,
+            pharmacy_sales.as_ref(),
+        ))
         .map_err(report_error)?;
     let elapsed = started.elapsed();
     rt.block_on(store.close());

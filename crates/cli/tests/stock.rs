@@ -85,6 +85,44 @@ fn a_stockpile_manager_imports_verifies_covers_picks_and_simulates() {
             csv.contains("J01CA04,nasjonalt,penicilliner med utvidet spektrum,"),
             "{place}: {csv}"
         );
+        // Sized from pharmacy sales instead (E1): the 365 days to the date, fractions summed.
+        let sales = dir.join("salg.csv");
+        write(
+            &sales,
+            "date,wholesaler,atc,packages\n2026-06-01,AHN,J01CA04,3650\n2026-06-02,AHN,J01CA04,0.5\n2024-01-01,AHN,J01CA04,999\n",
+        );
+        let (code, csv) = legemiddel(
+            &[
+                &[
+                    "stock",
+                    "coverage",
+                    "--date",
+                    "2026-11-30",
+                    "--format",
+                    "csv",
+                    "--sales",
+                    sales.to_str().unwrap(),
+                ][..],
+                &p,
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 0, "{place}: {csv}");
+        let ahn = csv
+            .lines()
+            .find(|l| l.starts_with("J01CA04,AHN,"))
+            .unwrap_or_default();
+        assert_eq!(ahn.split(',').nth(4), Some("3651"), "{place}: {ahn}");
+        write(&sales, "date,atc,packages\n2026-06-01,J01CA04,abc\n");
+        let (code, out) = legemiddel(
+            &[
+                &["stock", "coverage", "--sales", sales.to_str().unwrap()][..],
+                &p,
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 2, "{place}: {out}");
+        assert!(out.contains("--sales, linje 2, packages"), "{place}: {out}");
         let xlsx = dir.join(format!("dekning-{flag}.xlsx"));
         let (code, out) = legemiddel(
             &[

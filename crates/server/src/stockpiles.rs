@@ -117,10 +117,65 @@ fn usable(b: &LotBalance, date: Date) -> i64 {
 
 /// Coverage on `date`: the stock on hand against the last 365 days' sales and the requirement.
 pub async fn report(store: &Store, rules: &RuleSet, date: Date) -> Result<Report, ReportError> {
+    report_with(store, rules, date, None).await
+}
+
+/// Pharmacy sales from a file, the last 12 months summed: per ATC code, by wholesaler where the
+/// file says which, otherwise nationally.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PharmacySales {
+    /// `(atc, wholesaler)` → packages (fractions of packages summed, then rounded).
+    pub by_wholesaler: BTreeMap<(String, String), f64>,
+    /// `atc` → packages, for rows without a wholesaler.
+    pub national: BTreeMap<String, f64>,
+}
+
+/// The sales the requirement is sized from: the ledger's own issues (the wholesalers' sales to
+/// pharmacies), or pharmacy sales from a file (E1: «apotekenes salg … siste år»). National
+/// rows are split among the wholesalers by their share of the ledger's issues of that ATC code
+/// in the same 12 months — a reading: a pharmacy buys from a wholesaler, so that share is the
+/// best measure at hand of whose customers sold what.
+fn sales_from(
+    ledger: &[store::stock_ledger::Sales],
+    file: &PharmacySales,
+) -> Vec<store::stock_ledger::Sales> {
+    let mut out: BTreeMap<(String, String), f64> = file.by_wholesaler.clone();
+    for (atc, packages) in &file.national {
+        let issued: Vec<&store::stock_ledger::Sales> =
+            ledger.iter().filter(|s| &s.atc == atc).collect();
+        let total: i64 = issued.iter().map(|s| s.packages).sum();
+        for s in issued {
+            if total > 0 {
+                *out.entry((atc.clone(), s.wholesaler.clone())).or_default() +=
+                    packages * s.packages as f64 / total as f64;
+            }
+        }
+    }
+    out.into_iter()
+        .map(|((atc, wholesaler), p)| store::stock_ledger::Sales {
+            wholesaler,
+            atc,
+            packages: p.round() as i64,
+        })
+        .collect()
+}
+
+/// Coverage on `date`, with the requirement sized from `pharmacy_sales` when given (see
+/// [`sales_from`]), otherwise from the ledger's issues.
+pub async fn report_with(
+    store: &Store,
+    rules: &RuleSet,
+    date: Date,
+    pharmacy_sales: Option<&PharmacySales>,
+) -> Result<Report, ReportError> {
     let e1 = rules_on(rules, date).map_err(ReportError::Rules)?;
     let balances = store.stock_balances(None, None).await?;
     let from = previous_year(date).unwrap_or(date);
-    let sales = store.stock_sales(from, date).await?;
+    let ledger_sales = store.stock_sales(from, date).await?;
+    let sales = match pharmacy_sales {
+        Some(file) => sales_from(&ledger_sales, file),
+        None => ledger_sales,
+    };
     let mut stock: BTreeMap<(String, String), i64> = BTreeMap::new();
     for b in &balances {
         *stock
@@ -225,7 +280,7 @@ pub async fn report(store: &Store, rules: &RuleSet, date: Date) -> Result<Report
 }
 
 /// The first day of the 365 days ending on `date`.
-fn previous_year(date: Date) -> Option<Date> {
+pub fn previous_year(date: Date) -> Option<Date> {
     let mut d = date;
     for _ in 0..364 {
         d = d.previous_day()?;

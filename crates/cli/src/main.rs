@@ -216,8 +216,11 @@ enum StockCmd {
         alerts: bool,
         /// Apotekenes salg (CSV: date,atc,packages eller date,wholesaler,atc,packages) i stedet for
         /// grossistenes utleveringer i lagerregnskapet.
-        #[arg(long, value_name = "FIL")]
+        #[arg(long, value_name = "FIL", conflicts_with = "from_dispensings")]
         sales: Option<PathBuf>,
+        /// Apotekenes salg fra apotekdelens egne utleveringer i databasen.
+        #[arg(long)]
+        from_dispensings: bool,
     },
     /// Plukk en levering etter korteste utløp først (E3) og registrer plukkene som utleveringer.
     Allocate {
@@ -892,6 +895,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     out,
                     alerts,
                     sales,
+                    from_dispensings,
                 } => stock_cli::coverage(
                     &store.location(),
                     &rules,
@@ -899,7 +903,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     &format,
                     out.as_deref(),
                     alerts,
-                    sales.as_deref(),
+                    match (sales, from_dispensings) {
+                        (Some(f), _) => stock_cli::SalesSource::File(f),
+                        (None, true) => stock_cli::SalesSource::Dispensings,
+                        (None, false) => stock_cli::SalesSource::Ledger,
+                    },
                 ),
                 StockCmd::Allocate {
                     store,

@@ -346,8 +346,18 @@ pub fn read_sales(file: &Path, date: Date) -> Result<stockpiles::PharmacySales, 
     Ok(sales)
 }
 
+/// What the requirement is sized from.
+pub enum SalesSource {
+    /// The wholesalers' issues in the ledger.
+    Ledger,
+    /// A pharmacy sales file.
+    File(std::path::PathBuf),
+    /// The pharmacy side's own dispensings in the store.
+    Dispensings,
+}
+
 /// `stock coverage`: the table on standard output (text or CSV), or an XLSX file; the
-/// requirement sized from a pharmacy sales file when one is given.
+/// requirement sized from pharmacy sales when asked.
 pub fn coverage(
     location: &Location,
     rules: &RuleSet,
@@ -355,11 +365,20 @@ pub fn coverage(
     format: &str,
     out: Option<&Path>,
     only_alerts: bool,
-    sales: Option<&Path>,
+    sales: SalesSource,
 ) -> Result<(), Failure> {
-    let pharmacy_sales = sales.map(|f| read_sales(f, date)).transpose()?;
+    let mut pharmacy_sales = match &sales {
+        SalesSource::File(f) => Some(read_sales(f, date)?),
+        _ => None,
+    };
     let (rt, store) = open(location)?;
     let started = std::time::Instant::now();
+    if let SalesSource::Dispensings = sales {
+        pharmacy_sales = Some(
+            rt.block_on(stockpiles::sales_from_dispensings(&store, date))
+                .map_err(report_error)?,
+        );
+    }
     let mut report = rt
         .block_on(stockpiles::report_with(
             &store,

@@ -133,22 +133,32 @@ pub struct PharmacySales {
 /// The sales the requirement is sized from: the ledger's own issues (the wholesalers' sales to
 /// pharmacies), or pharmacy sales from a file (E1: «apotekenes salg … siste år»). National
 /// rows are split among the wholesalers by their share of the ledger's issues of that ATC code
-/// in the same 12 months — a reading: a pharmacy buys from a wholesaler, so that share is the
-/// best measure at hand of whose customers sold what.
+/// in the same 12 months (failing those, by their share of its stock) — a reading: a pharmacy
+/// buys from a wholesaler, so that share is the best measure at hand of whose customers sold
+/// what.
 fn sales_from(
     ledger: &[store::stock_ledger::Sales],
     file: &PharmacySales,
+    stock: &BTreeMap<(String, String), i64>,
 ) -> Vec<store::stock_ledger::Sales> {
     let mut out: BTreeMap<(String, String), f64> = file.by_wholesaler.clone();
     for (atc, packages) in &file.national {
-        let issued: Vec<&store::stock_ledger::Sales> =
-            ledger.iter().filter(|s| &s.atc == atc).collect();
-        let total: i64 = issued.iter().map(|s| s.packages).sum();
-        for s in issued {
-            if total > 0 {
-                *out.entry((atc.clone(), s.wholesaler.clone())).or_default() +=
-                    packages * s.packages as f64 / total as f64;
-            }
+        // Weights: each wholesaler's issues of the code; failing those, its stock of it.
+        let mut weights: Vec<(String, f64)> = ledger
+            .iter()
+            .filter(|s| &s.atc == atc && s.packages > 0)
+            .map(|s| (s.wholesaler.clone(), s.packages as f64))
+            .collect();
+        if weights.is_empty() {
+            weights = stock
+                .iter()
+                .filter(|((a, _), n)| a == atc && **n > 0)
+                .map(|((_, w), n)| (w.clone(), *n as f64))
+                .collect();
+        }
+        let total: f64 = weights.iter().map(|w| w.1).sum();
+        for (wholesaler, weight) in weights {
+            *out.entry((atc.clone(), wholesaler)).or_default() += packages * weight / total;
         }
     }
     out.into_iter()
@@ -158,6 +168,19 @@ fn sales_from(
             packages: p.round() as i64,
         })
         .collect()
+}
+
+/// The pharmacy side's own dispensings of the 365 days to `date`, as national pharmacy sales
+/// (E1: «apotekenes salg»), split among the wholesalers as [`sales_from`] says.
+pub async fn sales_from_dispensings(
+    store: &Store,
+    date: Date,
+) -> Result<PharmacySales, ReportError> {
+    let from = previous_year(date).unwrap_or(date);
+    Ok(PharmacySales {
+        by_wholesaler: BTreeMap::new(),
+        national: store.dispensed_packages(from, date).await?,
+    })
 }
 
 /// Coverage on `date`, with the requirement sized from `pharmacy_sales` when given (see
@@ -172,16 +195,16 @@ pub async fn report_with(
     let balances = store.stock_balances(None, None).await?;
     let from = previous_year(date).unwrap_or(date);
     let ledger_sales = store.stock_sales(from, date).await?;
-    let sales = match pharmacy_sales {
-        Some(file) => sales_from(&ledger_sales, file),
-        None => ledger_sales,
-    };
     let mut stock: BTreeMap<(String, String), i64> = BTreeMap::new();
     for b in &balances {
         *stock
             .entry((b.atc.clone(), b.key.wholesaler.clone()))
             .or_default() += usable(b, date);
     }
+    let sales = match pharmacy_sales {
+        Some(file) => sales_from(&ledger_sales, file, &stock),
+        None => ledger_sales,
+    };
     let mut sold: BTreeMap<(String, String), i64> = BTreeMap::new();
     for s in &sales {
         *sold

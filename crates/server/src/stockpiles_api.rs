@@ -265,6 +265,8 @@ pub struct CoverageQuery {
     date: Option<String>,
     format: Option<String>,
     alerts: Option<bool>,
+    /// `ledger` (the wholesalers' issues, the default) or `dispensings` (the pharmacies' own).
+    sales: Option<String>,
 }
 
 /// `GET /api/v1/stockpiles/coverage?date=&format=json|csv|xlsx&alerts=true`.
@@ -278,9 +280,24 @@ pub async fn coverage(
         None | Some("") => today(),
         Some(d) => Date::parse(d).map_err(|e| bad("date", e.to_string()))?,
     };
-    let mut report = stockpiles::report(&state.store, &state.rules, date)
-        .await
-        .map_err(from_report)?;
+    let pharmacy_sales = match q.sales.as_deref() {
+        None | Some("" | "ledger") => None,
+        Some("dispensings") => Some(
+            stockpiles::sales_from_dispensings(&state.store, date)
+                .await
+                .map_err(from_report)?,
+        ),
+        Some(other) => {
+            return Err(bad(
+                "sales",
+                format!("ukjent kilde «{other}»; ventet ledger eller dispensings"),
+            ));
+        }
+    };
+    let mut report =
+        stockpiles::report_with(&state.store, &state.rules, date, pharmacy_sales.as_ref())
+            .await
+            .map_err(from_report)?;
     if q.alerts.unwrap_or(false) {
         report.lines.retain(|l| l.alert());
     }

@@ -369,5 +369,47 @@ async fn e4_a_restriction_in_force_refuses_a_larger_dispensing_and_names_itself(
             !child.to_string().contains("rationed"),
             "{place}: a prioritised group is let through: {child}"
         );
+
+        // E1 sized from the pharmacy side's own dispensings: the 1 + 2 packages of amlodipine,
+        // split by the wholesalers' stock of it (no issues in the ledger).
+        let manager = token(&app, "stine", Role::StockpileManager, None, None);
+        let lot = |w: &str, n: i64| {
+            json!({"wholesaler": w, "varenr": "012345", "lot": "L", "atc": "C08CA01",
+                                            "expiry": "2028-01-01", "date": "2026-05-01", "kind": "received", "quantity": n})
+        };
+        let (status, _) = call(
+            &app,
+            "POST",
+            "/api/v1/stockpiles/events",
+            &manager,
+            &json!({"events": [lot("AHN", 200), lot("NMD", 100)]}),
+        )
+        .await;
+        assert_eq!(status, 201, "{place}");
+        let (status, cov) = call(
+            &app,
+            "GET",
+            "/api/v1/stockpiles/coverage?date=2026-11-30&sales=dispensings",
+            &manager,
+            &Value::Null,
+        )
+        .await;
+        assert_eq!(status, 200, "{place}: {cov}");
+        let national = cov["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["atc"] == "C08CA01" && l["wholesaler"].is_null())
+            .unwrap();
+        assert_eq!(national["yearly_sales"], 3, "{place}: {cov}");
+        let (status, _) = call(
+            &app,
+            "GET",
+            "/api/v1/stockpiles/coverage?sales=gjett",
+            &manager,
+            &Value::Null,
+        )
+        .await;
+        assert_eq!(status, 422, "{place}");
     }
 }

@@ -359,6 +359,36 @@ impl Store {
             .collect()
     }
 
+    /// Packages the pharmacies have handed out per ATC code from `from` to `to` inclusive, from
+    /// the pharmacy side's own accepted dispensings (their stored answers name the dispensed
+    /// package's ATC code and the packages, fractions included).
+    pub async fn dispensed_packages(
+        &self,
+        from: Date,
+        to: Date,
+    ) -> Result<std::collections::BTreeMap<String, f64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT answer FROM dispensings WHERE accepted = $1 AND date >= $2 AND date <= $3",
+        )
+        .bind(true)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = std::collections::BTreeMap::new();
+        for r in &rows {
+            let answer: String = r.try_get(0)?;
+            let v: serde_json::Value = serde_json::from_str(&answer)
+                .map_err(|e| StoreError::Corrupt(format!("en utlevering: {e}")))?;
+            if let (Some(atc), Some(packages)) =
+                (v["dispensed_atc"].as_str(), v["packages"].as_f64())
+            {
+                *out.entry(atc.to_string()).or_default() += packages;
+            }
+        }
+        Ok(out)
+    }
+
     /// The events of one lot, in the order they were accepted.
     pub async fn stock_lot_events(&self, lot: &LotKey) -> Result<Vec<Event>, StoreError> {
         let mut conn = self.pool.acquire().await?;

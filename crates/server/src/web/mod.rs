@@ -1527,6 +1527,22 @@ fn shown_on_case(e: &WorkflowError) -> Option<(StatusCode, String)> {
     }
 }
 
+/// A change of a case from its page: the signed-in user (in one of `roles`), the form's
+/// fields, and the version the form was loaded at — or the page that says why not.
+// The refusal is the page itself, made once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+async fn versioned_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    roles: &[Role],
+    form: Vec<(String, String)>,
+) -> Result<(Session, Fields, i64), Response> {
+    let s = require(state, headers, roles).await?;
+    let mut fields = form_fields(form);
+    let version = take_version(&s, &mut fields)?;
+    Ok((s, fields, version))
+}
+
 /// The version the form was loaded at (optimistic concurrency), or the page saying it is missing.
 // The refusal is the page itself, made once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
@@ -1550,16 +1566,12 @@ async fn off_label_update(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::APPLICANTS).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let mut fields = form_fields(form);
+    let (s, mut fields, version) =
+        match versioned_form(&state, &headers, cases_api::APPLICANTS, form).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let submit = fields.remove("action").as_deref() == Some("submit");
-    let version = match take_version(&s, &mut fields) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let hidden = vec![("version".to_string(), version.to_string())];
     if let Err(e) = workflow::load(&state, &s.actor, id).await {
         return refusal_page(&s, &e);
@@ -1610,15 +1622,11 @@ async fn off_label_move(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::OFF_LABEL_ACTORS).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let mut fields = form_fields(form);
-    let version = match take_version(&s, &mut fields) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (s, fields, version) =
+        match versioned_form(&state, &headers, cases_api::OFF_LABEL_ACTORS, form).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let Some(movement) = fields.get("move").and_then(|m| Move::from_code(m)) else {
         return message(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -2164,15 +2172,11 @@ async fn helfo_answer(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::APPLICANTS).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let mut fields = form_fields(form);
-    let version = match take_version(&s, &mut fields) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (s, fields, version) =
+        match versioned_form(&state, &headers, cases_api::APPLICANTS, form).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let text = fields.get("answer").cloned().unwrap_or_default();
     match workflow::helfo_answer(&state, &s.actor, id, version, &text, today()).await {
         Ok(_) => Redirect::to(&format!("/helfo/{id}?melding=svar")).into_response(),
@@ -2202,15 +2206,11 @@ async fn helfo_ruling(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let s = match require(&state, &headers, cases_api::CASEWORKERS).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let mut fields = form_fields(form);
-    let version = match take_version(&s, &mut fields) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (s, fields, version) =
+        match versioned_form(&state, &headers, cases_api::CASEWORKERS, form).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
     let ruling = match cases_api::parse_ruling(get("ruling"), get("valid_until"), get("deadline")) {
         Ok(r) => r,

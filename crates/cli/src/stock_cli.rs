@@ -551,6 +551,15 @@ pub fn simulate(
         Some(day) => println!("Rasjonering (E4) bør vurderes fra dag {day}."),
         None => println!("Rasjonering (E4) trengs ikke i perioden."),
     }
+    if !sim.rationed_shares.is_empty() {
+        println!(
+            "Etterspørselen i stansen er større enn lageret: {} pakninger holdes tilbake til prioriterte grupper, resten fordeles etter etterspørsel:",
+            sim.reserve
+        );
+        for (h, n) in sim.holders.iter().zip(&sim.rationed_shares) {
+            println!("  {:<8} {n} pakninger", h.id);
+        }
+    }
     Ok(())
 }
 

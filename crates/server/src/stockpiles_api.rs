@@ -411,6 +411,9 @@ pub async fn simulate(
         "national_days": sim.national_days,
         "national_shortfall": sim.national_shortfall,
         "rationing_from_day": sim.rationing_from_day,
+        "reserve": sim.reserve,
+        "rationed_shares": sim.holders.iter().zip(&sim.rationed_shares)
+            .map(|(h, n)| json!({"wholesaler": h.id, "packages": n})).collect::<Vec<_>>(),
     });
     Ok((json_headers(), answer.to_string()).into_response())
 }

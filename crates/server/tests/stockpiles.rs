@@ -249,6 +249,16 @@ async fn e1_e4_the_ledger_coverage_fefo_and_a_supply_stop_over_http() {
             sim["rationing_from_day"].as_u64().is_some(),
             "{place}: {sim}"
         );
+        // Demand over the stop (about 1 874 at AHN, none at NMD) exceeds the 1 240 in stock: a
+        // reserve of 20 days' national sales is kept back and the rest shared by demand.
+        let shares: i64 = sim["rationed_shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["packages"].as_i64().unwrap())
+            .sum();
+        let reserve = sim["reserve"].as_i64().unwrap();
+        assert!(reserve > 0 && shares == 1240 - reserve, "{place}: {sim}");
 
         let (_, verified) = call(
             &app,

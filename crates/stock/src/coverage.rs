@@ -133,6 +133,13 @@ pub struct Simulation {
     pub rationing_from_day: Option<u32>,
     /// Packages lacking nationally over the stop.
     pub national_shortfall: i64,
+    /// The reserve kept back when rationing (E4): `rationing_below_days` of national sales,
+    /// for the prioritised groups.
+    pub reserve: i64,
+    /// When the stop's demand exceeds the national stock: each wholesaler's share of the stock
+    /// above the reserve, in proportion to its customers' demand over the stop
+    /// ([`crate::rationing::proportional`]); empty when everyone can be served.
+    pub rationed_shares: Vec<i64>,
 }
 
 /// Simulates a supply stop: nothing arrives for `stop_days`, sales go on at last year's daily
@@ -173,11 +180,23 @@ pub fn simulate_stop(holders: &[Holder], stop_days: u32, rationing_below_days: u
         };
         (day <= stop_days).then_some(day)
     });
+    let demands: Vec<i64> = holders
+        .iter()
+        .map(|h| (h.yearly_sales.max(0) as f64 / 365.0 * f64::from(stop_days)).ceil() as i64)
+        .collect();
+    let reserve = (yearly.max(0) as f64 / 365.0 * f64::from(rationing_below_days)).ceil() as i64;
+    let rationed_shares = if demands.iter().sum::<i64>() > stock {
+        crate::rationing::proportional(stock, reserve, &demands)
+    } else {
+        Vec::new()
+    };
     Simulation {
         national_shortfall: outcomes.iter().map(|o| o.shortfall).sum(),
         holders: outcomes,
         national_days,
         rationing_from_day,
+        reserve,
+        rationed_shares,
     }
 }
 
@@ -221,6 +240,10 @@ mod tests {
         // National: 350 packages at 15 a day ≈ 23.3 days; under 20 days left from day 4.
         assert_eq!(s.rationing_from_day, Some(4));
         assert_eq!(s.national_shortfall, 300 + 250);
+        // 350 in stock, 300 kept back (20 days × 15 a day); the 50 above it shared 600:300 —
+        // 33.3 and 16.7, the odd package to the larger remainder.
+        assert_eq!(s.reserve, 300);
+        assert_eq!(s.rationed_shares, vec![33, 17]);
         let short = simulate_stop(&holders, 2, 20);
         assert_eq!(
             (short.rationing_from_day, short.holders[0].empty_on_day),

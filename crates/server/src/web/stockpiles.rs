@@ -230,7 +230,18 @@ pub async fn page(
                             sim.national_shortfall.to_string(),
                         ]);
                         simulation = Some(rows);
+                        let shares: Vec<String> = sim
+                            .holders
+                            .iter()
+                            .zip(&sim.rationed_shares)
+                            .map(|(h, n)| format!("{} {n}", h.id))
+                            .collect();
                         rationing = Some(match sim.rationing_from_day {
+                            Some(day) if !shares.is_empty() => format!(
+                                "Rasjonering (E4) bør vurderes fra dag {day} av stansen. Holdes {} pakninger tilbake til prioriterte grupper, fordeles resten etter etterspørsel: {} pakninger.",
+                                sim.reserve,
+                                shares.join(", ")
+                            ),
                             Some(day) => {
                                 format!("Rasjonering (E4) bør vurderes fra dag {day} av stansen.")
                             }

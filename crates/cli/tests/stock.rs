@@ -20,6 +20,48 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A sales file in Parquet as DuckDB writes one by default (a DATE column, UTF-8 text, a
+/// DOUBLE, Snappy-compressed): `(days since 1970-01-01, atc, packages)`.
+fn parquet_sales(path: &Path, rows: &[(i32, &str, f64)]) {
+    use parquet::basic::Compression;
+    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int32Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+    let schema = Arc::new(
+        parquet::schema::parser::parse_message_type(
+            "message sales { required int32 date (DATE); required binary atc (UTF8); required double packages; }",
+        )
+        .unwrap(),
+    );
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build(),
+    );
+    let mut w =
+        SerializedFileWriter::new(std::fs::File::create(path).unwrap(), schema, props).unwrap();
+    let mut g = w.next_row_group().unwrap();
+    let mut c = g.next_column().unwrap().unwrap();
+    c.typed::<Int32Type>()
+        .write_batch(&rows.iter().map(|r| r.0).collect::<Vec<_>>(), None, None)
+        .unwrap();
+    c.close().unwrap();
+    let mut c = g.next_column().unwrap().unwrap();
+    let atc: Vec<ByteArray> = rows.iter().map(|r| ByteArray::from(r.1)).collect();
+    c.typed::<ByteArrayType>()
+        .write_batch(&atc, None, None)
+        .unwrap();
+    c.close().unwrap();
+    let mut c = g.next_column().unwrap().unwrap();
+    c.typed::<DoubleType>()
+        .write_batch(&rows.iter().map(|r| r.2).collect::<Vec<_>>(), None, None)
+        .unwrap();
+    c.close().unwrap();
+    g.close().unwrap();
+    w.close().unwrap();
+}
+
 #[test]
 fn a_stockpile_manager_imports_verifies_covers_picks_and_simulates() {
     let dir = temp("flow");
@@ -113,6 +155,44 @@ fn a_stockpile_manager_imports_verifies_covers_picks_and_simulates() {
             .find(|l| l.starts_with("J01CA04,AHN,"))
             .unwrap_or_default();
         assert_eq!(ahn.split(',').nth(4), Some("3651"), "{place}: {ahn}");
+        // The same from Parquet: national rows split among the wholesalers, so the national
+        // line carries the year's sum (20 454 days after 1970 is 2026-01-01; the last row is
+        // outside the year).
+        let pq = dir.join("salg.parquet");
+        parquet_sales(
+            &pq,
+            &[
+                (20454, "J01CA04", 1000.0),
+                (20500, "J01CA04", 250.5),
+                (19000, "J01CA04", 9999.0),
+            ],
+        );
+        let (code, csv) = legemiddel(
+            &[
+                &[
+                    "stock",
+                    "coverage",
+                    "--date",
+                    "2026-11-30",
+                    "--format",
+                    "csv",
+                    "--sales",
+                    pq.to_str().unwrap(),
+                ][..],
+                &p,
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 0, "{place}: {csv}");
+        let national = csv
+            .lines()
+            .find(|l| l.starts_with("J01CA04,nasjonalt,"))
+            .unwrap_or_default();
+        let sold: i64 = national.split(',').nth(4).unwrap().parse().unwrap();
+        assert!(
+            (1249..=1252).contains(&sold),
+            "{place}: 1 250.5 split and rounded per wholesaler: {national}"
+        );
         write(&sales, "date,atc,packages\n2026-06-01,J01CA04,abc\n");
         let (code, out) = legemiddel(
             &[

@@ -1,0 +1,230 @@
+//! Tables 2 and 4 of seed 003: the most used unregistered medicines for human use, per ATC code
+//! and substance — dispensings, packages and the sum of DDD (Σ packages × DDD per package; "-"
+//! where no DDD is defined) — sorted by packages. Marks: `*` the marketed product is in
+//! shortage, `**` it is deregistered or temporarily out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{MilliPackages, Record, Species};
+
+/// One line of the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopRow {
+    /// ATC code.
+    pub atc: String,
+    /// Substance.
+    pub substance: String,
+    /// Dispensings.
+    pub dispensings: u64,
+    /// Packages, in thousandths.
+    pub packages: MilliPackages,
+    /// Σ packages × DDD per package; `None` when no dispensing of the line has a DDD.
+    pub ddd: Option<f64>,
+    /// `*` or `**`, when a marks list names the line.
+    pub mark: Option<Mark>,
+}
+
+/// Why a line is marked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    /// `*`: shortage of the marketed product.
+    Shortage,
+    /// `**`: the marketed product is deregistered or temporarily out.
+    Deregistered,
+}
+
+impl Mark {
+    /// As printed.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Mark::Shortage => "*",
+            Mark::Deregistered => "**",
+        }
+    }
+}
+
+/// The top `limit` lines of `year`: human, unregistered dispensings only, by (ATC, substance),
+/// sorted by packages, then dispensings, then ATC code and substance (so ties always come out in
+/// the same order). `marks` names lines by ATC code.
+pub fn top(
+    records: &[Record],
+    year: i32,
+    limit: usize,
+    marks: &BTreeMap<String, Mark>,
+) -> Vec<TopRow> {
+    let mut lines: BTreeMap<(String, String), (u64, MilliPackages, f64, bool)> = BTreeMap::new();
+    for r in records
+        .iter()
+        .filter(|r| r.unregistered && r.species == Species::Human && r.date.year() == year)
+    {
+        let e = lines
+            .entry((r.atc.clone(), r.substance.clone()))
+            .or_insert((0, 0, 0.0, false));
+        e.0 += 1;
+        e.1 += r.packages;
+        if let Some(ddd) = r.ddd_per_package {
+            e.2 += r.packages as f64 / 1000.0 * ddd;
+            e.3 = true;
+        }
+    }
+    let mut rows: Vec<TopRow> = lines
+        .into_iter()
+        .map(
+            |((atc, substance), (dispensings, packages, ddd, any))| TopRow {
+                mark: marks.get(&atc).copied(),
+                atc,
+                substance,
+                dispensings,
+                packages,
+                ddd: any.then_some(ddd),
+            },
+        )
+        .collect();
+    rows.sort_by(|a, b| {
+        b.packages
+            .cmp(&a.packages)
+            .then(b.dispensings.cmp(&a.dispensings))
+            .then(a.atc.cmp(&b.atc))
+            .then(a.substance.cmp(&b.substance))
+    });
+    rows.truncate(limit);
+    rows
+}
+
+/// Packages as printed: whole numbers without decimals, fractions with up to three.
+pub fn packages_text(p: MilliPackages) -> String {
+    if p % 1000 == 0 {
+        (p / 1000).to_string()
+    } else {
+        let s = format!("{}.{:03}", p / 1000, (p % 1000).abs());
+        s.trim_end_matches('0').to_string()
+    }
+}
+
+/// The table as CSV: `atc,substance,dispensings,packages,ddd`, and a `mark` column only when a
+/// marks list was given (`with_marks`).
+pub fn csv(rows: &[TopRow], with_marks: bool) -> String {
+    let mut out = String::from("atc,substance,dispensings,packages,ddd");
+    if with_marks {
+        out.push_str(",mark");
+    }
+    out.push('\n');
+    for r in rows {
+        let field = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        out.push_str(&format!(
+            "{},{},{},{},{}",
+            field(&r.atc),
+            field(&r.substance),
+            r.dispensings,
+            packages_text(r.packages),
+            r.ddd.map_or("-".to_string(), |d| format!("{d:.1}"))
+        ));
+        if with_marks {
+            out.push(',');
+            out.push_str(r.mark.map_or("", Mark::symbol));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Distinct varenumre without MT dispensed in `year`, per species (seed 003: 1,699 human and 229
+/// veterinary in 2024).
+pub fn distinct_varenr(records: &[Record], year: i32) -> BTreeMap<Species, usize> {
+    let mut seen: BTreeMap<Species, BTreeSet<&str>> = BTreeMap::new();
+    for r in records
+        .iter()
+        .filter(|r| r.unregistered && r.date.year() == year)
+    {
+        seen.entry(r.species).or_default().insert(&r.varenr);
+    }
+    seen.into_iter().map(|(s, v)| (s, v.len())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::Date;
+
+    fn rec(date: &str, atc: &str, substance: &str, milli: i64, ddd: Option<f64>) -> Record {
+        Record {
+            date: Date::parse(date).unwrap(),
+            patient: "p1".into(),
+            varenr: "012345".into(),
+            atc: atc.into(),
+            substance: substance.into(),
+            packages: milli,
+            ddd_per_package: ddd,
+            unregistered: true,
+            species: Species::Human,
+        }
+    }
+
+    #[test]
+    fn lines_sum_by_atc_and_substance_and_sort_by_packages_with_ties_in_a_fixed_order() {
+        let records = vec![
+            rec("2024-03-01", "N05CH01", "melatonin", 2000, Some(30.0)),
+            rec("2024-03-02", "N05CH01", "melatonin", 1500, Some(30.0)),
+            // A tie on packages with B: broken by dispensings, then by ATC code.
+            rec("2024-04-01", "A12", "mineraler", 3500, None),
+            rec("2024-04-01", "B03", "jern", 1000, None),
+            rec("2024-04-02", "B03", "jern", 2500, None),
+            // Other years, registered, vet: not counted.
+            rec("2023-12-31", "N05CH01", "melatonin", 9000, Some(30.0)),
+            Record {
+                unregistered: false,
+                ..rec("2024-05-01", "N05CH01", "melatonin", 9000, None)
+            },
+            Record {
+                species: Species::Vet,
+                ..rec("2024-05-01", "N05CH01", "melatonin", 9000, None)
+            },
+        ];
+        let marks = BTreeMap::from([("A12".to_string(), Mark::Shortage)]);
+        let rows = top(&records, 2024, 10, &marks);
+        let order: Vec<&str> = rows.iter().map(|r| r.atc.as_str()).collect();
+        assert_eq!(
+            order,
+            ["B03", "N05CH01", "A12"],
+            "3.5 each: 2 dispensings before 1, then by code"
+        );
+        assert_eq!(rows[1].ddd, Some(105.0), "3.5 packages × 30 DDD");
+        assert_eq!(rows[0].ddd, None);
+        let text = csv(&rows, true);
+        assert_eq!(
+            text,
+            "atc,substance,dispensings,packages,ddd,mark\n\
+             B03,jern,2,3.5,-,\n\
+             N05CH01,melatonin,2,3.5,105.0,\n\
+             A12,mineraler,1,3.5,-,*\n"
+        );
+        assert!(
+            !csv(&rows, false).contains("mark"),
+            "no mark column without a marks list"
+        );
+        assert_eq!(top(&records, 2024, 1, &marks).len(), 1);
+    }
+
+    #[test]
+    fn distinct_varenumre_per_species() {
+        let mut v = rec("2024-01-01", "QP52", "x", 1000, None);
+        v.species = Species::Vet;
+        let mut other = rec("2024-02-01", "N05CH01", "melatonin", 1000, None);
+        other.varenr = "000017".into();
+        let records = vec![
+            rec("2024-01-01", "N05CH01", "melatonin", 1000, None),
+            other.clone(),
+            other,
+            v,
+        ];
+        let counts = distinct_varenr(&records, 2024);
+        assert_eq!(counts[&Species::Human], 2);
+        assert_eq!(counts[&Species::Vet], 1);
+    }
+}

@@ -13,6 +13,7 @@ mod load;
 mod render;
 mod service;
 mod settle;
+mod stats_cli;
 mod stock_cli;
 
 use std::io::{self, Read, Write};
@@ -173,10 +174,40 @@ enum Cmd {
         #[command(subcommand)]
         what: SettleCmd,
     },
+    /// Statistikk over uregistrerte legemidler (DMPs årlige tabeller) fra en fil med utleveringer.
+    Stats {
+        #[command(subcommand)]
+        what: StatsCmd,
+    },
     /// Beredskapslagrene (E1–E4): lagerregnskap per grossist og parti, dekning, FEFO, stans.
     Stock {
         #[command(subcommand)]
         what: StockCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum StatsCmd {
+    /// De mest brukte uregistrerte legemidlene til mennesker: utleveringer, pakninger og DDD per ATC-kode og virkestoff.
+    Top {
+        /// Filen med utleveringer (CSV: date,patient,varenr,atc,substance,packages,ddd_per_package,unregistered,species; eller .parquet).
+        #[arg(long, value_name = "FIL")]
+        input: PathBuf,
+        /// Året.
+        #[arg(long, value_name = "ÅR")]
+        year: i32,
+        /// Antall linjer.
+        #[arg(long, default_value_t = 20, value_name = "ANTALL")]
+        limit: usize,
+        /// csv, xlsx eller table (xlsx krever --out).
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Mangel- og avregistreringsliste (CSV: atc,mark med * eller **): gir kolonnen mark.
+        #[arg(long, value_name = "FIL")]
+        marks: Option<PathBuf>,
+        /// Skriv til denne filen i stedet for standard ut.
+        #[arg(long, value_name = "FIL")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -875,6 +906,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let period = period.unwrap_or_else(|| today().to_string()[..7].to_string());
             settle::credit(store.location(), &dispensing, &period)
         }
+        Cmd::Stats {
+            what:
+                StatsCmd::Top {
+                    input,
+                    year,
+                    limit,
+                    format,
+                    marks,
+                    out,
+                },
+        } => stats_cli::top(
+            &input,
+            year,
+            limit,
+            &format,
+            marks.as_deref(),
+            out.as_deref(),
+        ),
         Cmd::Stock { what } => {
             let date = |d: Option<String>, field: &str| -> Result<Date, Failure> {
                 match d {

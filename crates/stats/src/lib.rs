@@ -6,6 +6,7 @@
 //! Quantities of packages are kept in thousandths ([`MilliPackages`]): a multidose dispensing is
 //! a fraction of a package, and sums of fractions must come out the same in every order.
 
+pub mod read;
 pub mod suppress;
 pub mod top;
 

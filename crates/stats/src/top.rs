@@ -43,21 +43,31 @@ impl Mark {
     }
 }
 
-/// The top `limit` lines of `year`: human, unregistered dispensings only, by (ATC, substance),
-/// sorted by packages, then dispensings, then ATC code and substance (so ties always come out in
-/// the same order). `marks` names lines by ATC code.
-pub fn top(
-    records: &[Record],
+/// The table being summed, one record at a time: memory grows with the number of (ATC,
+/// substance) lines, not with the records — a year of a nation's dispensings streams through.
+#[derive(Clone, Debug, Default)]
+pub struct TopTable {
     year: i32,
-    limit: usize,
-    marks: &BTreeMap<String, Mark>,
-) -> Vec<TopRow> {
-    let mut lines: BTreeMap<(String, String), (u64, MilliPackages, f64, bool)> = BTreeMap::new();
-    for r in records
-        .iter()
-        .filter(|r| r.unregistered && r.species == Species::Human && r.date.year() == year)
-    {
-        let e = lines
+    lines: BTreeMap<(String, String), (u64, MilliPackages, f64, bool)>,
+}
+
+impl TopTable {
+    /// An empty table for `year`.
+    pub fn new(year: i32) -> TopTable {
+        TopTable {
+            year,
+            lines: BTreeMap::new(),
+        }
+    }
+
+    /// Counts `r` if it belongs: human use, without MT, dispensed in the year. A veterinary
+    /// dispensing of a human code is the vet tables' and is left out here.
+    pub fn add(&mut self, r: &Record) {
+        if !(r.unregistered && r.species == Species::Human && r.date.year() == self.year) {
+            return;
+        }
+        let e = self
+            .lines
             .entry((r.atc.clone(), r.substance.clone()))
             .or_insert((0, 0, 0.0, false));
         e.0 += 1;
@@ -67,28 +77,46 @@ pub fn top(
             e.3 = true;
         }
     }
-    let mut rows: Vec<TopRow> = lines
-        .into_iter()
-        .map(
-            |((atc, substance), (dispensings, packages, ddd, any))| TopRow {
-                mark: marks.get(&atc).copied(),
-                atc,
-                substance,
-                dispensings,
-                packages,
-                ddd: any.then_some(ddd),
-            },
-        )
-        .collect();
-    rows.sort_by(|a, b| {
-        b.packages
-            .cmp(&a.packages)
-            .then(b.dispensings.cmp(&a.dispensings))
-            .then(a.atc.cmp(&b.atc))
-            .then(a.substance.cmp(&b.substance))
-    });
-    rows.truncate(limit);
-    rows
+
+    /// The top `limit` lines, sorted by packages, then dispensings, then ATC code and substance
+    /// (so ties always come out in the same order). `marks` names lines by ATC code.
+    pub fn rows(&self, limit: usize, marks: &BTreeMap<String, Mark>) -> Vec<TopRow> {
+        let mut rows: Vec<TopRow> = self
+            .lines
+            .iter()
+            .map(
+                |((atc, substance), (dispensings, packages, ddd, any))| TopRow {
+                    mark: marks.get(atc).copied(),
+                    atc: atc.clone(),
+                    substance: substance.clone(),
+                    dispensings: *dispensings,
+                    packages: *packages,
+                    ddd: any.then_some(*ddd),
+                },
+            )
+            .collect();
+        rows.sort_by(|a, b| {
+            b.packages
+                .cmp(&a.packages)
+                .then(b.dispensings.cmp(&a.dispensings))
+                .then(a.atc.cmp(&b.atc))
+                .then(a.substance.cmp(&b.substance))
+        });
+        rows.truncate(limit);
+        rows
+    }
+}
+
+/// The top `limit` lines of `year` over `records` (see [`TopTable`]).
+pub fn top(
+    records: &[Record],
+    year: i32,
+    limit: usize,
+    marks: &BTreeMap<String, Mark>,
+) -> Vec<TopRow> {
+    let mut t = TopTable::new(year);
+    records.iter().for_each(|r| t.add(r));
+    t.rows(limit, marks)
 }
 
 /// Packages as printed: whole numbers without decimals, fractions with up to three.

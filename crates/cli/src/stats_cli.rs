@@ -1,0 +1,286 @@
+//! `legemiddel stats …`: the yearly statistics of unregistered medicines (seed 003) from a file
+//! of dispensing records — streamed a line at a time, so a year of a nation's dispensings runs
+//! in bounded memory, with progress on a terminal. The tables are the `stats` crate's.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use contract::ContractError;
+use stats::top::{Mark, TopRow, TopTable};
+
+use crate::Failure;
+
+fn bad(field: &str, message: impl Into<String>) -> Failure {
+    Failure::BadInput(ContractError::new(field, message))
+}
+
+/// Counts the bytes read, for the progress line.
+struct Counting<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Feeds every record of `input` (CSV, or Parquet by its extension) to `each`.
+pub fn records(input: &Path, mut each: impl FnMut(&stats::Record)) -> Result<u64, Failure> {
+    if input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        return parquet_records(input, each);
+    }
+    let file = std::fs::File::open(input).with_context(|| format!("leser {}", input.display()))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let tty = std::io::stderr().is_terminal();
+    let mut reader = BufReader::with_capacity(
+        1 << 20,
+        Counting {
+            inner: file,
+            read: 0,
+        },
+    );
+    let mut line = String::new();
+    let mut n = 0u64;
+    let mut count = 0u64;
+    loop {
+        line.clear();
+        let read = reader
+            .read_line(&mut line)
+            .with_context(|| format!("leser {}", input.display()))?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        let text = line.trim_end_matches(['\n', '\r']);
+        if n == 1 {
+            if text.trim_start_matches('\u{feff}') != stats::read::HEADER {
+                return Err(bad(
+                    "--input, linje 1",
+                    format!("ventet overskriften {}", stats::read::HEADER),
+                ));
+            }
+            continue;
+        }
+        if text.is_empty() {
+            continue;
+        }
+        let r = stats::read::record(text)
+            .map_err(|e| bad(&format!("--input, linje {n}, {}", e.column), e.message))?;
+        each(&r);
+        count += 1;
+        if tty && count.is_multiple_of(500_000) && total > 0 {
+            let done = reader.get_ref().read;
+            eprint!(
+                "\rleser: {:>3} % ({count} utleveringer)",
+                done * 100 / total
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if tty && count >= 500_000 {
+        eprintln!();
+    }
+    Ok(count)
+}
+
+/// The same columns from a Parquet file, by name.
+fn parquet_records(input: &Path, mut each: impl FnMut(&stats::Record)) -> Result<u64, Failure> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let f = std::fs::File::open(input).with_context(|| format!("leser {}", input.display()))?;
+    let reader = SerializedFileReader::new(f)
+        .map_err(|e| bad("--input", format!("ikke en Parquet-fil som kan leses: {e}")))?;
+    let rows = reader
+        .get_row_iter(None)
+        .map_err(|e| bad("--input", format!("Parquet: {e}")))?;
+    let epoch = domain::Date::parse("1970-01-01").map_err(|e| Failure::Other(e.into()))?;
+    let mut count = 0u64;
+    for (i, row) in rows.enumerate() {
+        let row =
+            row.map_err(|e| bad(&format!("--input, rad {}", i + 1), format!("Parquet: {e}")))?;
+        // Each field as the text the CSV reader takes, so both paths check alike.
+        let mut text: BTreeMap<&str, String> = BTreeMap::new();
+        for (name, field) in row.get_column_iter() {
+            let value = match field {
+                Field::Date(d) => u32::try_from(*d)
+                    .ok()
+                    .and_then(|d| epoch.plus_days(d))
+                    .map_or_else(String::new, |d| d.to_string()),
+                Field::Str(s) => s.clone(),
+                Field::Double(x) => x.to_string(),
+                Field::Float(x) => x.to_string(),
+                Field::Int(x) => x.to_string(),
+                Field::Long(x) => x.to_string(),
+                Field::Bool(b) => b.to_string(),
+                Field::Null => String::new(),
+                other => other.to_string(),
+            };
+            let key = stats::read::HEADER.split(',').find(|h| *h == name.as_str());
+            if let Some(k) = key {
+                text.insert(k, value);
+            }
+        }
+        let line: Vec<String> = stats::read::HEADER
+            .split(',')
+            .map(|h| {
+                let v = text.get(h).cloned().unwrap_or_default();
+                if v.contains([',', '"']) {
+                    format!("\"{}\"", v.replace('"', "\"\""))
+                } else {
+                    v
+                }
+            })
+            .collect();
+        let r = stats::read::record(&line.join(","))
+            .map_err(|e| bad(&format!("--input, rad {}, {}", i + 1, e.column), e.message))?;
+        each(&r);
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// A marks file: CSV `atc,mark` with `*` (shortage) or `**` (deregistered or temporarily out).
+fn marks(path: &Path) -> Result<BTreeMap<String, Mark>, Failure> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("leser {}", path.display()))?;
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 && line.trim() == "atc,mark" || line.trim().is_empty() {
+            continue;
+        }
+        let (atc, mark) = line
+            .split_once(',')
+            .ok_or_else(|| bad(&format!("--marks, linje {}", i + 1), "ventet atc,mark"))?;
+        let mark = match mark.trim() {
+            "*" => Mark::Shortage,
+            "**" => Mark::Deregistered,
+            other => {
+                return Err(bad(
+                    &format!("--marks, linje {}, mark", i + 1),
+                    format!("ventet * eller **, fikk «{other}»"),
+                ));
+            }
+        };
+        out.insert(atc.trim().to_ascii_uppercase(), mark);
+    }
+    Ok(out)
+}
+
+/// `stats top`: the most used unregistered human medicines of `year`.
+pub fn top(
+    input: &Path,
+    year: i32,
+    limit: usize,
+    format: &str,
+    marks_file: Option<&Path>,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
+    let marks = marks_file.map(marks).transpose()?.unwrap_or_default();
+    if !matches!(format, "csv" | "xlsx" | "table") {
+        return Err(bad(
+            "--format",
+            format!("ukjent format «{format}»; ventet csv, xlsx eller table"),
+        ));
+    }
+    if format == "xlsx" && out.is_none() {
+        return Err(bad("--out", "XLSX skrives til en fil: oppgi --out FIL"));
+    }
+    let mut table = TopTable::new(year);
+    let started = std::time::Instant::now();
+    let count = records(input, |r| table.add(r))?;
+    let rows = table.rows(limit, &marks);
+    let text = match format {
+        "csv" => stats::top::csv(&rows, marks_file.is_some()),
+        "table" => text_table(&rows, marks_file.is_some()),
+        _ => String::new(),
+    };
+    match (format, out) {
+        ("xlsx", Some(path)) => {
+            let bytes = server::xlsx::table(&overview(&rows, year, marks_file.is_some()))
+                .context("lager XLSX")?;
+            std::fs::write(path, bytes).with_context(|| format!("skriver {}", path.display()))?;
+        }
+        (_, Some(path)) => {
+            std::fs::write(path, text).with_context(|| format!("skriver {}", path.display()))?
+        }
+        (_, None) => {
+            let mut w = std::io::stdout().lock();
+            w.write_all(text.as_bytes())
+                .and_then(|()| w.flush())
+                .context("skriver til standard ut")?;
+        }
+    }
+    eprintln!(
+        "{count} utleveringer lest, {} linjer ({:.1} s)",
+        rows.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn overview(rows: &[TopRow], year: i32, with_marks: bool) -> cases::overview::Table {
+    use cases::overview::Cell;
+    let mut columns: Vec<String> = ["atc", "substance", "dispensings", "packages", "ddd"]
+        .map(String::from)
+        .to_vec();
+    if with_marks {
+        columns.push("mark".into());
+    }
+    cases::overview::Table {
+        title: format!("Mest brukte uregistrerte legemidler til mennesker {year}"),
+        columns,
+        rows: rows
+            .iter()
+            .map(|r| {
+                let mut cells = vec![
+                    Cell::Text(r.atc.clone()),
+                    Cell::Text(r.substance.clone()),
+                    Cell::Count(r.dispensings),
+                    Cell::Text(stats::top::packages_text(r.packages)),
+                    Cell::Text(r.ddd.map_or("-".into(), |d| format!("{d:.1}"))),
+                ];
+                if with_marks {
+                    cells.push(Cell::Text(r.mark.map_or("", Mark::symbol).into()));
+                }
+                cells
+            })
+            .collect(),
+    }
+}
+
+fn text_table(rows: &[TopRow], with_marks: bool) -> String {
+    let mut out = format!(
+        "{:<8} {:<30} {:>12} {:>12} {:>14}{}\n",
+        "ATC",
+        "Virkestoff",
+        "Utleveringer",
+        "Pakninger",
+        "DDD",
+        if with_marks { "  Merke" } else { "" }
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{:<8} {:<30} {:>12} {:>12} {:>14}{}\n",
+            r.atc,
+            r.substance.chars().take(30).collect::<String>(),
+            r.dispensings,
+            stats::top::packages_text(r.packages),
+            r.ddd.map_or("-".into(), |d| format!("{d:.1}")),
+            if with_marks {
+                format!("  {}", r.mark.map_or("", Mark::symbol))
+            } else {
+                String::new()
+            }
+        ));
+    }
+    out
+}

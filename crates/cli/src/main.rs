@@ -209,6 +209,24 @@ enum StatsCmd {
         #[arg(long, value_name = "FIL")]
         out: Option<PathBuf>,
     },
+    /// Antall pasienter per produkt per år (tabell 3), med <5 og sekundær skjuling (CSV).
+    Patients {
+        /// Filen med utleveringer (CSV eller .parquet).
+        #[arg(long, value_name = "FIL")]
+        input: PathBuf,
+        /// Produktlisten (CSV: varenr,product).
+        #[arg(long, value_name = "FIL")]
+        products: PathBuf,
+        /// Første år.
+        #[arg(long, value_name = "ÅR")]
+        from_year: i32,
+        /// Siste år.
+        #[arg(long, value_name = "ÅR")]
+        to_year: i32,
+        /// Skriv til denne filen i stedet for standard ut.
+        #[arg(long, value_name = "FIL")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -924,6 +942,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             marks.as_deref(),
             out.as_deref(),
         ),
+        Cmd::Stats {
+            what:
+                StatsCmd::Patients {
+                    input,
+                    products,
+                    from_year,
+                    to_year,
+                    out,
+                },
+        } => stats_cli::patients(&input, &products, from_year, to_year, out.as_deref()),
         Cmd::Stock { what } => {
             let date = |d: Option<String>, field: &str| -> Result<Date, Failure> {
                 match d {

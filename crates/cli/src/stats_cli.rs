@@ -284,3 +284,65 @@ fn text_table(rows: &[TopRow], with_marks: bool) -> String {
     }
     out
 }
+
+/// `stats patients`: distinct patients per product (a product list: CSV `varenr,product`) per
+/// year from `from` to `to`, with `<5` and secondary suppression.
+pub fn patients(
+    input: &Path,
+    products: &Path,
+    from: i32,
+    to: i32,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
+    if from > to || to - from > 50 {
+        return Err(bad(
+            "--from-year",
+            "ventet et første år som ikke er etter det siste, og høyst 50 år",
+        ));
+    }
+    let text = std::fs::read_to_string(products)
+        .with_context(|| format!("leser {}", products.display()))?;
+    let mut list = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 && line.trim() == "varenr,product" || line.trim().is_empty() {
+            continue;
+        }
+        let (varenr, product) = line.split_once(',').ok_or_else(|| {
+            bad(
+                &format!("--products, linje {}", i + 1),
+                "ventet varenr,product",
+            )
+        })?;
+        let varenr = varenr.trim();
+        if varenr.len() != 6 || !varenr.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(
+                &format!("--products, linje {}, varenr", i + 1),
+                format!("ventet seks sifre, fikk «{varenr}»"),
+            ));
+        }
+        list.insert(
+            varenr.to_string(),
+            product.trim().trim_matches('"').to_string(),
+        );
+    }
+    let mut table = stats::patients::PatientsTable::new(list);
+    let count = records(input, |r| table.add(r))?;
+    let years: Vec<i32> = (from..=to).collect();
+    let (names, published) = table.publish(&years);
+    let text = stats::patients::csv(&names, &years, &published);
+    match out {
+        Some(path) => {
+            std::fs::write(path, &text).with_context(|| format!("skriver {}", path.display()))?
+        }
+        None => {
+            let mut w = std::io::stdout().lock();
+            w.write_all(text.as_bytes())
+                .and_then(|()| w.flush())
+                .context("skriver til standard ut")?;
+        }
+    }
+    eprintln!(
+        "{count} utleveringer lest; tall under 5 vises som <5, og x skjuler tall som ellers kunne regnes ut av summene"
+    );
+    Ok(())
+}

@@ -184,3 +184,54 @@ fn parquet_gives_the_same_table_as_csv() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn patients_per_product_and_year_hide_small_counts_and_what_would_give_them_back() {
+    let dir = temp("patients");
+    let input = dir.join("utleveringer.csv");
+    let mut text = String::from(
+        "date,patient,varenr,atc,substance,packages,ddd_per_package,unregistered,species\n",
+    );
+    for p in ["a", "b", "c", "d", "e", "f", "a"] {
+        text.push_str(&format!(
+            "2023-05-01,{p},000001,N02BG10,cannabis,1,,true,human\n"
+        ));
+    }
+    for p in ["a", "b", "c", "d", "e"] {
+        text.push_str(&format!(
+            "2024-05-01,{p},000001,N02BG10,cannabis,1,,true,human\n"
+        ));
+    }
+    for p in ["x", "y"] {
+        text.push_str(&format!(
+            "2023-06-01,{p},000002,N02BG10,cannabis,1,,true,human\n"
+        ));
+    }
+    std::fs::write(&input, text).unwrap();
+    let products = dir.join("produkter.csv");
+    std::fs::write(
+        &products,
+        "varenr,product\n000001,Bediol urtete\n000002,Bedrobinol urtete\n",
+    )
+    .unwrap();
+    let (code, out) = legemiddel(&[
+        "stats",
+        "patients",
+        "--input",
+        input.to_str().unwrap(),
+        "--products",
+        products.to_str().unwrap(),
+        "--from-year",
+        "2023",
+        "--to-year",
+        "2024",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with(
+            "product,2023,2024,sum\nBediol urtete,x,5,x\nBedrobinol urtete,<5,0,<5\nsum,8,5,13\n"
+        ),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

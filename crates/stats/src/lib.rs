@@ -46,3 +46,5 @@ pub struct Record {
     /// For whom.
     pub species: Species,
 }
+
+pub mod patients;

@@ -643,6 +643,8 @@ fn norwegian_words(text: &str) -> String {
     text.replace("Usage:", "Bruk:")
         .replace("[OPTIONS]", "[VALG]")
         .replace("[COMMAND]", "[KOMMANDO]")
+        .replace("[default: ", "[standard: ")
+        .replace("[possible values: ", "[mulige verdier: ")
 }
 
 fn norwegian(cmd: clap::Command, root: bool) -> clap::Command {

@@ -205,6 +205,8 @@ fn help_is_in_norwegian_at_every_level() {
         &["--help"][..],
         &["settle", "export", "--help"],
         &["fest", "--help"],
+        &["stats", "top", "--help"],
+        &["decide", "--help"],
     ] {
         let (code, out, _) = legemiddel(args, "");
         assert_eq!(code, 0, "{args:?}");
@@ -220,6 +222,8 @@ fn help_is_in_norwegian_at_every_level() {
             "Print help",
             "[OPTIONS]",
             "<PERIOD>",
+            "[default:",
+            "[possible values:",
         ] {
             assert!(!out.contains(english), "{args:?} says «{english}»: {out}");
         }

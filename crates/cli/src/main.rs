@@ -205,6 +205,10 @@ enum StatsCmd {
         /// Mangel- og avregistreringsliste (CSV: atc,mark med * eller **): gir kolonnen mark.
         #[arg(long, value_name = "FIL")]
         marks: Option<PathBuf>,
+        /// human (tabell 2, etter pakninger), atcvet (tabell 6: ATCvet-koder) eller vet-human
+        /// (tabell 7: humane koder utlevert til dyr), de to siste etter utleveringer.
+        #[arg(long, default_value = "human", value_name = "TABELL")]
+        table: String,
         /// Skriv til denne filen i stedet for standard ut.
         #[arg(long, value_name = "FIL")]
         out: Option<PathBuf>,
@@ -934,6 +938,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     limit,
                     format,
                     marks,
+                    table,
                     out,
                 },
         } => stats_cli::top(
@@ -943,6 +948,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             &format,
             marks.as_deref(),
             out.as_deref(),
+            &table,
         ),
         Cmd::Stats {
             what:

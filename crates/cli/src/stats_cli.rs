@@ -176,6 +176,7 @@ fn marks(path: &Path) -> Result<BTreeMap<String, Mark>, Failure> {
 }
 
 /// `stats top`: the most used unregistered human medicines of `year`.
+#[allow(clippy::too_many_arguments)]
 pub fn top(
     input: &Path,
     year: i32,
@@ -183,7 +184,19 @@ pub fn top(
     format: &str,
     marks_file: Option<&Path>,
     out: Option<&Path>,
+    table_name: &str,
 ) -> Result<(), Failure> {
+    let selection = match table_name {
+        "human" => stats::top::Selection::Human,
+        "atcvet" => stats::top::Selection::VetAtcVet,
+        "vet-human" => stats::top::Selection::VetHumanCode,
+        other => {
+            return Err(bad(
+                "--table",
+                format!("ukjent tabell «{other}»; ventet human, atcvet eller vet-human"),
+            ));
+        }
+    };
     let marks = marks_file.map(marks).transpose()?.unwrap_or_default();
     if !matches!(format, "csv" | "xlsx" | "table") {
         return Err(bad(
@@ -194,7 +207,7 @@ pub fn top(
     if format == "xlsx" && out.is_none() {
         return Err(bad("--out", "XLSX skrives til en fil: oppgi --out FIL"));
     }
-    let mut table = TopTable::new(year);
+    let mut table = TopTable::of(year, selection);
     let started = std::time::Instant::now();
     let count = records(input, |r| table.add(r))?;
     let rows = table.rows(limit, &marks);

@@ -69,6 +69,13 @@ fn the_top_table_comes_out_right_with_ties_boundaries_vet_rows_and_fractions() {
     let (code, out) = top(&csv, &["--marks", marks.to_str().unwrap(), "--limit", "2"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("atc,substance,dispensings,packages,ddd,mark\nB03,jern,2,3.5,-,**\nN05CH01,melatonin,2,3.5,105.0,\n"), "{out}");
+    // Table 7: human codes dispensed for animals, by dispensings — the dog's melatonin only.
+    let (code, out) = top(&csv, &["--table", "vet-human"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("atc,substance,dispensings,packages,ddd\nN05CH01,melatonin,1,7,210.0\n"),
+        "{out}"
+    );
     // XLSX to a file.
     let xlsx = dir.join("topp.xlsx");
     let (code, out) = legemiddel(&[

@@ -43,27 +43,59 @@ impl Mark {
     }
 }
 
+/// Which table: seed 003 reports human use by packages (tables 2 and 4) and veterinary use by
+/// dispensings, ATCvet codes (`Q…`, table 6) apart from human codes dispensed for animals
+/// (table 7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Selection {
+    /// Human use, sorted by packages.
+    #[default]
+    Human,
+    /// Veterinary use of ATCvet codes, sorted by dispensings.
+    VetAtcVet,
+    /// Veterinary use of human codes, sorted by dispensings.
+    VetHumanCode,
+}
+
+impl Selection {
+    fn takes(self, r: &Record) -> bool {
+        let atcvet = r.atc.starts_with('Q');
+        match self {
+            Selection::Human => r.species == Species::Human,
+            Selection::VetAtcVet => r.species == Species::Vet && atcvet,
+            Selection::VetHumanCode => r.species == Species::Vet && !atcvet,
+        }
+    }
+}
+
 /// The table being summed, one record at a time: memory grows with the number of (ATC,
 /// substance) lines, not with the records — a year of a nation's dispensings streams through.
 #[derive(Clone, Debug, Default)]
 pub struct TopTable {
     year: i32,
+    selection: Selection,
     lines: BTreeMap<(String, String), (u64, MilliPackages, f64, bool)>,
 }
 
 impl TopTable {
-    /// An empty table for `year`.
+    /// An empty table of human use for `year`.
     pub fn new(year: i32) -> TopTable {
+        TopTable::of(year, Selection::Human)
+    }
+
+    /// An empty table of `selection` for `year`.
+    pub fn of(year: i32, selection: Selection) -> TopTable {
         TopTable {
             year,
+            selection,
             lines: BTreeMap::new(),
         }
     }
 
-    /// Counts `r` if it belongs: human use, without MT, dispensed in the year. A veterinary
-    /// dispensing of a human code is the vet tables' and is left out here.
+    /// Counts `r` if it belongs: without MT, dispensed in the year, of the table's kind (a
+    /// veterinary dispensing of a human code is table 7's, not table 2's).
     pub fn add(&mut self, r: &Record) {
-        if !(r.unregistered && r.species == Species::Human && r.date.year() == self.year) {
+        if !(r.unregistered && r.date.year() == self.year && self.selection.takes(r)) {
             return;
         }
         let e = self
@@ -95,10 +127,21 @@ impl TopTable {
                 },
             )
             .collect();
+        let by_dispensings = self.selection != Selection::Human;
         rows.sort_by(|a, b| {
-            b.packages
-                .cmp(&a.packages)
-                .then(b.dispensings.cmp(&a.dispensings))
+            let (first, second) = if by_dispensings {
+                (
+                    b.dispensings.cmp(&a.dispensings),
+                    b.packages.cmp(&a.packages),
+                )
+            } else {
+                (
+                    b.packages.cmp(&a.packages),
+                    b.dispensings.cmp(&a.dispensings),
+                )
+            };
+            first
+                .then(second)
                 .then(a.atc.cmp(&b.atc))
                 .then(a.substance.cmp(&b.substance))
         });
@@ -237,6 +280,37 @@ mod tests {
             "no mark column without a marks list"
         );
         assert_eq!(top(&records, 2024, 1, &marks).len(), 1);
+    }
+
+    #[test]
+    fn vet_tables_take_atcvet_codes_and_human_codes_apart_by_dispensings() {
+        let vet = |atc: &str, substance: &str, milli| Record {
+            species: Species::Vet,
+            ..rec("2024-02-02", atc, substance, milli, None)
+        };
+        let records = [
+            vet("QP52AA01", "praziquantel", 1000),
+            vet("QP52AA01", "praziquantel", 1000),
+            vet("QJ01CA04", "amoksicillin", 9000),
+            vet("N05CH01", "melatonin", 500),
+            rec("2024-02-02", "N05CH01", "melatonin", 5000, None),
+        ];
+        let t6 = |s| {
+            let mut t = TopTable::of(2024, s);
+            records.iter().for_each(|r| t.add(r));
+            t.rows(10, &BTreeMap::new())
+        };
+        let rows = t6(Selection::VetAtcVet);
+        assert_eq!(
+            rows[0].atc, "QP52AA01",
+            "two dispensings before one, whatever the packages"
+        );
+        let human_codes = t6(Selection::VetHumanCode);
+        assert_eq!(
+            (human_codes.len(), human_codes[0].packages),
+            (1, 500),
+            "the vet row, not the human one"
+        );
     }
 
     #[test]

@@ -213,6 +213,15 @@ enum StatsCmd {
         #[arg(long, value_name = "FIL")]
         out: Option<PathBuf>,
     },
+    /// Skriv en generert fil med utleveringer (testdata med kjent form, ikke virkelige tall).
+    Generate {
+        /// Filen som skrives.
+        #[arg(long, value_name = "FIL")]
+        out: PathBuf,
+        /// Antall utleveringer.
+        #[arg(long, default_value_t = 1_000_000, value_name = "ANTALL")]
+        rows: u64,
+    },
     /// Antall pasienter per produkt per år (tabell 3), med <5 og sekundær skjuling (CSV).
     Patients {
         /// Filen med utleveringer (CSV eller .parquet).
@@ -950,6 +959,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             out.as_deref(),
             &table,
         ),
+        Cmd::Stats {
+            what: StatsCmd::Generate { out, rows },
+        } => Ok(stats_cli::generate(&out, rows)?),
         Cmd::Stats {
             what:
                 StatsCmd::Patients {

@@ -359,3 +359,69 @@ pub fn patients(
     );
     Ok(())
 }
+
+/// `stats generate`: a records file of `rows` dispensings with known shape, for tests and the
+/// DuckDB comparison — years 2023–2025 (the year boundary), varenumre with leading zeros, group
+/// and full ATC codes, fractions of packages, veterinary rows under human and ATCvet codes, some
+/// registered rows; deterministic.
+pub fn generate(out: &Path, rows: u64) -> anyhow::Result<()> {
+    const ATC: [(&str, &str, &str); 12] = [
+        ("N05CH01", "melatonin", "30"),
+        ("A12", "mineraler", ""),
+        ("B03AA07", "jern", "10"),
+        ("N02BG10", "cannabis", ""),
+        ("R05DA04", "kodein", "15"),
+        ("A11CC05", "kolekalsiferol", "60"),
+        ("N06BA04", "metylfenidat", "20"),
+        ("J01XX08", "linezolid", "10"),
+        ("QP52AA01", "praziquantel", ""),
+        ("QJ01CA04", "amoksicillin", "12"),
+        ("C01BD01", "amiodaron", "28"),
+        ("H03AA01", "levotyroksin", "100"),
+    ];
+    let f = std::fs::File::create(out).with_context(|| format!("skriver {}", out.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+    writeln!(w, "{}", stats::read::HEADER)?;
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let start = domain::Date::parse("2023-01-01").map_err(anyhow::Error::from)?;
+    let mut dates: Vec<String> = (0..1095)
+        .filter_map(|d| start.plus_days(d))
+        .map(|d| d.to_string())
+        .collect();
+    dates.shrink_to_fit();
+    let tty = std::io::stderr().is_terminal();
+    for i in 0..rows {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let (atc, substance, ddd) = ATC[(seed % 12) as usize];
+        let date = &dates[((seed >> 8) % 1095) as usize];
+        let patient = (seed >> 20) % 200_000;
+        let varenr = (seed >> 12) % 2000 * 7;
+        let packages = match (seed >> 40) % 4 {
+            0 => "0.5",
+            1 => "1",
+            2 => "2",
+            _ => "1.25",
+        };
+        let unregistered = !(seed >> 44).is_multiple_of(10);
+        let species = if atc.starts_with('Q') || (seed >> 48).is_multiple_of(50) {
+            "vet"
+        } else {
+            "human"
+        };
+        writeln!(
+            w,
+            "{date},p{patient},{varenr:06},{atc},{substance},{packages},{ddd},{unregistered},{species}"
+        )?;
+        if tty && i.is_multiple_of(1_000_000) {
+            eprint!("\rgenererer: {i} av {rows}");
+        }
+    }
+    w.flush()?;
+    if tty {
+        eprintln!();
+    }
+    println!("skrev {rows} utleveringer til {}", out.display());
+    Ok(())
+}

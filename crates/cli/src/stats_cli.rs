@@ -31,7 +31,10 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Feeds every record of `input` (CSV, or Parquet by its extension) to `each`.
-pub fn records(input: &Path, mut each: impl FnMut(&stats::Record)) -> Result<u64, Failure> {
+pub fn records(
+    input: &Path,
+    mut each: impl FnMut(&stats::read::RecordRef<'_>),
+) -> Result<u64, Failure> {
     if input
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
@@ -73,9 +76,14 @@ pub fn records(input: &Path, mut each: impl FnMut(&stats::Record)) -> Result<u64
         if text.is_empty() {
             continue;
         }
-        let r = stats::read::record(text)
-            .map_err(|e| bad(&format!("--input, linje {n}, {}", e.column), e.message))?;
-        each(&r);
+        let named = |e: stats::read::FieldError| {
+            bad(&format!("--input, linje {n}, {}", e.column), e.message)
+        };
+        match stats::read::record_ref(text) {
+            Some(r) => each(&r.map_err(named)?),
+            // A quoted field: the owned reader.
+            None => each(&stats::read::record(text).map_err(named)?.as_ref()),
+        }
         count += 1;
         if tty && count.is_multiple_of(500_000) && total > 0 {
             let done = reader.get_ref().read;
@@ -93,7 +101,10 @@ pub fn records(input: &Path, mut each: impl FnMut(&stats::Record)) -> Result<u64
 }
 
 /// The same columns from a Parquet file, by name.
-fn parquet_records(input: &Path, mut each: impl FnMut(&stats::Record)) -> Result<u64, Failure> {
+fn parquet_records(
+    input: &Path,
+    mut each: impl FnMut(&stats::read::RecordRef<'_>),
+) -> Result<u64, Failure> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::record::Field;
     let f = std::fs::File::open(input).with_context(|| format!("leser {}", input.display()))?;
@@ -142,7 +153,7 @@ fn parquet_records(input: &Path, mut each: impl FnMut(&stats::Record)) -> Result
             .collect();
         let r = stats::read::record(&line.join(","))
             .map_err(|e| bad(&format!("--input, rad {}, {}", i + 1, e.column), e.message))?;
-        each(&r);
+        each(&r.as_ref());
         count += 1;
     }
     Ok(count)
@@ -209,7 +220,7 @@ pub fn top(
     }
     let mut table = TopTable::of(year, selection);
     let started = std::time::Instant::now();
-    let count = records(input, |r| table.add(r))?;
+    let count = records(input, |r| table.add_ref(r))?;
     let rows = table.rows(limit, &marks);
     let text = match format {
         "csv" => stats::top::csv(&rows, marks_file.is_some()),
@@ -339,7 +350,7 @@ pub fn patients(
         );
     }
     let mut table = stats::patients::PatientsTable::new(list);
-    let count = records(input, |r| table.add(r))?;
+    let count = records(input, |r| table.add_ref(r))?;
     let years: Vec<i32> = (from..=to).collect();
     let (names, published) = table.publish(&years);
     let text = stats::patients::csv(&names, &years, &published);

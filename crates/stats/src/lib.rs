@@ -47,4 +47,21 @@ pub struct Record {
     pub species: Species,
 }
 
+impl Record {
+    /// The record as the tables read it, borrowed.
+    pub fn as_ref(&self) -> read::RecordRef<'_> {
+        read::RecordRef {
+            date: self.date,
+            patient: &self.patient,
+            varenr: &self.varenr,
+            atc: std::borrow::Cow::Borrowed(&self.atc),
+            substance: &self.substance,
+            packages: self.packages,
+            ddd_per_package: self.ddd_per_package,
+            unregistered: self.unregistered,
+            species: self.species,
+        }
+    }
+}
+
 pub mod patients;

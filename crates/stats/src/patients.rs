@@ -27,11 +27,16 @@ impl PatientsTable {
 
     /// Counts `r`'s patient for its product and year, if its varenummer is a listed product.
     pub fn add(&mut self, r: &Record) {
-        if let Some(product) = self.products.get(&r.varenr) {
+        self.add_ref(&r.as_ref());
+    }
+
+    /// The same for a borrowed record.
+    pub fn add_ref(&mut self, r: &crate::read::RecordRef<'_>) {
+        if let Some(product) = self.products.get(r.varenr) {
             self.seen
                 .entry((product.clone(), r.date.year()))
                 .or_default()
-                .insert(r.patient.clone());
+                .insert(r.patient.to_string());
         }
     }
 

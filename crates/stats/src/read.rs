@@ -28,28 +28,70 @@ fn err(column: &'static str, message: impl Into<String>) -> FieldError {
 
 /// Packages with up to three decimals (`1`, `0.5`, `2,25`) in thousandths, exactly.
 pub fn milli_packages(text: &str) -> Option<MilliPackages> {
-    let t = text.trim().replace(',', ".");
-    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    let t = text.trim().as_bytes();
+    let dot = t.iter().position(|b| *b == b'.' || *b == b',');
+    let (whole, frac) = match dot {
+        Some(i) => (&t[..i], &t[i + 1..]),
+        None => (t, &t[t.len()..]),
+    };
     if whole.is_empty() && frac.is_empty() || frac.len() > 3 {
         return None;
     }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
+    if !whole.iter().chain(frac).all(u8::is_ascii_digit) || whole.len() > 15 {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits
+            .iter()
+            .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'))
     };
-    let frac: i64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<3}").parse().ok()?
-    };
-    (whole >= 0 && frac >= 0).then_some(whole * 1000 + frac)
+    let scale = [1000, 100, 10, 1][frac.len()];
+    Some(number(whole) * 1000 + number(frac) * scale)
 }
 
-/// One line (without its newline) as a record. The fields are split on commas; a substance with
-/// a comma must be quoted.
-pub fn record(line: &str) -> Result<Record, FieldError> {
-    let fields = split(line);
+/// A record that borrows its text from the line: what the tables read, without an allocation
+/// per line (a year of a nation's dispensings is tens of millions of lines).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordRef<'a> {
+    /// The day it was dispensed.
+    pub date: Date,
+    /// Pseudonymous patient id.
+    pub patient: &'a str,
+    /// Varenummer, leading zeros kept.
+    pub varenr: &'a str,
+    /// ATC code, upper case.
+    pub atc: std::borrow::Cow<'a, str>,
+    /// Substance.
+    pub substance: &'a str,
+    /// Packages in thousandths.
+    pub packages: MilliPackages,
+    /// DDD per package, where defined.
+    pub ddd_per_package: Option<f64>,
+    /// Without MT.
+    pub unregistered: bool,
+    /// For whom.
+    pub species: Species,
+}
+
+impl RecordRef<'_> {
+    /// An owned record.
+    pub fn to_owned(&self) -> Record {
+        Record {
+            date: self.date,
+            patient: self.patient.to_string(),
+            varenr: self.varenr.to_string(),
+            atc: self.atc.to_string(),
+            substance: self.substance.to_string(),
+            packages: self.packages,
+            ddd_per_package: self.ddd_per_package,
+            unregistered: self.unregistered,
+            species: self.species,
+        }
+    }
+}
+
+/// The nine fields of a line, checked.
+fn checked<'a>(fields: &[&'a str]) -> Result<RecordRef<'a>, FieldError> {
     if fields.len() != 9 {
         return Err(err(
             "*",
@@ -71,7 +113,12 @@ pub fn record(line: &str) -> Result<Record, FieldError> {
             format!("ventet en ATC- eller ATCvet-kode, fikk «{atc}»"),
         ));
     }
-    let packages = milli_packages(&fields[5]).ok_or_else(|| {
+    let atc = if atc.bytes().any(|b| b.is_ascii_lowercase()) {
+        std::borrow::Cow::Owned(atc.to_ascii_uppercase())
+    } else {
+        std::borrow::Cow::Borrowed(atc)
+    };
+    let packages = milli_packages(fields[5]).ok_or_else(|| {
         err(
             "packages",
             format!(
@@ -115,17 +162,46 @@ pub fn record(line: &str) -> Result<Record, FieldError> {
             ));
         }
     };
-    Ok(Record {
+    Ok(RecordRef {
         date,
-        patient: fields[1].trim().to_string(),
-        varenr: varenr.to_string(),
-        atc: atc.to_ascii_uppercase(),
-        substance: fields[4].trim().to_string(),
+        patient: fields[1].trim(),
+        varenr,
+        atc,
+        substance: fields[4].trim(),
         packages,
         ddd_per_package: ddd,
         unregistered,
         species,
     })
+}
+
+/// One line (without its newline) as a record. The fields are split on commas; a substance with
+/// a comma must be quoted.
+pub fn record(line: &str) -> Result<Record, FieldError> {
+    let owned = split(line);
+    let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
+    checked(&fields).map(|r| r.to_owned())
+}
+
+/// One line as a borrowed record, when it has no quoted field (the common case); `None` when it
+/// has one — read it with [`record`] then.
+pub fn record_ref(line: &str) -> Option<Result<RecordRef<'_>, FieldError>> {
+    if line.contains('"') {
+        return None;
+    }
+    let mut fields = [""; 9];
+    let mut n = 0;
+    for f in line.split(',') {
+        if n == 9 {
+            return Some(Err(err(
+                "*",
+                format!("ventet 9 kolonner ({HEADER}), fant flere"),
+            )));
+        }
+        fields[n] = f;
+        n += 1;
+    }
+    Some(checked(&fields[..n]))
 }
 
 /// Splits a CSV line on commas outside double quotes (`""` inside quotes is one quote).

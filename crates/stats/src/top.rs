@@ -57,25 +57,18 @@ pub enum Selection {
     VetHumanCode,
 }
 
-impl Selection {
-    fn takes(self, r: &Record) -> bool {
-        let atcvet = r.atc.starts_with('Q');
-        match self {
-            Selection::Human => r.species == Species::Human,
-            Selection::VetAtcVet => r.species == Species::Vet && atcvet,
-            Selection::VetHumanCode => r.species == Species::Vet && !atcvet,
-        }
-    }
-}
-
 /// The table being summed, one record at a time: memory grows with the number of (ATC,
 /// substance) lines, not with the records — a year of a nation's dispensings streams through.
 #[derive(Clone, Debug, Default)]
 pub struct TopTable {
     year: i32,
     selection: Selection,
-    lines: BTreeMap<(String, String), (u64, MilliPackages, f64, bool)>,
+    /// ATC code → substance → (dispensings, packages, Σ DDD, any DDD): looked up by borrowed
+    /// text, so a line that adds to a known line allocates nothing.
+    lines: std::collections::HashMap<String, std::collections::HashMap<String, Line>>,
 }
+
+type Line = (u64, MilliPackages, f64, bool);
 
 impl TopTable {
     /// An empty table of human use for `year`.
@@ -88,25 +81,54 @@ impl TopTable {
         TopTable {
             year,
             selection,
-            lines: BTreeMap::new(),
+            lines: std::collections::HashMap::new(),
         }
     }
 
     /// Counts `r` if it belongs: without MT, dispensed in the year, of the table's kind (a
     /// veterinary dispensing of a human code is table 7's, not table 2's).
     pub fn add(&mut self, r: &Record) {
-        if !(r.unregistered && r.date.year() == self.year && self.selection.takes(r)) {
+        self.add_ref(&r.as_ref());
+    }
+
+    /// The same for a borrowed record.
+    pub fn add_ref(&mut self, r: &crate::read::RecordRef<'_>) {
+        let takes = match self.selection {
+            Selection::Human => r.species == Species::Human,
+            Selection::VetAtcVet => r.species == Species::Vet && r.atc.starts_with('Q'),
+            Selection::VetHumanCode => r.species == Species::Vet && !r.atc.starts_with('Q'),
+        };
+        if !(r.unregistered && takes && r.date.year() == self.year) {
             return;
         }
-        let e = self
-            .lines
-            .entry((r.atc.clone(), r.substance.clone()))
-            .or_insert((0, 0, 0.0, false));
+        let by_atc = match self.lines.get_mut(r.atc.as_ref()) {
+            Some(m) => m,
+            None => self.lines.entry(r.atc.to_string()).or_default(),
+        };
+        let e = match by_atc.get_mut(r.substance) {
+            Some(e) => e,
+            None => by_atc.entry(r.substance.to_string()).or_default(),
+        };
         e.0 += 1;
         e.1 += r.packages;
         if let Some(ddd) = r.ddd_per_package {
             e.2 += r.packages as f64 / 1000.0 * ddd;
             e.3 = true;
+        }
+    }
+
+    /// Adds another table's lines (of the same year and kind) to this one: a file read in
+    /// parts, one per core.
+    pub fn merge(&mut self, other: TopTable) {
+        for (atc, by) in other.lines {
+            let mine = self.lines.entry(atc).or_default();
+            for (substance, (d, p, x, any)) in by {
+                let e = mine.entry(substance).or_default();
+                e.0 += d;
+                e.1 += p;
+                e.2 += x;
+                e.3 |= any;
+            }
         }
     }
 
@@ -116,8 +138,12 @@ impl TopTable {
         let mut rows: Vec<TopRow> = self
             .lines
             .iter()
+            .flat_map(|(atc, by)| {
+                by.iter()
+                    .map(move |(substance, line)| (atc, substance, line))
+            })
             .map(
-                |((atc, substance), (dispensings, packages, ddd, any))| TopRow {
+                |(atc, substance, (dispensings, packages, ddd, any))| TopRow {
                     mark: marks.get(atc).copied(),
                     atc: atc.clone(),
                     substance: substance.clone(),

@@ -100,6 +100,111 @@ pub fn records(
     Ok(count)
 }
 
+/// Table 2/6/7 over a CSV file read in as many parts as there are cores, each part summed on its
+/// own thread and the parts merged. Any wrong line sends the file through [`records`] instead,
+/// which names the line.
+fn top_parallel(
+    input: &Path,
+    year: i32,
+    selection: stats::top::Selection,
+) -> Result<(TopTable, u64), Failure> {
+    use std::io::{Seek, SeekFrom};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let size = std::fs::metadata(input)
+        .with_context(|| format!("leser {}", input.display()))?
+        .len();
+    let sequential = || -> Result<(TopTable, u64), Failure> {
+        let mut table = TopTable::of(year, selection);
+        let count = records(input, |r| table.add_ref(r))?;
+        Ok((table, count))
+    };
+    // Below this a file is read on one thread; `LEGEMIDDEL_STATS_SPLIT_BYTES` changes it (the
+    // tests split small files to check the parts add up).
+    let split_from = std::env::var("LEGEMIDDEL_STATS_SPLIT_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64u64 << 20);
+    if threads < 2
+        || size < split_from
+        || input
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        return sequential();
+    }
+    // Part boundaries just after a newline.
+    let mut bounds = vec![0u64];
+    for k in 1..threads as u64 {
+        let mut f =
+            std::fs::File::open(input).with_context(|| format!("leser {}", input.display()))?;
+        f.seek(SeekFrom::Start(size * k / threads as u64))
+            .context("søker i filen")?;
+        let mut r = BufReader::new(f);
+        let mut skip = Vec::new();
+        let n = r.read_until(b'\n', &mut skip).context("leser filen")?;
+        bounds.push((size * k / threads as u64 + n as u64).min(size));
+    }
+    bounds.push(size);
+    let parts: Vec<Option<(TopTable, u64)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                let (start, end) = (w[0], w[1]);
+                scope.spawn(move || -> Option<(TopTable, u64)> {
+                    let mut f = std::fs::File::open(input).ok()?;
+                    f.seek(SeekFrom::Start(start)).ok()?;
+                    let mut reader = BufReader::with_capacity(1 << 20, f.take(end - start));
+                    let mut table = TopTable::of(year, selection);
+                    let mut line = String::new();
+                    let mut count = 0u64;
+                    let mut first = i == 0;
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).ok()? == 0 {
+                            break;
+                        }
+                        let text = line.trim_end_matches(['\n', '\r']);
+                        if first {
+                            first = false;
+                            if text.trim_start_matches('\u{feff}') != stats::read::HEADER {
+                                return None;
+                            }
+                            continue;
+                        }
+                        if text.is_empty() {
+                            continue;
+                        }
+                        match stats::read::record_ref(text) {
+                            Some(Ok(r)) => table.add_ref(&r),
+                            Some(Err(_)) => return None,
+                            None => table.add(&stats::read::record(text).ok()?),
+                        }
+                        count += 1;
+                    }
+                    Some((table, count))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    if parts.iter().any(Option::is_none) {
+        return sequential();
+    }
+    let mut table = TopTable::of(year, selection);
+    let mut count = 0;
+    for (t, n) in parts.into_iter().flatten() {
+        table.merge(t);
+        count += n;
+    }
+    Ok((table, count))
+}
+
 /// The same columns from a Parquet file, by name.
 fn parquet_records(
     input: &Path,
@@ -218,9 +323,8 @@ pub fn top(
     if format == "xlsx" && out.is_none() {
         return Err(bad("--out", "XLSX skrives til en fil: oppgi --out FIL"));
     }
-    let mut table = TopTable::of(year, selection);
     let started = std::time::Instant::now();
-    let count = records(input, |r| table.add_ref(r))?;
+    let (table, count) = top_parallel(input, year, selection)?;
     let rows = table.rows(limit, &marks);
     let text = match format {
         "csv" => stats::top::csv(&rows, marks_file.is_some()),

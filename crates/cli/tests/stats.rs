@@ -242,3 +242,43 @@ fn patients_per_product_and_year_hide_small_counts_and_what_would_give_them_back
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_file_read_in_parts_on_several_cores_gives_the_same_table() {
+    let dir = temp("parts");
+    let csv = dir.join("mange.csv");
+    let (code, out) = legemiddel(&[
+        "stats",
+        "generate",
+        "--out",
+        csv.to_str().unwrap(),
+        "--rows",
+        "30000",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let args = [
+        "stats",
+        "top",
+        "--input",
+        csv.to_str().unwrap(),
+        "--year",
+        "2024",
+        "--format",
+        "csv",
+        "--limit",
+        "50",
+    ];
+    let one = service::legemiddel().args(args).output().unwrap();
+    let parts = service::legemiddel()
+        .args(args)
+        .env("LEGEMIDDEL_STATS_SPLIT_BYTES", "0")
+        .output()
+        .unwrap();
+    assert!(one.status.success() && parts.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&one.stdout),
+        String::from_utf8_lossy(&parts.stdout)
+    );
+    assert!(String::from_utf8_lossy(&parts.stderr).contains("30000 utleveringer lest"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,6 +10,7 @@ mod bench;
 mod fest_cli;
 mod h_list_import;
 mod load;
+mod parquet_rows;
 mod render;
 mod service;
 mod settle;
@@ -1038,8 +1039,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 } => {
                     let from = match from {
                         Some(f) => date(Some(f), "--from")?,
-                        None => (0..(f64::from(years) * 365.25) as u32)
-                            .try_fold(today(), |d, _| d.previous_day())
+                        None => today()
+                            .minus_days((f64::from(years) * 365.25) as u32)
                             .unwrap_or_else(today),
                     };
                     Ok(stock_cli::generate(&rules, &out, medicines, years, from)?)

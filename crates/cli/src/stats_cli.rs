@@ -205,63 +205,28 @@ fn top_parallel(
     Ok((table, count))
 }
 
-/// The same columns from a Parquet file, by name.
+/// The same columns from a Parquet file, by name, checked as a CSV line is.
 fn parquet_records(
     input: &Path,
     mut each: impl FnMut(&stats::read::RecordRef<'_>),
 ) -> Result<u64, Failure> {
-    use parquet::file::reader::{FileReader, SerializedFileReader};
-    use parquet::record::Field;
-    let f = std::fs::File::open(input).with_context(|| format!("leser {}", input.display()))?;
-    let reader = SerializedFileReader::new(f)
-        .map_err(|e| bad("--input", format!("ikke en Parquet-fil som kan leses: {e}")))?;
-    let rows = reader
-        .get_row_iter(None)
-        .map_err(|e| bad("--input", format!("Parquet: {e}")))?;
-    let epoch = domain::Date::parse("1970-01-01").map_err(|e| Failure::Other(e.into()))?;
-    let mut count = 0u64;
-    for (i, row) in rows.enumerate() {
-        let row =
-            row.map_err(|e| bad(&format!("--input, rad {}", i + 1), format!("Parquet: {e}")))?;
-        // Each field as the text the CSV reader takes, so both paths check alike.
-        let mut text: BTreeMap<&str, String> = BTreeMap::new();
-        for (name, field) in row.get_column_iter() {
-            let value = match field {
-                Field::Date(d) => u32::try_from(*d)
-                    .ok()
-                    .and_then(|d| epoch.plus_days(d))
-                    .map_or_else(String::new, |d| d.to_string()),
-                Field::Str(s) => s.clone(),
-                Field::Double(x) => x.to_string(),
-                Field::Float(x) => x.to_string(),
-                Field::Int(x) => x.to_string(),
-                Field::Long(x) => x.to_string(),
-                Field::Bool(b) => b.to_string(),
-                Field::Null => String::new(),
-                other => other.to_string(),
-            };
-            let key = stats::read::HEADER.split(',').find(|h| *h == name.as_str());
-            if let Some(k) = key {
-                text.insert(k, value);
-            }
-        }
+    crate::parquet_rows::each_row(input, "--input", |n, fields| {
         let line: Vec<String> = stats::read::HEADER
             .split(',')
             .map(|h| {
-                let v = text.get(h).cloned().unwrap_or_default();
+                let v = fields.get(h).map_or("", String::as_str);
                 if v.contains([',', '"']) {
                     format!("\"{}\"", v.replace('"', "\"\""))
                 } else {
-                    v
+                    v.to_string()
                 }
             })
             .collect();
         let r = stats::read::record(&line.join(","))
-            .map_err(|e| bad(&format!("--input, rad {}, {}", i + 1, e.column), e.message))?;
+            .map_err(|e| bad(&format!("--input, rad {n}, {}", e.column), e.message))?;
         each(&r.as_ref());
-        count += 1;
-    }
-    Ok(count)
+        Ok(())
+    })
 }
 
 /// A marks file: CSV `atc,mark` with `*` (shortage) or `**` (deregistered or temporarily out).

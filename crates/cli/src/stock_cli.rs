@@ -356,78 +356,42 @@ pub fn read_sales(file: &Path, date: Date) -> Result<stockpiles::PharmacySales, 
 /// columns `date` (a date, or text `YYYY-MM-DD`), `atc` (text), `packages` (a number) and
 /// optionally `wholesaler` (text), found by name. A wrong row is named by row and column.
 fn read_sales_parquet(file: &Path, date: Date) -> Result<stockpiles::PharmacySales, Failure> {
-    use parquet::file::reader::{FileReader, SerializedFileReader};
-    use parquet::record::Field;
-    let f = std::fs::File::open(file).with_context(|| format!("leser {}", file.display()))?;
-    let reader = SerializedFileReader::new(f)
-        .map_err(|e| bad("--sales", format!("ikke en Parquet-fil som kan leses: {e}")))?;
-    let names: Vec<String> = reader
-        .metadata()
-        .file_metadata()
-        .schema_descr()
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
-    for needed in ["date", "atc", "packages"] {
-        if !names.iter().any(|n| n == needed) {
+    let from = stockpiles::previous_year(date).unwrap_or(date);
+    let mut sales = stockpiles::PharmacySales::default();
+    crate::parquet_rows::each_row(file, "--sales", |n, fields| {
+        let at = |c: &str| format!("--sales, rad {n}, {c}");
+        let get = |c: &str| fields.get(c).map_or("", String::as_str);
+        if let Some(needed) = ["date", "atc", "packages"]
+            .iter()
+            .find(|c| !fields.contains_key(**c))
+        {
+            let has: Vec<&str> = fields.keys().map(String::as_str).collect();
             return Err(bad(
                 "--sales",
                 format!(
                     "Parquet-filen mangler kolonnen «{needed}» (har: {})",
-                    names.join(", ")
+                    has.join(", ")
                 ),
             ));
         }
-    }
-    let from = stockpiles::previous_year(date).unwrap_or(date);
-    let epoch = Date::parse("1970-01-01").map_err(|e| Failure::Other(e.into()))?;
-    let mut sales = stockpiles::PharmacySales::default();
-    let rows = reader
-        .get_row_iter(None)
-        .map_err(|e| bad("--sales", format!("Parquet: {e}")))?;
-    for (i, row) in rows.enumerate() {
-        let at = |c: &str| format!("--sales, rad {}, {c}", i + 1);
-        let row = row.map_err(|e| bad(&at("*"), format!("Parquet: {e}")))?;
-        let (mut day, mut atc, mut packages, mut wholesaler) = (None, None, None, None);
-        for (name, field) in row.get_column_iter() {
-            match (name.as_str(), field) {
-                ("date", Field::Date(days)) => {
-                    day = u32::try_from(*days).ok().and_then(|d| epoch.plus_days(d));
-                }
-                ("date", Field::Str(s)) => day = Date::parse(s).ok(),
-                ("atc", Field::Str(s)) => atc = Some(s.clone()),
-                ("wholesaler", Field::Str(s)) => wholesaler = Some(s.clone()),
-                ("packages", Field::Double(x)) => packages = Some(*x),
-                ("packages", Field::Float(x)) => packages = Some(f64::from(*x)),
-                ("packages", Field::Int(x)) => packages = Some(f64::from(*x)),
-                ("packages", Field::Long(x)) => packages = Some(*x as f64),
-                ("date" | "atc" | "packages", other) => {
-                    return Err(bad(&at(name), format!("uventet verdi {other}")));
-                }
-                _ => {}
-            }
-        }
-        let day = day.ok_or_else(|| bad(&at("date"), "ventet en dato"))?;
-        let atc = domain::Atc::parse(atc.as_deref().unwrap_or(""))
+        let day = Date::parse(get("date")).map_err(|e| bad(&at("date"), e.to_string()))?;
+        let atc = domain::Atc::parse(get("atc"))
             .map_err(|e| bad(&at("atc"), e.to_string()))?
             .to_string();
-        let packages = packages
-            .filter(|p| p.is_finite() && *p >= 0.0)
+        let packages: f64 = get("packages")
+            .parse()
+            .ok()
+            .filter(|p: &f64| p.is_finite() && *p >= 0.0)
             .ok_or_else(|| bad(&at("packages"), "ventet et antall pakninger (0 eller mer)"))?;
         if day < from || day > date {
-            continue;
+            return Ok(());
         }
-        match wholesaler {
-            Some(w) if !w.trim().is_empty() => {
-                *sales
-                    .by_wholesaler
-                    .entry((atc, w.trim().to_string()))
-                    .or_default() += packages;
-            }
-            _ => *sales.national.entry(atc).or_default() += packages,
+        match get("wholesaler").trim() {
+            "" => *sales.national.entry(atc).or_default() += packages,
+            w => *sales.by_wholesaler.entry((atc, w.to_string())).or_default() += packages,
         }
-    }
+        Ok(())
+    })?;
     Ok(sales)
 }
 

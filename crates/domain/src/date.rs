@@ -80,6 +80,13 @@ impl Date {
             .map(Date)
     }
 
+    /// The date `days` days earlier; `None` before the calendar's start.
+    pub fn minus_days(self, days: u32) -> Option<Date> {
+        self.0
+            .checked_sub_days(chrono::Days::new(u64::from(days)))
+            .map(Date)
+    }
+
     /// The day before (a period "for 12 months from 2026-01-15" ends 2027-01-14, inclusive).
     pub fn previous_day(self) -> Option<Date> {
         self.0.pred_opt().map(Date)

@@ -45,6 +45,9 @@ pub struct Report {
     pub expiring: Vec<(LotKey, String, Date, i64)>,
     /// The window, in days.
     pub window_days: u32,
+    /// Every lot with its balance, as the report read them (the page draws the expiry profile
+    /// from these rather than reading the ledger a second time).
+    pub lots: Vec<LotBalance>,
 }
 
 /// The coverage report as a table of the `cases` overview kind (CSV and XLSX share it).
@@ -299,16 +302,13 @@ pub async fn report_with(
         lines: out,
         expiring,
         window_days: e1.expiry_window_days,
+        lots: balances,
     })
 }
 
 /// The first day of the 365 days ending on `date`.
 pub fn previous_year(date: Date) -> Option<Date> {
-    let mut d = date;
-    for _ in 0..364 {
-        d = d.previous_day()?;
-    }
-    Some(d)
+    date.minus_days(364)
 }
 
 /// Why a report cannot be made.

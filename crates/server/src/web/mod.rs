@@ -2010,8 +2010,8 @@ struct HelfoCasePage {
     question: Option<(String, String)>,
     /// Whether this user (the applicant) may answer it.
     may_answer: bool,
-    /// The default deadline of a request for information, in days.
-    information_days: u32,
+    /// The default deadline of a request for information, in days (rule data SAKSBEHANDLING).
+    information_days: Option<u32>,
 }
 
 #[derive(Template)]
@@ -2105,7 +2105,8 @@ async fn show_helfo(
                 .rules
                 .case_handling
                 .at(today())
-                .map_or(14, |h| h.value.more_information_days),
+                .ok()
+                .map(|h| h.value.more_information_days),
         },
     )
 }

@@ -192,11 +192,6 @@ pub async fn page(
             );
         }
     };
-    let lots = state
-        .store
-        .stock_balances(None, None)
-        .await
-        .unwrap_or_default();
     let (atc, days) = (
         q.atc.clone().unwrap_or_default(),
         q.dager.clone().unwrap_or_default(),
@@ -293,7 +288,7 @@ pub async fn page(
             frame: frame("Beredskapslager", Some(&s), "/beredskap", None),
             date: super::lists::norwegian_date(&date.to_string()),
             coverage_svg: coverage_chart(&report),
-            expiry_svg: expiry_chart(&lots, date),
+            expiry_svg: expiry_chart(&report.lots, date),
             alerts,
             expiring,
             window_days: report.window_days,

@@ -63,7 +63,7 @@ fn rules_shows_what_is_in_force_with_sources() {
     let (code, out, _) = legemiddel(&["rules", "--date", "2025-01-01"], "");
     assert_eq!(code, 0);
     assert!(
-        out.contains("legemiddel-regler 2026.12.2; § 1b-liste 2024-11-01"),
+        out.contains("legemiddel-regler 2026.12.3; § 1b-liste 2024-11-01"),
         "{out}"
     );
     assert!(

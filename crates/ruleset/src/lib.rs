@@ -11,6 +11,7 @@
 //! The crate does no I/O itself: callers hand it file texts.
 
 pub mod dispensing;
+pub mod exemption;
 pub mod h_list_import;
 mod raw;
 pub mod register;
@@ -367,6 +368,10 @@ pub struct RuleSet {
     pub stockpiles: Dated<stockpiles::StockpileRules>,
     /// DMP's restrictions in a shortage (E4).
     pub rationing: Dated<Vec<stockpiles::Restriction>>,
+    /// The approval exemption: its limits and DMP's negative list (G1).
+    pub approval_exemption: Dated<exemption::ExemptionRules>,
+    /// Products with MT replacing unregistered ones, and their transitions (G3).
+    pub transitions: Dated<exemption::TransitionRules>,
 }
 
 /// `SAKSBEHANDLING`: how Helfo handles a § 3 application — the facts a paper application, a
@@ -426,7 +431,7 @@ impl RuleSet {
         b.finish()
     }
 
-    /// Name and version of the data set, e.g. `legemiddel-regler 2026.12.2`.
+    /// Name and version of the data set, e.g. `legemiddel-regler 2026.12.3`.
     pub fn version(&self) -> String {
         format!("{} {}", self.name, self.version)
     }
@@ -468,6 +473,8 @@ struct Builder {
     case_handling: Vec<(InForce<CaseHandling>, usize)>,
     stockpiles: Vec<(InForce<stockpiles::StockpileRules>, usize)>,
     rationing: Vec<(InForce<Vec<stockpiles::Restriction>>, usize)>,
+    approval_exemption: Vec<(InForce<exemption::ExemptionRules>, usize)>,
+    transitions: Vec<(InForce<exemption::TransitionRules>, usize)>,
 }
 
 /// 1-based line of a byte offset.
@@ -762,10 +769,26 @@ impl Builder {
                 &mut self.rationing,
                 stockpiles::build_rationing,
             ),
+            RuleId::G1 => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.approval_exemption,
+                exemption::build,
+            ),
+            RuleId::G3 => periods(
+                path,
+                text,
+                rule,
+                &mut self.sources,
+                &mut self.transitions,
+                exemption::build_transitions,
+            ),
             other => Err(err(
                 None,
                 format!(
-                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B3, B4, B5, B6, G2, GEN, EGENANDEL, GYLDIGHET, OMEQ, HELSEFORETAK, SAKSBEHANDLING, E1, E4)"
+                    "regel {other} har ingen regeldata-filer (kjente: F5, B2, B3, B4, B5, B6, G2, GEN, EGENANDEL, GYLDIGHET, OMEQ, HELSEFORETAK, SAKSBEHANDLING, E1, E4, G1, G3)"
                 ),
             )),
         }
@@ -903,6 +926,8 @@ impl Builder {
             case_handling: dated(RuleId::CaseHandling, self.case_handling)?,
             stockpiles: dated(RuleId::E1, self.stockpiles)?,
             rationing: dated(RuleId::E4, self.rationing)?,
+            approval_exemption: dated(RuleId::G1, self.approval_exemption)?,
+            transitions: dated(RuleId::G3, self.transitions)?,
             name,
             version,
             sources,

@@ -443,3 +443,50 @@ pub struct RawRestriction {
     #[serde(default)]
     pub only_priority_groups: bool,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApprovalExemption {
+    pub max_period_days: u32,
+    pub dmp_handling_working_days: u32,
+    #[serde(default)]
+    pub unconfirmed: Vec<String>,
+    #[serde(default)]
+    pub negative_group: Vec<RawNegativeGroup>,
+    #[serde(default)]
+    pub negative_substance: Vec<RawNegativeSubstance>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNegativeGroup {
+    pub atc: TomlAtc,
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNegativeSubstance {
+    pub substance: String,
+    #[serde(default)]
+    pub atc: Option<TomlAtc>,
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransitionRules {
+    pub max_transition_days: u32,
+    #[serde(default)]
+    pub replacement: Vec<RawReplacement>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplacement {
+    pub marketed: String,
+    pub atc: TomlAtc,
+    pub marketed_from: TomlDate,
+    pub transition_days: u32,
+    pub source: String,
+}

@@ -168,6 +168,44 @@ impl RuleSet {
                 format!("{} % THC", v.thc_percent_above),
             )]
         });
+        push(&mut out, &self.approval_exemption, date, |v| {
+            let mut lines = vec![
+                (
+                    "lengste periode".into(),
+                    format!("{} dager", v.max_period_days),
+                ),
+                (
+                    "DMPs behandlingstid".into(),
+                    format!("om lag {} virkedager", v.dmp_handling_working_days),
+                ),
+            ];
+            for g in &v.negative_groups {
+                lines.push((format!("negativlisten: {}", g.atc), g.reason.clone()));
+            }
+            for n in &v.negative_substances {
+                lines.push((format!("negativlisten: {}", n.substance), n.reason.clone()));
+            }
+            if !v.unconfirmed.is_empty() {
+                lines.push(("ikke bekreftet".into(), v.unconfirmed.join("; ")));
+            }
+            lines
+        });
+        push(&mut out, &self.transitions, date, |v| {
+            let mut lines = vec![(
+                "lengste overgangsperiode".into(),
+                format!("{} dager", v.max_transition_days),
+            )];
+            for r in &v.replacements {
+                lines.push((
+                    format!("{} erstatter {}", r.marketed, r.atc),
+                    format!("fra {}; uregistrerte utleveres til og med {}", r.marketed_from, r.last_day),
+                ));
+            }
+            if v.replacements.is_empty() {
+                lines.push(("kunngjorte erstatninger".into(), "ingen".into()));
+            }
+            lines
+        });
         push(&mut out, &self.dispensing, date, |v| {
             vec![
                 (

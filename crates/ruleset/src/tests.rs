@@ -19,10 +19,10 @@ fn with<'a>(path: &'a str, text: &'a str) -> Result<RuleSet, LoadError> {
 fn embedded_rules_load() {
     let rules = RuleSet::embedded().unwrap();
     assert_eq!(rules.h_list.entries().len(), 14);
-    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.12.2");
+    assert_eq!(rules.label(d("2024-10-31")), "legemiddel-regler 2026.12.3");
     assert_eq!(
         rules.label(d("2024-11-01")),
-        "legemiddel-regler 2026.12.2; § 1b-liste 2024-11-01"
+        "legemiddel-regler 2026.12.3; § 1b-liste 2024-11-01"
     );
     assert_eq!(
         rules.opioids.at(d("2025-01-01")).unwrap().value.gp_max_omeq,
@@ -117,7 +117,7 @@ fn a_later_list_is_data_only() {
     assert_eq!(rules.h_list.entries().len(), 15);
     assert_eq!(
         rules.label(d("2027-01-01")),
-        "legemiddel-regler 2026.12.2; § 1b-liste 2027-01-01"
+        "legemiddel-regler 2026.12.3; § 1b-liste 2027-01-01"
     );
 }
 
@@ -167,6 +167,8 @@ fn in_force_lists_every_rule_with_data() {
             "B6",
             "EGENANDEL",
             "G2",
+            "G1",
+            "G3",
             "GYLDIGHET",
             "OMEQ",
             "HELSEFORETAK",
@@ -300,4 +302,40 @@ fn e4_restrictions_are_validated() {
     )
     .unwrap_err();
     assert!(e.message.contains("until"), "{e}");
+}
+
+#[test]
+fn approval_exemption_limits_and_negative_list_are_validated_and_read() {
+    let head = "rule = \"G1\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n[[period]]\nfrom = 2024-01-01\n";
+    let e = with(
+        "g1-approval-exemption.toml",
+        &format!("{head}max_period_days = 400\ndmp_handling_working_days = 3\n"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("max_period_days"), "{e}");
+    // G1: the shipped negative list finds vaccines by group and leaves other products alone.
+    let rules = RuleSet::embedded().unwrap();
+    let g1 = &rules.approval_exemption.at(d("2026-06-01")).unwrap().value;
+    assert_eq!(g1.max_period_days, 365);
+    let vaccine = domain::Atc::parse("J07BB02").unwrap();
+    assert!(g1.negative_reason(&vaccine, "influensavaksine").unwrap().contains("vaksiner"));
+    let melatonin = domain::Atc::parse("N05CH01").unwrap();
+    assert_eq!(g1.negative_reason(&melatonin, "melatonin"), None);
+}
+
+#[test]
+fn a_transition_is_at_most_ninety_days_and_counts_the_market_day() {
+    let head = "rule = \"G3\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n[[period]]\nfrom = 2024-01-01\nmax_transition_days = 90\n";
+    let entry = |days: u32| {
+        format!("{head}[[period.replacement]]\nmarketed = \"X\"\natc = \"N05CH01\"\nmarketed_from = 2026-03-01\ntransition_days = {days}\nsource = \"DMP\"\n")
+    };
+    let e = with("g3-transition.toml", &entry(91)).unwrap_err();
+    assert!(e.message.contains("transition_days"), "{e}");
+    let rules = with("g3-transition.toml", &entry(90)).unwrap();
+    let g3 = &rules.transitions.at(d("2026-06-01")).unwrap().value;
+    let atc = domain::Atc::parse("N05CH01").unwrap();
+    // 1 March is day 1, so day 90 is 29 May.
+    let r = g3.replacing(&atc, d("2026-06-01")).unwrap();
+    assert_eq!(r.last_day, d("2026-05-29"));
+    assert!(g3.replacing(&atc, d("2026-02-28")).is_none());
 }

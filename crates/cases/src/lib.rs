@@ -9,6 +9,7 @@
 //!
 //! **Architecture invariant:** no I/O, no clock (today's date is an argument), no SQL, no HTTP.
 
+pub mod exemption;
 pub mod fields;
 pub mod helfo;
 /// Norwegian person identifiers (kept in `domain`, shared with the pharmacy side).

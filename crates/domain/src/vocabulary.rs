@@ -305,6 +305,8 @@ coded_enum!(
         Pharmacist = "pharmacist",
         /// A Helfo caseworker (decides § 3 applications sent to manual processing, B3).
         HelfoCaseworker = "helfo_caseworker",
+        /// A caseworker at DMP (decides applications for approval exemptions, G1).
+        DmpCaseworker = "dmp_caseworker",
         /// An analyst at the agency (statistics, overviews).
         Analyst = "analyst",
         /// A stockpile manager.
@@ -323,6 +325,7 @@ impl Role {
             Role::MedicalDirector => "fagdirektør",
             Role::Pharmacist => "farmasøyt",
             Role::HelfoCaseworker => "saksbehandler i Helfo",
+            Role::DmpCaseworker => "saksbehandler i DMP",
             Role::Analyst => "analytiker",
             Role::StockpileManager => "beredskapslageransvarlig",
             Role::Administrator => "administrator",

@@ -542,5 +542,60 @@ pub fn rule_on(
     }
 }
 
+/// One row of the yearly report's table 1: applications DMP handled (decided that year) and
+/// the pharmacies' notifications (filed that year).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct YearCount {
+    /// The year.
+    pub year: i32,
+    /// Applications DMP decided, approved or refused.
+    pub applications: u64,
+    /// Notifications.
+    pub notifications: u64,
+}
+
+impl YearCount {
+    /// Both together (the report's «totalt»).
+    pub fn total(&self) -> u64 {
+        self.applications + self.notifications
+    }
+}
+
+/// A stored exemption as the count needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Counted {
+    /// The path.
+    pub filing: Filing,
+    /// Where it stands.
+    pub state: State,
+    /// The day it was filed.
+    pub filed: Date,
+    /// The day DMP decided it, if it did.
+    pub decided: Option<Date>,
+}
+
+/// **Table 1** (seed 003): per year, the applications DMP handled and the notifications, oldest
+/// year first. An application waiting for DMP is not yet handled and is not counted.
+pub fn yearly_counts(cases: impl IntoIterator<Item = Counted>) -> Vec<YearCount> {
+    let mut years = std::collections::BTreeMap::<i32, YearCount>::new();
+    for c in cases {
+        let (year, application) = match (c.filing, c.state, c.decided) {
+            (Filing::Notification, _, _) => (c.filed.year(), false),
+            (Filing::Application, State::Approved | State::Refused, Some(d)) => (d.year(), true),
+            _ => continue,
+        };
+        let row = years.entry(year).or_insert(YearCount {
+            year,
+            ..YearCount::default()
+        });
+        if application {
+            row.applications += 1;
+        } else {
+            row.notifications += 1;
+        }
+    }
+    years.into_values().collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -136,13 +136,13 @@ fn json_type() -> [(header::HeaderName, HeaderValue); 1] {
     )]
 }
 
-fn json_answer(status: StatusCode, body: Value) -> Response {
+pub(crate) fn json_answer(status: StatusCode, body: Value) -> Response {
     (status, json_type(), body.to_string()).into_response()
 }
 
 /// Records a read of health data in the audit trail before it is answered (see
 /// [`crate::audit_read`]); the record's number goes out in `X-Audit-Seq`.
-async fn read(
+pub(crate) async fn read(
     state: &AppState,
     user: &crate::User,
     role: Role,
@@ -155,7 +155,7 @@ async fn read(
 }
 
 /// A JSON answer with the audit record of the read in `X-Audit-Seq`.
-fn read_answer(body: Value, seq: i64) -> Response {
+pub(crate) fn read_answer(body: Value, seq: i64) -> Response {
     audited_answer(StatusCode::OK, body, seq)
 }
 
@@ -170,11 +170,11 @@ fn audited_answer(status: StatusCode, body: Value, seq: i64) -> Response {
 }
 
 /// A JSON answer to a stored change, with the change's audit record in `X-Audit-Seq`.
-fn saved_answer(status: StatusCode, body: Value, saved: workflow::Saved) -> Response {
+pub(crate) fn saved_answer(status: StatusCode, body: Value, saved: workflow::Saved) -> Response {
     audited_answer(status, body, saved.audit_seq)
 }
 
-fn body_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, CaseError> {
+pub(crate) fn body_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, CaseError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(bad("$", "ventet et JSON-objekt")),
@@ -182,7 +182,7 @@ fn body_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, CaseError>
     }
 }
 
-fn bad(field: &str, message: &str) -> CaseError {
+pub(crate) fn bad(field: &str, message: &str) -> CaseError {
     CaseError(WorkflowError::Refused(Refusal::Invalid(vec![
         cases::FieldError {
             field: field.into(),
@@ -226,7 +226,7 @@ pub fn fields_from_json(value: Option<&Value>) -> Result<Fields, CaseError> {
     Ok(fields)
 }
 
-fn version_of(map: &serde_json::Map<String, Value>) -> Result<i64, CaseError> {
+pub(crate) fn version_of(map: &serde_json::Map<String, Value>) -> Result<i64, CaseError> {
     map.get("version").and_then(Value::as_i64).ok_or_else(|| {
         bad(
             "version",
@@ -241,6 +241,8 @@ pub fn case_json(record: &CaseRecord, events: &[CaseEvent], moves: &[&str]) -> V
     let d = &record.data;
     let state_text = if d.kind == "helfo" {
         helfo::State::from_code(&d.state).map_or("?", |s| s.describe())
+    } else if d.kind == "exemption" {
+        cases::exemption::State::from_code(&d.state).map_or("?", |s| s.describe())
     } else {
         off_label::State::from_code(&d.state).map_or("?", |s| s.describe())
     };

@@ -9,6 +9,7 @@ pub mod audit_head;
 pub mod auth;
 mod cases_api;
 mod catalogue;
+mod exemptions;
 pub mod cds;
 mod extract;
 mod metrics;
@@ -277,6 +278,15 @@ pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
         Some(cases_api::APPLICANTS),
     ),
     ("GET", "/api/v1/helfo/queue", Some(cases_api::CASEWORKERS)),
+    ("POST", "/api/v1/exemptions", Some(exemptions::FILERS)),
+    ("GET", "/api/v1/exemptions", Some(exemptions::READERS)),
+    ("GET", "/api/v1/exemptions/{id}", Some(exemptions::READERS)),
+    ("POST", "/api/v1/exemptions/{id}/ruling", Some(exemptions::DMP)),
+    (
+        "GET",
+        "/api/v1/statistics/exemptions",
+        Some(exemptions::STATISTICS_READERS),
+    ),
     ("POST", "/api/v1/helfo/coverage", Some(cases_api::COVERAGE)),
     (
         "GET",
@@ -490,6 +500,19 @@ fn router(state: Arc<AppState>, limits: Limits) -> Router {
             post(cases_api::helfo_answer),
         )
         .route("/api/v1/helfo/queue", get(cases_api::helfo_queue))
+        .route(
+            "/api/v1/exemptions",
+            post(exemptions::api_submit).get(exemptions::api_list),
+        )
+        .route("/api/v1/exemptions/{id}", get(exemptions::api_show))
+        .route(
+            "/api/v1/exemptions/{id}/ruling",
+            post(exemptions::api_ruling),
+        )
+        .route(
+            "/api/v1/statistics/exemptions",
+            get(exemptions::api_counts),
+        )
         .route("/api/v1/helfo/coverage", post(cases_api::helfo_coverage))
         .route("/api/v1/overviews/{name}", get(cases_api::overview_get))
         .route("/api/v1/pharmacy/dispensings", post(pharmacy::record))

@@ -127,6 +127,8 @@ pub fn may_see(actor: &Actor, record: &CaseRecord) -> bool {
                 && (record.data.trust.as_deref() == trust
                     || record.data.home_trust.as_deref() == trust)
         }
+        // G1: DMP decides the applications and receives the notifications.
+        "exemption" => actor.role == Role::DmpCaseworker,
         _ => actor.role == Role::HelfoCaseworker,
     }
 }
@@ -145,7 +147,7 @@ pub async fn load(
     Ok((record, events))
 }
 
-fn event(actor: &Actor, action: &str, from: Option<&str>, to: &str, record: String) -> CaseEvent {
+pub(crate) fn event(actor: &Actor, action: &str, from: Option<&str>, to: &str, record: String) -> CaseEvent {
     CaseEvent {
         version: 0,
         at: now_rfc3339(),
@@ -202,7 +204,7 @@ fn audit_record_with(
 }
 
 /// Stores a new case with its first event and audit record.
-async fn create(
+pub(crate) async fn create(
     state: &AppState,
     kind: &str,
     data: &CaseData,
@@ -221,7 +223,7 @@ async fn create(
 }
 
 /// Stores a change of a case from `version`, with its event and audit record.
-async fn update(
+pub(crate) async fn update(
     state: &AppState,
     kind: &str,
     id: i64,
@@ -406,7 +408,7 @@ fn derived_json(form: &off_label::OffLabelForm, d: &off_label::Derived) -> Value
 }
 
 /// Refuses a change made from a version the case no longer has (someone moved it meanwhile).
-fn ensure_version(record: &CaseRecord, version: i64) -> Result<(), WorkflowError> {
+pub(crate) fn ensure_version(record: &CaseRecord, version: i64) -> Result<(), WorkflowError> {
     if record.version == version {
         return Ok(());
     }

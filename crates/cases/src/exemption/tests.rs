@@ -237,3 +237,30 @@ fn a_pharmacist_notifies_a_doctor_applies_and_nobody_else_files() {
     assert_eq!(filing_of(Role::Prescriber), Some(Filing::Application));
     assert_eq!(filing_of(Role::Analyst), None);
 }
+
+#[test]
+fn table_1_counts_handled_applications_by_decision_year_and_notifications_by_filing_year() {
+    let c = |filing, state, filed: &str, decided: Option<&str>| Counted {
+        filing,
+        state,
+        filed: day(filed),
+        decided: decided.map(day),
+    };
+    let rows = yearly_counts([
+        // Filed in December, decided in January: handled the next year.
+        c(Filing::Application, State::Approved, "2024-12-30", Some("2025-01-03")),
+        c(Filing::Application, State::Refused, "2025-03-01", Some("2025-03-04")),
+        // Still with DMP: not handled, not counted.
+        c(Filing::Application, State::Submitted, "2025-12-31", None),
+        c(Filing::Notification, State::Notified, "2024-12-31", None),
+        c(Filing::Notification, State::Notified, "2025-01-01", None),
+    ]);
+    assert_eq!(
+        rows,
+        [
+            YearCount { year: 2024, applications: 0, notifications: 1 },
+            YearCount { year: 2025, applications: 2, notifications: 1 },
+        ]
+    );
+    assert_eq!(rows[1].total(), 3);
+}

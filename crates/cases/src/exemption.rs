@@ -169,7 +169,10 @@ pub fn validate(fields: &Fields) -> Result<ExemptionForm, Vec<FieldError>> {
     match scope {
         Some(Scope::Patient) => {
             let text = r
-                .text("patient_id", "pasientens fødselsnummer eller D-nummer (11 sifre)")
+                .text(
+                    "patient_id",
+                    "pasientens fødselsnummer eller D-nummer (11 sifre)",
+                )
                 .replace(' ', "");
             if !text.is_empty() {
                 // A D-number has 4–7 in its first digit.
@@ -185,9 +188,7 @@ pub fn validate(fields: &Fields) -> Result<ExemptionForm, Vec<FieldError>> {
             }
         }
         Some(Scope::Practice) => holder = Some(r.text("holder", "legekontorets navn")),
-        Some(Scope::Department) => {
-            holder = Some(r.text("holder", "sykehusavdelingens navn"))
-        }
+        Some(Scope::Department) => holder = Some(r.text("holder", "sykehusavdelingens navn")),
         None => {}
     }
     let varenr = r.optional("varenr");
@@ -208,10 +209,15 @@ pub fn validate(fields: &Fields) -> Result<ExemptionForm, Vec<FieldError>> {
         .optional("quantity")
         .and_then(|_| r.number("quantity", "antall pakninger", 1, 100_000));
     let valid_from = r.date("valid_from");
-    let valid_until = r.optional("valid_until").and_then(|_| r.date("valid_until"));
+    let valid_until = r
+        .optional("valid_until")
+        .and_then(|_| r.date("valid_until"));
     if quantity.is_none()
         && valid_until.is_none()
-        && !r.errors.iter().any(|e| e.field == "quantity" || e.field == "valid_until")
+        && !r
+            .errors
+            .iter()
+            .any(|e| e.field == "quantity" || e.field == "valid_until")
     {
         r.error(
             "quantity",
@@ -224,7 +230,11 @@ pub fn validate(fields: &Fields) -> Result<ExemptionForm, Vec<FieldError>> {
         r.error("valid_until", "til-datoen ligger før fra-datoen");
     }
     let justification = r.text("justification", "den medisinske begrunnelsen (G1)");
-    let ground = r.choice("ground", Ground::from_code, &codes(Ground::ALL, Ground::code));
+    let ground = r.choice(
+        "ground",
+        Ground::from_code,
+        &codes(Ground::ALL, Ground::code),
+    );
     let why_not_marketed = r.optional("why_not_marketed");
     let shortage_of = r.optional("shortage_of");
     match ground {
@@ -369,10 +379,13 @@ pub fn assess(
         text: match form.ground {
             Ground::Shortage => format!(
                 "Brukes fordi det er mangel på {} (G4).",
-                form.shortage_of.as_deref().unwrap_or("det markedsførte legemidlet")
+                form.shortage_of
+                    .as_deref()
+                    .unwrap_or("det markedsførte legemidlet")
             ),
             Ground::NoMarketedAlternative => {
-                "Medisinsk begrunnelse med hvorfor et markedsført legemiddel ikke kan brukes.".into()
+                "Medisinsk begrunnelse med hvorfor et markedsført legemiddel ikke kan brukes."
+                    .into()
             }
         },
     });
@@ -408,7 +421,8 @@ pub fn assess(
     }
     if !form.authorised_abroad {
         dmp_reasons.push(
-            "negativlisten: uten markedsføringstillatelse i EØS, USA eller et PIC-S/MRA-land".into(),
+            "negativlisten: uten markedsføringstillatelse i EØS, USA eller et PIC-S/MRA-land"
+                .into(),
         );
     }
     if form.biological {

@@ -101,7 +101,9 @@ impl TransitionRules {
 
 pub(crate) fn build(r: RawApprovalExemption) -> Result<ExemptionRules, String> {
     if !(1..=366).contains(&r.max_period_days) {
-        return Err("max_period_days: ventet 1–366 (høyst ett år, legemiddelforskriften § 2-5)".into());
+        return Err(
+            "max_period_days: ventet 1–366 (høyst ett år, legemiddelforskriften § 2-5)".into(),
+        );
     }
     if !(1..=60).contains(&r.dmp_handling_working_days) {
         return Err("dmp_handling_working_days: ventet 1–60".into());
@@ -109,7 +111,10 @@ pub(crate) fn build(r: RawApprovalExemption) -> Result<ExemptionRules, String> {
     let mut negative_groups = Vec::new();
     for g in r.negative_group {
         if g.reason.trim().is_empty() {
-            return Err(format!("negative_group {}: reason kan ikke være tom", g.atc.0));
+            return Err(format!(
+                "negative_group {}: reason kan ikke være tom",
+                g.atc.0
+            ));
         }
         negative_groups.push(NegativeGroup {
             atc: g.atc.0,

@@ -198,7 +198,10 @@ impl RuleSet {
             for r in &v.replacements {
                 lines.push((
                     format!("{} erstatter {}", r.marketed, r.atc),
-                    format!("fra {}; uregistrerte utleveres til og med {}", r.marketed_from, r.last_day),
+                    format!(
+                        "fra {}; uregistrerte utleveres til og med {}",
+                        r.marketed_from, r.last_day
+                    ),
                 ));
             }
             if v.replacements.is_empty() {

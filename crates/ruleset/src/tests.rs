@@ -318,7 +318,11 @@ fn approval_exemption_limits_and_negative_list_are_validated_and_read() {
     let g1 = &rules.approval_exemption.at(d("2026-06-01")).unwrap().value;
     assert_eq!(g1.max_period_days, 365);
     let vaccine = domain::Atc::parse("J07BB02").unwrap();
-    assert!(g1.negative_reason(&vaccine, "influensavaksine").unwrap().contains("vaksiner"));
+    assert!(
+        g1.negative_reason(&vaccine, "influensavaksine")
+            .unwrap()
+            .contains("vaksiner")
+    );
     let melatonin = domain::Atc::parse("N05CH01").unwrap();
     assert_eq!(g1.negative_reason(&melatonin, "melatonin"), None);
 }
@@ -327,7 +331,9 @@ fn approval_exemption_limits_and_negative_list_are_validated_and_read() {
 fn a_transition_is_at_most_ninety_days_and_counts_the_market_day() {
     let head = "rule = \"G3\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n[[period]]\nfrom = 2024-01-01\nmax_transition_days = 90\n";
     let entry = |days: u32| {
-        format!("{head}[[period.replacement]]\nmarketed = \"X\"\natc = \"N05CH01\"\nmarketed_from = 2026-03-01\ntransition_days = {days}\nsource = \"DMP\"\n")
+        format!(
+            "{head}[[period.replacement]]\nmarketed = \"X\"\natc = \"N05CH01\"\nmarketed_from = 2026-03-01\ntransition_days = {days}\nsource = \"DMP\"\n"
+        )
     };
     let e = with("g3-transition.toml", &entry(91)).unwrap_err();
     assert!(e.message.contains("transition_days"), "{e}");

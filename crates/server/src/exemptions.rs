@@ -59,7 +59,8 @@ async fn fest_application(
     };
     let Some(loaded) = crate::catalogue::current(state).await? else {
         return Err(invalid(
-            "ingen FEST-katalog er importert: la varenummeret stå tomt, eller importer katalogen".into(),
+            "ingen FEST-katalog er importert: la varenummeret stå tomt, eller importer katalogen"
+                .into(),
         ));
     };
     let package = loaded
@@ -67,7 +68,11 @@ async fn fest_application(
         .packages
         .iter()
         .find(|p| p.varenr == varenr)
-        .ok_or_else(|| invalid(format!("varenummer {varenr} finnes ikke i FEST-katalogen i kraft")))?;
+        .ok_or_else(|| {
+            invalid(format!(
+                "varenummer {varenr} finnes ikke i FEST-katalogen i kraft"
+            ))
+        })?;
     let m = &package.medicine;
     if m.preparation_type.as_ref().map(|c| c.code.as_str()) != Some("11") {
         return Err(invalid(format!(
@@ -138,7 +143,10 @@ pub async fn submit(
             "notify",
             format!(
                 "Meldt til DMP av {} {today}: {} for {}, til og med {}.",
-                actor.name, form.product, form.scope.code(), assessment.valid_until
+                actor.name,
+                form.product,
+                form.scope.code(),
+                assessment.valid_until
             ),
         ),
         Filing::Application => (

@@ -9,8 +9,8 @@ pub mod audit_head;
 pub mod auth;
 mod cases_api;
 mod catalogue;
-mod exemptions;
 pub mod cds;
+mod exemptions;
 mod extract;
 mod metrics;
 mod pharmacy;
@@ -281,7 +281,11 @@ pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
     ("POST", "/api/v1/exemptions", Some(exemptions::FILERS)),
     ("GET", "/api/v1/exemptions", Some(exemptions::READERS)),
     ("GET", "/api/v1/exemptions/{id}", Some(exemptions::READERS)),
-    ("POST", "/api/v1/exemptions/{id}/ruling", Some(exemptions::DMP)),
+    (
+        "POST",
+        "/api/v1/exemptions/{id}/ruling",
+        Some(exemptions::DMP),
+    ),
     (
         "GET",
         "/api/v1/statistics/exemptions",
@@ -509,10 +513,7 @@ fn router(state: Arc<AppState>, limits: Limits) -> Router {
             "/api/v1/exemptions/{id}/ruling",
             post(exemptions::api_ruling),
         )
-        .route(
-            "/api/v1/statistics/exemptions",
-            get(exemptions::api_counts),
-        )
+        .route("/api/v1/statistics/exemptions", get(exemptions::api_counts))
         .route("/api/v1/helfo/coverage", post(cases_api::helfo_coverage))
         .route("/api/v1/overviews/{name}", get(cases_api::overview_get))
         .route("/api/v1/pharmacy/dispensings", post(pharmacy::record))

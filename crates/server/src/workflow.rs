@@ -147,7 +147,13 @@ pub async fn load(
     Ok((record, events))
 }
 
-pub(crate) fn event(actor: &Actor, action: &str, from: Option<&str>, to: &str, record: String) -> CaseEvent {
+pub(crate) fn event(
+    actor: &Actor,
+    action: &str,
+    from: Option<&str>,
+    to: &str,
+    record: String,
+) -> CaseEvent {
     CaseEvent {
         version: 0,
         at: now_rfc3339(),

@@ -55,7 +55,13 @@ async fn g1_g4_notifications_applications_dmp_rulings_and_table_1_over_http() {
         let app = spawn(db).await;
         let pharmacist = token(&app, "pal", Role::Pharmacist, None, None);
         let gp = token(&app, "per", Role::Prescriber, None, Some("gp"));
-        let hospital = token(&app, "kari", Role::Prescriber, Some("Oslo universitetssykehus HF"), Some("hospital_doctor"));
+        let hospital = token(
+            &app,
+            "kari",
+            Role::Prescriber,
+            Some("Oslo universitetssykehus HF"),
+            Some("hospital_doctor"),
+        );
         let dmp = token(&app, "dag", Role::DmpCaseworker, None, None);
         let analyst = token(&app, "anna", Role::Analyst, None, None);
         let path = "/api/v1/exemptions";
@@ -73,7 +79,13 @@ async fn g1_g4_notifications_applications_dmp_rulings_and_table_1_over_http() {
         let vaccine = form(&[("atc", "J07BB02"), ("substance", "influensavaksine")]);
         let (s, v) = call(&app, "POST", path, &pharmacist, &vaccine).await;
         assert_eq!(s, 409, "{place}: {v}");
-        assert!(v["error"]["message"].as_str().unwrap().contains("negativlisten"), "{v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("negativlisten"),
+            "{v}"
+        );
         // … and the doctor applies instead; DMP decides.
         let (s, v) = call(&app, "POST", path, &gp, &vaccine).await;
         assert_eq!(s, 201, "{place}: {v}");
@@ -81,36 +93,101 @@ async fn g1_g4_notifications_applications_dmp_rulings_and_table_1_over_http() {
         let (id, version) = (v["id"].as_i64().unwrap(), v["version"].as_i64().unwrap());
         let ruling = format!("{path}/{id}/ruling");
         // Only DMP rules; a refusal needs a reason; a stale version is refused.
-        let (s, _) = call(&app, "POST", &ruling, &gp, &json!({"version": version, "ruling": "approve"})).await;
+        let (s, _) = call(
+            &app,
+            "POST",
+            &ruling,
+            &gp,
+            &json!({"version": version, "ruling": "approve"}),
+        )
+        .await;
         assert_eq!(s, 403, "{place}");
-        let (s, v) = call(&app, "POST", &ruling, &dmp, &json!({"version": version, "ruling": "refuse"})).await;
-        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("reason")), "{place}: {v}");
-        let (s, _) = call(&app, "POST", &ruling, &dmp, &json!({"version": version + 1, "ruling": "approve"})).await;
+        let (s, v) = call(
+            &app,
+            "POST",
+            &ruling,
+            &dmp,
+            &json!({"version": version, "ruling": "refuse"}),
+        )
+        .await;
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (422, Some("reason")),
+            "{place}: {v}"
+        );
+        let (s, _) = call(
+            &app,
+            "POST",
+            &ruling,
+            &dmp,
+            &json!({"version": version + 1, "ruling": "approve"}),
+        )
+        .await;
         assert_eq!(s, 409, "{place}");
-        let (s, v) = call(&app, "POST", &ruling, &dmp, &json!({"version": version, "ruling": "approve"})).await;
+        let (s, v) = call(
+            &app,
+            "POST",
+            &ruling,
+            &dmp,
+            &json!({"version": version, "ruling": "approve"}),
+        )
+        .await;
         assert_eq!(s, 200, "{place}: {v}");
         assert_eq!(v["state"], "approved");
-        let (s, _) = call(&app, "POST", &ruling, &dmp, &json!({"version": version + 1, "ruling": "refuse", "reason": "nei"})).await;
+        let (s, _) = call(
+            &app,
+            "POST",
+            &ruling,
+            &dmp,
+            &json!({"version": version + 1, "ruling": "refuse", "reason": "nei"}),
+        )
+        .await;
         assert_eq!(s, 409, "{place}: decided once");
 
         // A second application, refused.
         let (_, v) = call(&app, "POST", path, &gp, &form(&[("biological", "ja")])).await;
-        assert_eq!(v["assessment"]["dmp_reasons"][0], "negativlisten: biologisk legemiddel");
+        assert_eq!(
+            v["assessment"]["dmp_reasons"][0],
+            "negativlisten: biologisk legemiddel"
+        );
         let (id2, v2) = (v["id"].as_i64().unwrap(), v["version"].as_i64().unwrap());
         let (s, v) = call(&app, "POST", &format!("{path}/{id2}/ruling"), &dmp,
             &json!({"version": v2, "ruling": "refuse", "reason": "Markedsført alternativ kan brukes"})).await;
-        assert_eq!((s, v["state"].as_str()), (200, Some("refused")), "{place}: {v}");
+        assert_eq!(
+            (s, v["state"].as_str()),
+            (200, Some("refused")),
+            "{place}: {v}"
+        );
 
         // G2: cannabis over 1 % THC — a GP may not apply, a hospital specialist may.
-        let cannabis = form(&[("atc", "N02BG10"), ("substance", "cannabis"), ("thc_percent", "10")]);
+        let cannabis = form(&[
+            ("atc", "N02BG10"),
+            ("substance", "cannabis"),
+            ("thc_percent", "10"),
+        ]);
         let (s, v) = call(&app, "POST", path, &gp, &cannabis).await;
         assert_eq!(s, 403, "{place}: {v}");
         let (s, v) = call(&app, "POST", path, &hospital, &cannabis).await;
-        assert_eq!((s, v["state"].as_str()), (201, Some("submitted")), "{place}: {v}");
+        assert_eq!(
+            (s, v["state"].as_str()),
+            (201, Some("submitted")),
+            "{place}: {v}"
+        );
 
         // A wrong field is named.
-        let (s, v) = call(&app, "POST", path, &pharmacist, &form(&[("valid_until", "2027-06-01")])).await;
-        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("valid_until")), "{place}: {v}");
+        let (s, v) = call(
+            &app,
+            "POST",
+            path,
+            &pharmacist,
+            &form(&[("valid_until", "2027-06-01")]),
+        )
+        .await;
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (422, Some("valid_until")),
+            "{place}: {v}"
+        );
         let (s, v) = call(&app, "POST", path, &analyst, &form(&[])).await;
         assert_eq!(s, 403, "{place}: {v}");
 
@@ -121,22 +198,53 @@ async fn g1_g4_notifications_applications_dmp_rulings_and_table_1_over_http() {
         assert_eq!(all["cases"].as_array().unwrap().len(), 4, "{place}");
         let (s, one) = call(&app, "GET", &format!("{path}/{id}"), &dmp, &Value::Null).await;
         assert_eq!(s, 200);
-        assert_eq!(one["events"].as_array().unwrap().len(), 2, "applied, then approved");
+        assert_eq!(
+            one["events"].as_array().unwrap().len(),
+            2,
+            "applied, then approved"
+        );
 
         // Table 1: the two decided applications and the notification, this year; the one still
         // with DMP is not counted yet.
-        let (s, t) = call(&app, "GET", "/api/v1/statistics/exemptions", &analyst, &Value::Null).await;
+        let (s, t) = call(
+            &app,
+            "GET",
+            "/api/v1/statistics/exemptions",
+            &analyst,
+            &Value::Null,
+        )
+        .await;
         assert_eq!(s, 200, "{place}: {t}");
-        let year = chrono::Local::now().format("%Y").to_string().parse::<i64>().unwrap();
+        let year = chrono::Local::now()
+            .format("%Y")
+            .to_string()
+            .parse::<i64>()
+            .unwrap();
         assert_eq!(
             t["years"],
             json!([{"year": year, "applications": 2, "notifications": 1, "total": 3}]),
             "{place}"
         );
-        let r = request(app.addr, "GET", "/api/v1/statistics/exemptions?format=csv",
-            &[("Authorization", &format!("Bearer {analyst}"))], "").await;
-        assert_eq!(r.body, format!("year,applications,notifications,total\n{year},2,1,3\n"));
-        let (s, _) = call(&app, "GET", "/api/v1/statistics/exemptions", &pharmacist, &Value::Null).await;
+        let r = request(
+            app.addr,
+            "GET",
+            "/api/v1/statistics/exemptions?format=csv",
+            &[("Authorization", &format!("Bearer {analyst}"))],
+            "",
+        )
+        .await;
+        assert_eq!(
+            r.body,
+            format!("year,applications,notifications,total\n{year},2,1,3\n")
+        );
+        let (s, _) = call(
+            &app,
+            "GET",
+            "/api/v1/statistics/exemptions",
+            &pharmacist,
+            &Value::Null,
+        )
+        .await;
         assert_eq!(s, 403);
     }
 }

@@ -403,3 +403,87 @@ async fn a_case_event_without_its_audit_record_is_found() {
         );
     }
 }
+
+/// Migration 0007 rebuilds SQLite's `cases` table to admit a third kind: a database made before
+/// it keeps every case and event, the events still point at their cases, and the new kind is
+/// accepted while an unknown one is still refused.
+#[tokio::test]
+async fn the_cases_table_rebuild_keeps_what_was_stored() {
+    let dir = std::env::temp_dir().join(format!("legemiddel-mig7-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let old = dir.join("old");
+    std::fs::create_dir_all(&old).unwrap();
+    for f in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap() {
+        let f = f.unwrap();
+        let name = f.file_name().into_string().unwrap();
+        if name.as_str() < "0007" {
+            std::fs::copy(f.path(), old.join(&name)).unwrap();
+        }
+    }
+    let file = dir.join("legemiddel.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::migrate::Migrator::new(old.as_path())
+            .await
+            .unwrap()
+            .run(&mut c)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO cases (kind, state, version, author, author_name, atc, substance, fields, created, updated) \
+             VALUES ('helfo', 'granted', 1, 'a', 'A', 'R03DC03', 'montelukast', '{}', 't', 't')",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO case_events (case_id, version, at, actor, actor_name, role, action, to_state, record) \
+             VALUES (1, 1, 't', 'a', 'A', 'prescriber', 'submit', 'granted', 'r')",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+    }
+    let store = Store::open(&store::Location::DataDir(dir.clone()))
+        .await
+        .unwrap();
+    let case = store
+        .case(1)
+        .await
+        .unwrap()
+        .expect("the case is still there");
+    assert_eq!(
+        (case.data.kind.as_str(), case.data.substance.as_str()),
+        ("helfo", "montelukast")
+    );
+    assert_eq!(store.case_events(1).await.unwrap().len(), 1);
+    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+    assert!(broken.is_empty(), "{broken:?}");
+    let insert = "INSERT INTO cases (kind, state, version, author, author_name, atc, substance, fields, created, updated) \
+         VALUES (?, 'notified', 1, 'a', 'A', 'N05CH01', 'melatonin', '{}', 't', 't')";
+    sqlx::query(insert)
+        .bind("exemption")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert!(
+        sqlx::query(insert)
+            .bind("other")
+            .execute(&mut c)
+            .await
+            .is_err()
+    );
+    // New ids go on after the old ones.
+    let id: (i64,) = sqlx::query_as("SELECT max(id) FROM cases")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(id.0, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -36,7 +36,10 @@ fn form() -> Fields {
         ("authorised_abroad", "ja"),
         ("quantity", "12"),
         ("valid_from", "2026-01-15"),
-        ("justification", "Søvnvansker ved autismespekterforstyrrelse"),
+        (
+            "justification",
+            "Søvnvansker ved autismespekterforstyrrelse",
+        ),
         ("ground", "no_marketed_alternative"),
         ("why_not_marketed", "Kan ikke svelge tabletter"),
         ("prescriber_name", "Per Fastlege"),
@@ -131,7 +134,11 @@ fn g1_the_negative_list_needs_dmp_first_and_closes_the_notification_path() {
 fn g2_cannabis_over_one_percent_thc_only_by_a_hospital_specialist() {
     let f = with(
         form(),
-        &[("atc", "N02BG10"), ("substance", "cannabis"), ("thc_percent", "10")],
+        &[
+            ("atc", "N02BG10"),
+            ("substance", "cannabis"),
+            ("thc_percent", "10"),
+        ],
     );
     let form = validate(&f).unwrap();
     let by = |role| assess(&form, Filing::Application, Some(role), None, &rules());
@@ -147,7 +154,16 @@ fn g2_cannabis_over_one_percent_thc_only_by_a_hospital_specialist() {
     // Exactly 1 % is not more than 1 %.
     let f = with(f, &[("thc_percent", "1")]);
     let form = validate(&f).unwrap();
-    assert!(assess(&form, Filing::Application, Some(PrescriberRole::Gp), None, &rules()).is_ok());
+    assert!(
+        assess(
+            &form,
+            Filing::Application,
+            Some(PrescriberRole::Gp),
+            None,
+            &rules()
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -248,8 +264,18 @@ fn table_1_counts_handled_applications_by_decision_year_and_notifications_by_fil
     };
     let rows = yearly_counts([
         // Filed in December, decided in January: handled the next year.
-        c(Filing::Application, State::Approved, "2024-12-30", Some("2025-01-03")),
-        c(Filing::Application, State::Refused, "2025-03-01", Some("2025-03-04")),
+        c(
+            Filing::Application,
+            State::Approved,
+            "2024-12-30",
+            Some("2025-01-03"),
+        ),
+        c(
+            Filing::Application,
+            State::Refused,
+            "2025-03-01",
+            Some("2025-03-04"),
+        ),
         // Still with DMP: not handled, not counted.
         c(Filing::Application, State::Submitted, "2025-12-31", None),
         c(Filing::Notification, State::Notified, "2024-12-31", None),
@@ -258,8 +284,16 @@ fn table_1_counts_handled_applications_by_decision_year_and_notifications_by_fil
     assert_eq!(
         rows,
         [
-            YearCount { year: 2024, applications: 0, notifications: 1 },
-            YearCount { year: 2025, applications: 2, notifications: 1 },
+            YearCount {
+                year: 2024,
+                applications: 0,
+                notifications: 1
+            },
+            YearCount {
+                year: 2025,
+                applications: 2,
+                notifications: 1
+            },
         ]
     );
     assert_eq!(rows[1].total(), 3);

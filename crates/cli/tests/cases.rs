@@ -19,8 +19,12 @@ struct Run {
     stderr: String,
 }
 
-fn run(command: &str, stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_legemiddel"))
+fn run(command: &str, stdin: &str, rules: Option<&Path>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_legemiddel"));
+    if let Some(dir) = rules {
+        cmd.arg("--rules").arg(dir);
+    }
+    let mut child = cmd
         .arg(command)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -103,6 +107,45 @@ struct Case {
     expect: Option<Map<String, Value>>,
     expect_error: Option<String>,
     applied: Vec<String>,
+    /// The rule data the file's cases run on, when the file replaces some of `rules/` (its
+    /// top-level `[rules]` table: file name → text), e.g. to announce a G3 replacement.
+    rules: Option<PathBuf>,
+}
+
+/// `rules/` with the files a case file replaces, written to a folder of its own.
+fn rules_with(file: &str, replaced: &Map<String, Value>) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "legemiddel-case-rules-{}-{}",
+        std::process::id(),
+        file.trim_end_matches(".toml")
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&workspace().join("rules"), &dir);
+    for (name, text) in replaced {
+        let path = dir.join(name);
+        assert!(
+            path.exists(),
+            "{file}: [rules] names {name}, which rules/ does not have"
+        );
+        std::fs::write(
+            path,
+            text.as_str().expect("[rules] values are the files' text"),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
 }
 
 fn load_cases() -> Vec<Case> {
@@ -123,9 +166,12 @@ fn load_cases() -> Vec<Case> {
             .pointer("/defaults/request")
             .cloned()
             .unwrap_or(Value::Object(Map::new()));
+        let rules = doc
+            .get("rules")
+            .map(|r| rules_with(&file, r.as_object().expect("[rules] is a table")));
         for key in doc.as_object().unwrap().keys() {
             assert!(
-                key == "defaults" || key == "case",
+                key == "defaults" || key == "case" || key == "rules",
                 "{file}: unknown top-level key {key}"
             );
         }
@@ -193,6 +239,7 @@ fn load_cases() -> Vec<Case> {
                     .and_then(Value::as_array)
                     .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
                     .unwrap_or_default(),
+                rules: rules.clone(),
             });
         }
     }
@@ -200,7 +247,7 @@ fn load_cases() -> Vec<Case> {
 }
 
 fn check_case(c: &Case) -> Vec<String> {
-    let r = run(&c.command, &c.request);
+    let r = run(&c.command, &c.request, c.rules.as_deref());
     if let Some(field) = &c.expect_error {
         let mut out = Vec::new();
         if r.status != 2 {
@@ -298,7 +345,7 @@ fn contract_examples_pass() {
             .get("command")
             .and_then(Value::as_str)
             .unwrap_or("decide");
-        let r = run(command, &example["request"].to_string());
+        let r = run(command, &example["request"].to_string(), None);
         let name = path.file_name().unwrap().to_string_lossy();
         if r.status != 0 {
             failures.push(format!("{name}: exit {}: {}", r.status, r.stderr));

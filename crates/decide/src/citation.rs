@@ -30,5 +30,7 @@ pub const H_PRESCRIPTION: &str =
 pub const MEMBERSHIP: &str = "blåreseptforskriften § 1a; folketrygdloven kapittel 2 (medlemskap)";
 /// G1: approval exemption.
 pub const G1: &str = "legemiddelforskriften § 2-5";
+/// G3: the transition when a product with MT replaces unregistered ones.
+pub const G3: &str = "legemiddelforskriften § 2-5; DMPs overgangsordning fra 2024";
 /// Stønad is for a person's disease.
 pub const HUMAN_DISEASE: &str = "blåreseptforskriften § 1";

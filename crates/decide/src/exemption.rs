@@ -32,6 +32,7 @@ pub fn g1_g2<'r>(
     t.applied(RuleId::G1, citation::G1,
         "Legemidlet har ikke norsk markedsføringstillatelse: bruken krever godkjenningsfritak. Legen søker DMP (eller apoteket \
          melder), per pasient, praksis eller avdeling, for en mengde eller periode på høyst ett år, med medisinsk begrunnelse.");
+    g3(req, rules, t)?;
     let Some(thc) = req.drug.thc_percent else {
         return Ok(());
     };
@@ -53,6 +54,30 @@ pub fn g1_g2<'r>(
         ));
         path.block(BlockerCode::PrescriberNotQualified, format!(
             "Bare sykehusspesialister kan søke godkjenningsfritak for cannabisprodukter med mer enn {limit} % THC."
+        ));
+    }
+    Ok(())
+}
+
+/// **G3** When a product with MT enters the market and replaces unregistered ones, the
+/// unregistered products may still be dispensed for a transition of up to 90 days; after it the
+/// pharmacy's notification no longer does, and DMP must approve an exemption that says why the
+/// marketed product cannot be used, or that it is in shortage (G4). Not a blocker: the doctor
+/// may still apply.
+fn g3<'r>(req: &DecisionRequest, rules: &'r RuleSet, t: &mut Trace<'r>) -> Result<(), DecideError> {
+    let transitions = rules.transitions.at(req.date)?;
+    let Some(r) = transitions.value.replacing(&req.drug.atc, req.date) else {
+        return Ok(());
+    };
+    if req.date <= r.last_day {
+        t.applied(RuleId::G3, citation::G3, format!(
+            "{} har markedsføringstillatelse fra {} og erstatter uregistrerte produkter med {}: de kan fortsatt utleveres i overgangsperioden, til og med {}.",
+            r.marketed, r.marketed_from, r.atc, r.last_day
+        ));
+    } else {
+        t.applied(RuleId::G3, citation::G3, format!(
+            "Overgangsperioden etter at {} kom på markedet sluttet {}: apoteket kan ikke lenger melde fritaket. Legen må søke DMP og begrunne hvorfor det markedsførte legemidlet ikke kan brukes, eller vise til mangel på det (G4).",
+            r.marketed, r.last_day
         ));
     }
     Ok(())

@@ -205,6 +205,45 @@ pub fn check_exemption(need: ExemptionNeed, held: Option<&ApprovalExemption>) ->
     }
 }
 
+/// **G3** When a product with MT has replaced the unregistered one, the unregistered product may
+/// still be dispensed under a notification through the transition (up to 90 days, the market
+/// day counting as day one), and after it only under DMP's approval (which DMP gives knowing the
+/// marketed product, or in its shortage, G4). `replaced` is the marketed product and the
+/// transition's last day. Returns a refusal, or a warning to show while the transition runs.
+pub fn check_transition(
+    need: ExemptionNeed,
+    held: Option<&ApprovalExemption>,
+    replaced: Option<(&str, Date)>,
+    date: Date,
+) -> (Option<Refusal>, Option<String>) {
+    let (Some((marketed, last_day)), Some(ApprovalExemption::Notification { .. })) =
+        (replaced, held)
+    else {
+        return (None, None);
+    };
+    if need == ExemptionNeed::None {
+        return (None, None);
+    }
+    if date <= last_day {
+        return (
+            None,
+            Some(format!(
+                "{marketed} har markedsføringstillatelse og erstatter dette uregistrerte preparatet: det kan utleveres på melding til og med {last_day} (overgangsperiode, G3)."
+            )),
+        );
+    }
+    (
+        Some(Refusal {
+            code: "transition_ended",
+            message: format!(
+                "Overgangsperioden for dette uregistrerte preparatet sluttet {last_day}: {marketed} har markedsføringstillatelse. Utlevering krever nå DMPs godkjenning (approval_exemption.kind = dmp_approval), G3."
+            ),
+            rule: "G3",
+        }),
+        None,
+    )
+}
+
 /// What the pharmacy offered and what the patient said (B7).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Substitution {
@@ -530,6 +569,34 @@ mod tests {
             Some("dmp_approval_required")
         );
         assert_eq!(code(ExemptionNeed::MustApply, Some(&approval)), None);
+    }
+
+    #[test]
+    fn g3_a_notification_carries_through_the_transition_and_not_a_day_after() {
+        let note = ApprovalExemption::Notification {
+            reference: "M-1".into(),
+        };
+        let approval = ApprovalExemption::DmpApproval {
+            reference: "26/00042".into(),
+        };
+        let last = Date::parse("2026-05-29").unwrap();
+        let replaced = Some(("Melatonin MT 2 mg", last));
+        let on = |d: &str| Date::parse(d).unwrap();
+        let need = ExemptionNeed::PharmacyAssesses;
+        let (refusal, warning) = check_transition(need, Some(&note), replaced, on("2026-05-29"));
+        assert!(refusal.is_none());
+        assert!(warning.unwrap().contains("til og med 2026-05-29"));
+        let (refusal, _) = check_transition(need, Some(&note), replaced, on("2026-05-30"));
+        assert_eq!(refusal.map(|r| r.code), Some("transition_ended"));
+        // DMP's approval after the transition, or no replacement at all: nothing to say.
+        assert_eq!(
+            check_transition(need, Some(&approval), replaced, on("2026-06-30")),
+            (None, None)
+        );
+        assert_eq!(
+            check_transition(need, Some(&note), None, on("2026-06-30")),
+            (None, None)
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dispense::charge::{ChargeFacts, Exemption};
 use dispense::pharmacy::{
-    Dispensing, ExemptionNeed, Party, Refusal, RxForm, check_exemption, check_prescription, lines,
-    price_of,
+    Dispensing, ExemptionNeed, Party, Refusal, RxForm, check_exemption, check_prescription,
+    check_transition, lines, price_of,
 };
 use domain::{Ore, Role, Scheme, WrittenForm};
 use fest::model::PriceKind;
@@ -276,6 +276,28 @@ async fn gather(state: &AppState, d: Dispensing) -> Result<Facts, ApiError> {
         _ => ExemptionNeed::None,
     };
     refusals.extend(check_exemption(need, d.approval_exemption.as_ref()));
+    // G3: a marketed replacement ends the notification path after its transition.
+    let replaced = match (need, dispensed.medicine.atc.as_ref()) {
+        (ExemptionNeed::None, _) | (_, None) => None,
+        (_, Some(atc)) => match (
+            domain::Atc::parse(&atc.code),
+            state.rules.transitions.at(d.date),
+        ) {
+            (Ok(atc), Ok(g3)) => g3
+                .value
+                .replacing(&atc, d.date)
+                .map(|r| (r.marketed.clone(), r.last_day)),
+            _ => None,
+        },
+    };
+    let (refusal, warning) = check_transition(
+        need,
+        d.approval_exemption.as_ref(),
+        replaced.as_ref().map(|(m, last)| (m.as_str(), *last)),
+        d.date,
+    );
+    refusals.extend(refusal);
+    warnings.extend(warning);
     let unit_price = aup(dispensed).map(Ore);
     let price = match aup(dispensed) {
         Some(p) => price_of(Ore(p), d.milli_packages),

@@ -490,3 +490,83 @@ async fn g1_an_unregistered_product_is_dispensed_only_under_its_approval_exempti
         );
     }
 }
+
+/// G3 at the counter: when a product with MT replaces the unregistered one, the pharmacy's
+/// notification carries it through the transition (with a warning) and not a day after; DMP's
+/// approval still does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g3_a_replaced_unregistered_product_on_a_notification_only_through_the_transition() {
+    for db in TestDb::all().await {
+        let place = format!("{:?}", db.location);
+        let mut bytes = Vec::new();
+        fest::generate::write(
+            &mut bytes,
+            &fest::generate::Options {
+                packages: 2000,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let cat = fest::parse(&bytes[..], |_| {}).unwrap();
+        let assess = cat
+            .packages
+            .iter()
+            .find(|p| {
+                p.medicine
+                    .preparation_type
+                    .as_ref()
+                    .is_some_and(|t| t.code == "11")
+                    && p.medicine
+                        .exemption_application
+                        .as_ref()
+                        .is_some_and(|t| t.code == "2")
+            })
+            .expect("an unregistered package the pharmacy assesses");
+        let atc = assess.medicine.atc.as_ref().unwrap().code.clone();
+        // Marketed from 1 March 2026 for 90 days: the last day is 29 May.
+        let g3 = format!(
+            "rule = \"G3\"\ntitle = \"t\"\nsource = \"s\"\nbasis = \"b\"\n[[period]]\nfrom = 2024-01-01\nmax_transition_days = 90\n\
+             [[period.replacement]]\nmarketed = \"Erstatter MT\"\natc = \"{atc}\"\nmarketed_from = 2026-03-01\ntransition_days = 90\nsource = \"test\"\n"
+        );
+        let mut files: Vec<(&str, &str)> = ruleset::RuleSet::embedded_files()
+            .iter()
+            .copied()
+            .filter(|(p, _)| *p != "g3-transition.toml")
+            .collect();
+        files.push(("g3-transition.toml", &g3));
+        let rules = std::sync::Arc::new(ruleset::RuleSet::load(files).unwrap());
+        let app = support::spawn_with(db, |c| c.rules = rules).await;
+        app.store
+            .import_catalogue(&cat, "test", "test.xml", "2026-11-30T10:00:00Z")
+            .await
+            .unwrap();
+        let pharmacist = token(&app, "farmasoyt", Role::Pharmacist, None, None);
+        let on = |id: &str, date: &str, kind: &str| {
+            let mut b = dispensing(id, &assess.varenr, "1960-01-01");
+            b["date"] = json!(date);
+            b["prescription"]["form"] = json!("white");
+            b["prescription"]["issued"] = json!("2026-05-01");
+            b["prescription"]
+                .as_object_mut()
+                .unwrap()
+                .remove("refund_code");
+            b["approval_exemption"] = json!({"kind": kind, "reference": format!("ref-{id}")});
+            b
+        };
+        let (_, last_day) = send(&app, &pharmacist, &on("t-1", "2026-05-29", "notification")).await;
+        assert_eq!(last_day["accepted"], true, "{place}: {last_day}");
+        assert!(
+            last_day.to_string().contains("overgangsperiode"),
+            "{last_day}"
+        );
+        let (_, after) = send(&app, &pharmacist, &on("t-2", "2026-05-30", "notification")).await;
+        assert_eq!(
+            refusal_codes(&after),
+            ["transition_ended"],
+            "{place}: {after}"
+        );
+        assert_eq!(after["refusals"][0]["rule"], "G3");
+        let (_, approved) = send(&app, &pharmacist, &on("t-3", "2026-05-30", "dmp_approval")).await;
+        assert_eq!(approved["accepted"], true, "{place}: {approved}");
+    }
+}

@@ -10,6 +10,7 @@ mod bench;
 mod fest_cli;
 mod h_list_import;
 mod load;
+mod parquet_records;
 mod parquet_rows;
 mod render;
 mod service;

@@ -30,17 +30,17 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Feeds every record of `input` (CSV, or Parquet by its extension) to `each`.
+fn is_parquet(input: &Path) -> bool {
+    input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// Feeds every record of the CSV file `input` to `each`, a line at a time.
 pub fn records(
     input: &Path,
     mut each: impl FnMut(&stats::read::RecordRef<'_>),
 ) -> Result<u64, Failure> {
-    if input
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-    {
-        return parquet_records(input, each);
-    }
     let file = std::fs::File::open(input).with_context(|| format!("leser {}", input.display()))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let tty = std::io::stderr().is_terminal();
@@ -126,12 +126,20 @@ fn top_parallel(
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(64u64 << 20);
-    if threads < 2
-        || size < split_from
-        || input
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-    {
+    if is_parquet(input) {
+        let (parts, count) = crate::parquet_records::fold(
+            input,
+            "--input",
+            || TopTable::of(year, selection),
+            |t, r| t.add_ref(r),
+        )?;
+        let mut table = TopTable::of(year, selection);
+        for t in parts {
+            table.merge(t);
+        }
+        return Ok((table, count));
+    }
+    if threads < 2 || size < split_from {
         return sequential();
     }
     // Part boundaries just after a newline.
@@ -203,30 +211,6 @@ fn top_parallel(
         count += n;
     }
     Ok((table, count))
-}
-
-/// The same columns from a Parquet file, by name, checked as a CSV line is.
-fn parquet_records(
-    input: &Path,
-    mut each: impl FnMut(&stats::read::RecordRef<'_>),
-) -> Result<u64, Failure> {
-    crate::parquet_rows::each_row(input, "--input", |n, fields| {
-        let line: Vec<String> = stats::read::HEADER
-            .split(',')
-            .map(|h| {
-                let v = fields.get(h).map_or("", String::as_str);
-                if v.contains([',', '"']) {
-                    format!("\"{}\"", v.replace('"', "\"\""))
-                } else {
-                    v.to_string()
-                }
-            })
-            .collect();
-        let r = stats::read::record(&line.join(","))
-            .map_err(|e| bad(&format!("--input, rad {n}, {}", e.column), e.message))?;
-        each(&r.as_ref());
-        Ok(())
-    })
 }
 
 /// A marks file: CSV `atc,mark` with `*` (shortage) or `**` (deregistered or temporarily out).
@@ -419,7 +403,16 @@ pub fn patients(
         );
     }
     let mut table = stats::patients::PatientsTable::new(list);
-    let count = records(input, |r| table.add_ref(r))?;
+    let count = if is_parquet(input) {
+        let (parts, count) =
+            crate::parquet_records::fold(input, "--input", || table.clone(), |t, r| t.add_ref(r))?;
+        for part in parts {
+            table.merge(part);
+        }
+        count
+    } else {
+        records(input, |r| table.add_ref(r))?
+    };
     let years: Vec<i32> = (from..=to).collect();
     let (names, published) = table.publish(&years);
     let text = stats::patients::csv(&names, &years, &published);

@@ -40,6 +40,14 @@ impl PatientsTable {
         }
     }
 
+    /// Adds another part's patients (the same product list): a patient counted in both parts is
+    /// counted once.
+    pub fn merge(&mut self, other: PatientsTable) {
+        for (key, patients) in other.seen {
+            self.seen.entry(key).or_default().extend(patients);
+        }
+    }
+
     /// The published table for `years`: the products (every listed product, in name order), the
     /// years, and the suppressed counts with their sums.
     pub fn publish(&self, years: &[i32]) -> (Vec<String>, Published) {

@@ -99,25 +99,6 @@ fn checked<'a>(fields: &[&'a str]) -> Result<RecordRef<'a>, FieldError> {
         ));
     }
     let date = Date::parse(fields[0].trim()).map_err(|e| err("date", e.to_string()))?;
-    let varenr = fields[2].trim();
-    if varenr.len() != 6 || !varenr.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err(
-            "varenr",
-            format!("ventet seks sifre (med innledende nuller), fikk «{varenr}»"),
-        ));
-    }
-    let atc = fields[3].trim();
-    if atc.is_empty() || atc.len() > 8 || !atc.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(err(
-            "atc",
-            format!("ventet en ATC- eller ATCvet-kode, fikk «{atc}»"),
-        ));
-    }
-    let atc = if atc.bytes().any(|b| b.is_ascii_lowercase()) {
-        std::borrow::Cow::Owned(atc.to_ascii_uppercase())
-    } else {
-        std::borrow::Cow::Borrowed(atc)
-    };
     let packages = milli_packages(fields[5]).ok_or_else(|| {
         err(
             "packages",
@@ -129,18 +110,12 @@ fn checked<'a>(fields: &[&'a str]) -> Result<RecordRef<'a>, FieldError> {
     })?;
     let ddd = match fields[6].trim() {
         "" | "-" => None,
-        d => Some(
-            d.replace(',', ".")
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite() && *x > 0.0)
-                .ok_or_else(|| {
-                    err(
-                        "ddd_per_package",
-                        format!("ventet DDD per pakning (over 0) eller tomt, fikk «{d}»"),
-                    )
-                })?,
-        ),
+        d => Some(d.replace(',', ".").parse::<f64>().map_err(|_| {
+            err(
+                "ddd_per_package",
+                format!("ventet DDD per pakning (over 0) eller tomt, fikk «{d}»"),
+            )
+        })?),
     };
     let unregistered = match fields[7].trim() {
         "true" | "1" | "ja" => true,
@@ -152,7 +127,64 @@ fn checked<'a>(fields: &[&'a str]) -> Result<RecordRef<'a>, FieldError> {
             ));
         }
     };
-    let species = match fields[8].trim() {
+    from_parts(
+        date,
+        fields[1],
+        fields[2],
+        fields[3],
+        fields[4],
+        packages,
+        ddd,
+        unregistered,
+        fields[8],
+    )
+}
+
+/// A record from its values, as a columnar file (Parquet) gives them: the text fields checked as
+/// a CSV line's are (varenummer six digits, an ATC or ATCvet code, a species), a DDD over 0.
+#[allow(clippy::too_many_arguments)]
+pub fn from_parts<'a>(
+    date: Date,
+    patient: &'a str,
+    varenr: &'a str,
+    atc: &'a str,
+    substance: &'a str,
+    packages: MilliPackages,
+    ddd_per_package: Option<f64>,
+    unregistered: bool,
+    species: &str,
+) -> Result<RecordRef<'a>, FieldError> {
+    let varenr = varenr.trim();
+    if varenr.len() != 6 || !varenr.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err(
+            "varenr",
+            format!("ventet seks sifre (med innledende nuller), fikk «{varenr}»"),
+        ));
+    }
+    let atc = atc.trim();
+    if atc.is_empty() || atc.len() > 8 || !atc.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(err(
+            "atc",
+            format!("ventet en ATC- eller ATCvet-kode, fikk «{atc}»"),
+        ));
+    }
+    let atc = if atc.bytes().any(|b| b.is_ascii_lowercase()) {
+        std::borrow::Cow::Owned(atc.to_ascii_uppercase())
+    } else {
+        std::borrow::Cow::Borrowed(atc)
+    };
+    if packages < 0 {
+        return Err(err("packages", "ventet et antall pakninger, ikke negativt"));
+    }
+    if let Some(d) = ddd_per_package
+        && !(d.is_finite() && d > 0.0)
+    {
+        return Err(err(
+            "ddd_per_package",
+            format!("ventet DDD per pakning (over 0) eller tomt, fikk «{d}»"),
+        ));
+    }
+    let species = match species.trim() {
         "human" => Species::Human,
         "vet" => Species::Vet,
         other => {
@@ -164,12 +196,12 @@ fn checked<'a>(fields: &[&'a str]) -> Result<RecordRef<'a>, FieldError> {
     };
     Ok(RecordRef {
         date,
-        patient: fields[1].trim(),
+        patient: patient.trim(),
         varenr,
         atc,
-        substance: fields[4].trim(),
+        substance: substance.trim(),
         packages,
-        ddd_per_package: ddd,
+        ddd_per_package,
         unregistered,
         species,
     })

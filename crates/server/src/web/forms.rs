@@ -751,3 +751,82 @@ pub fn dispensing(trusts: &ruleset::TrustRegister) -> Vec<Section> {
         },
     ]
 }
+
+/// The approval exemption (G1–G4): the doctor's application to DMP, or the pharmacy's
+/// notification, in the order of legemiddelforskriften § 2-5.
+pub fn exemption() -> Vec<Section> {
+    vec![
+        Section {
+            legend: "Hvem fritaket gjelder",
+            fields: vec![
+                Field::new("scope", "Fritaket gjelder", Kind::Select)
+                    .options(&[
+                        ("patient", "én pasient"),
+                        ("practice", "et legekontor (praksis)"),
+                        ("department", "en sykehusavdeling"),
+                    ])
+                    .required("velg hvem fritaket gjelder"),
+                Field::new("patient_id", "Pasientens fødselsnummer / D-nummer", Kind::Text)
+                    .pattern("[0-9 ]{11,12}", "11 sifre")
+                    .hint("Når fritaket gjelder én pasient. Kontrollsifrene sjekkes."),
+                Field::new("holder", "Legekontor eller avdeling", Kind::Text)
+                    .hint("Når fritaket gjelder en praksis eller en sykehusavdeling."),
+            ],
+        },
+        Section {
+            legend: "Preparatet",
+            fields: vec![
+                Field::new("varenr", "Varenummer (FEST), hvis det har ett", Kind::Text)
+                    .pattern("[0-9]{6}", "seks sifre")
+                    .hint("Finnes preparatet i FEST, sjekkes det at det krever fritak, og om apoteket kan vurdere det."),
+                Field::new("product", "Navn, form og styrke", Kind::Text)
+                    .required("fyll inn preparatets navn, form og styrke"),
+                Field::new("atc", "ATC-kode", Kind::Text)
+                    .pattern(ATC_PATTERN, ATC_MESSAGE)
+                    .required(ATC_MESSAGE),
+                Field::new("substance", "Virkestoff", Kind::Text).required("fyll inn virkestoff"),
+                Field::new("thc_percent", "THC-innhold i prosent (cannabisprodukter)", Kind::Text)
+                    .pattern("[0-9]+([.,][0-9]+)?", "et tall, f.eks. 10 eller 0,5")
+                    .hint("Over 1 % THC: bare sykehusspesialister kan søke (G2)."),
+                yes_no(
+                    "authorised_abroad",
+                    "Har markedsføringstillatelse i et EØS-land, USA eller et PIC-S/MRA-land",
+                ),
+                yes_no("biological", "Biologisk legemiddel"),
+            ],
+        },
+        Section {
+            legend: "Mengde eller periode (høyst ett år)",
+            fields: vec![
+                Field::new("quantity", "Antall pakninger", Kind::Number).range("1", "100000"),
+                Field::new("valid_from", "Fra", Kind::Date)
+                    .pattern(DATE_PATTERN, DATE_MESSAGE)
+                    .required(DATE_MESSAGE),
+                Field::new("valid_until", "Til og med", Kind::Date)
+                    .pattern(DATE_PATTERN, DATE_MESSAGE)
+                    .hint("Tomt: ett år fra fra-datoen (eller til overgangsperioden slutter, G3)."),
+            ],
+        },
+        Section {
+            legend: "Begrunnelse",
+            fields: vec![
+                Field::new("justification", "Medisinsk begrunnelse", Kind::Area)
+                    .required("skriv den medisinske begrunnelsen"),
+                Field::new("ground", "Hvorfor et uregistrert preparat", Kind::Select)
+                    .options(&[
+                        ("no_marketed_alternative", "et markedsført legemiddel kan ikke brukes"),
+                        ("shortage", "det er mangel på det markedsførte legemidlet (G4)"),
+                    ])
+                    .required("velg grunnen"),
+                Field::new(
+                    "why_not_marketed",
+                    "Hvorfor et markedsført legemiddel ikke kan brukes",
+                    Kind::Area,
+                ),
+                Field::new("shortage_of", "Det markedsførte legemidlet det er mangel på", Kind::Text),
+                Field::new("prescriber_name", "Forskrivende lege", Kind::Text)
+                    .required("fyll inn legens navn"),
+            ],
+        },
+    ]
+}

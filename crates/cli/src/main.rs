@@ -10,7 +10,6 @@ mod bench;
 mod fest_cli;
 mod h_list_import;
 mod load;
-mod parquet_records;
 mod parquet_rows;
 mod render;
 mod service;
@@ -241,6 +240,23 @@ enum StatsCmd {
         /// Skriv til denne filen i stedet for standard ut.
         #[arg(long, value_name = "FIL")]
         out: Option<PathBuf>,
+    },
+    /// Antall ulike varenumre uten MT utlevert per år, for mennesker og dyr (CSV: year,human,vet).
+    Varenr {
+        /// Filen med utleveringer (CSV eller .parquet).
+        #[arg(long, value_name = "FIL")]
+        input: PathBuf,
+        /// Første år.
+        #[arg(long, value_name = "ÅR")]
+        from_year: i32,
+        /// Siste år.
+        #[arg(long, value_name = "ÅR")]
+        to_year: i32,
+    },
+    /// Søknader DMP har behandlet og meldinger fra apotek per år (tabell 1), fra sakene som er lagret.
+    Exemptions {
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -974,6 +990,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     out,
                 },
         } => stats_cli::patients(&input, &products, from_year, to_year, out.as_deref()),
+        Cmd::Stats {
+            what:
+                StatsCmd::Varenr {
+                    input,
+                    from_year,
+                    to_year,
+                },
+        } => stats_cli::varenr(&input, from_year, to_year),
+        Cmd::Stats {
+            what: StatsCmd::Exemptions { store },
+        } => stats_cli::exemptions(&store.location()),
         Cmd::Stock { what } => {
             let date = |d: Option<String>, field: &str| -> Result<Date, Failure> {
                 match d {

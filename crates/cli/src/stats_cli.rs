@@ -3,12 +3,12 @@
 //! in bounded memory, with progress on a terminal. The tables are the `stats` crate's.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Context;
 use contract::ContractError;
-use stats::top::{Mark, TopRow, TopTable};
+use stats::top::{Mark, TopRow};
 
 use crate::Failure;
 
@@ -16,77 +16,20 @@ fn bad(field: &str, message: impl Into<String>) -> Failure {
     Failure::BadInput(ContractError::new(field, message))
 }
 
-/// Counts the bytes read, for the progress line.
-struct Counting<R> {
-    inner: R,
-    read: u64,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
+/// An input error as the command line reports it: a wrong value exits 2 naming it, a file that
+/// cannot be read exits 1.
+fn failure(e: stats_io::InputError) -> Failure {
+    match e {
+        stats_io::InputError::Bad { field, message } => bad(&field, message),
+        io @ stats_io::InputError::Io { .. } => Failure::Other(io.into()),
     }
 }
 
-fn is_parquet(input: &Path) -> bool {
-    input
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-}
-
-/// Feeds every record of the CSV file `input` to `each`, a line at a time.
-pub fn records(
-    input: &Path,
-    mut each: impl FnMut(&stats::read::RecordRef<'_>),
-) -> Result<u64, Failure> {
-    let file = std::fs::File::open(input).with_context(|| format!("leser {}", input.display()))?;
-    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+/// Progress on a terminal, every 500 000 records.
+fn progress_line() -> impl FnMut(u64, u64, u64) {
     let tty = std::io::stderr().is_terminal();
-    let mut reader = BufReader::with_capacity(
-        1 << 20,
-        Counting {
-            inner: file,
-            read: 0,
-        },
-    );
-    let mut line = String::new();
-    let mut n = 0u64;
-    let mut count = 0u64;
-    loop {
-        line.clear();
-        let read = reader
-            .read_line(&mut line)
-            .with_context(|| format!("leser {}", input.display()))?;
-        if read == 0 {
-            break;
-        }
-        n += 1;
-        let text = line.trim_end_matches(['\n', '\r']);
-        if n == 1 {
-            if text.trim_start_matches('\u{feff}') != stats::read::HEADER {
-                return Err(bad(
-                    "--input, linje 1",
-                    format!("ventet overskriften {}", stats::read::HEADER),
-                ));
-            }
-            continue;
-        }
-        if text.is_empty() {
-            continue;
-        }
-        let named = |e: stats::read::FieldError| {
-            bad(&format!("--input, linje {n}, {}", e.column), e.message)
-        };
-        match stats::read::record_ref(text) {
-            Some(r) => each(&r.map_err(named)?),
-            // A quoted field: the owned reader.
-            None => each(&stats::read::record(text).map_err(named)?.as_ref()),
-        }
-        count += 1;
-        if tty && count.is_multiple_of(500_000) && total > 0 {
-            let done = reader.get_ref().read;
+    move |done, total, count| {
+        if tty && total > 0 {
             eprint!(
                 "\rleser: {:>3} % ({count} utleveringer)",
                 done * 100 / total
@@ -94,123 +37,15 @@ pub fn records(
             let _ = std::io::stderr().flush();
         }
     }
-    if tty && count >= 500_000 {
-        eprintln!();
-    }
-    Ok(count)
 }
 
-/// Table 2/6/7 over a CSV file read in as many parts as there are cores, each part summed on its
-/// own thread and the parts merged. Any wrong line sends the file through [`records`] instead,
-/// which names the line.
-fn top_parallel(
-    input: &Path,
-    year: i32,
-    selection: stats::top::Selection,
-) -> Result<(TopTable, u64), Failure> {
-    use std::io::{Seek, SeekFrom};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let size = std::fs::metadata(input)
-        .with_context(|| format!("leser {}", input.display()))?
-        .len();
-    let sequential = || -> Result<(TopTable, u64), Failure> {
-        let mut table = TopTable::of(year, selection);
-        let count = records(input, |r| table.add_ref(r))?;
-        Ok((table, count))
-    };
-    // Below this a file is read on one thread; `LEGEMIDDEL_STATS_SPLIT_BYTES` changes it (the
-    // tests split small files to check the parts add up).
-    let split_from = std::env::var("LEGEMIDDEL_STATS_SPLIT_BYTES")
+/// Below this a CSV file is read on one thread; `LEGEMIDDEL_STATS_SPLIT_BYTES` changes it (the
+/// tests split small files to check the parts add up).
+fn split_from() -> u64 {
+    std::env::var("LEGEMIDDEL_STATS_SPLIT_BYTES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(64u64 << 20);
-    if is_parquet(input) {
-        let (parts, count) = crate::parquet_records::fold(
-            input,
-            "--input",
-            || TopTable::of(year, selection),
-            |t, r| t.add_ref(r),
-        )?;
-        let mut table = TopTable::of(year, selection);
-        for t in parts {
-            table.merge(t);
-        }
-        return Ok((table, count));
-    }
-    if threads < 2 || size < split_from {
-        return sequential();
-    }
-    // Part boundaries just after a newline.
-    let mut bounds = vec![0u64];
-    for k in 1..threads as u64 {
-        let mut f =
-            std::fs::File::open(input).with_context(|| format!("leser {}", input.display()))?;
-        f.seek(SeekFrom::Start(size * k / threads as u64))
-            .context("søker i filen")?;
-        let mut r = BufReader::new(f);
-        let mut skip = Vec::new();
-        let n = r.read_until(b'\n', &mut skip).context("leser filen")?;
-        bounds.push((size * k / threads as u64 + n as u64).min(size));
-    }
-    bounds.push(size);
-    let parts: Vec<Option<(TopTable, u64)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = bounds
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| {
-                let (start, end) = (w[0], w[1]);
-                scope.spawn(move || -> Option<(TopTable, u64)> {
-                    let mut f = std::fs::File::open(input).ok()?;
-                    f.seek(SeekFrom::Start(start)).ok()?;
-                    let mut reader = BufReader::with_capacity(1 << 20, f.take(end - start));
-                    let mut table = TopTable::of(year, selection);
-                    let mut line = String::new();
-                    let mut count = 0u64;
-                    let mut first = i == 0;
-                    loop {
-                        line.clear();
-                        if reader.read_line(&mut line).ok()? == 0 {
-                            break;
-                        }
-                        let text = line.trim_end_matches(['\n', '\r']);
-                        if first {
-                            first = false;
-                            if text.trim_start_matches('\u{feff}') != stats::read::HEADER {
-                                return None;
-                            }
-                            continue;
-                        }
-                        if text.is_empty() {
-                            continue;
-                        }
-                        match stats::read::record_ref(text) {
-                            Some(Ok(r)) => table.add_ref(&r),
-                            Some(Err(_)) => return None,
-                            None => table.add(&stats::read::record(text).ok()?),
-                        }
-                        count += 1;
-                    }
-                    Some((table, count))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().ok().flatten())
-            .collect()
-    });
-    if parts.iter().any(Option::is_none) {
-        return sequential();
-    }
-    let mut table = TopTable::of(year, selection);
-    let mut count = 0;
-    for (t, n) in parts.into_iter().flatten() {
-        table.merge(t);
-        count += n;
-    }
-    Ok((table, count))
+        .unwrap_or(stats_io::SPLIT_FROM)
 }
 
 /// A marks file: CSV `atc,mark` with `*` (shortage) or `**` (deregistered or temporarily out).
@@ -273,7 +108,18 @@ pub fn top(
         return Err(bad("--out", "XLSX skrives til en fil: oppgi --out FIL"));
     }
     let started = std::time::Instant::now();
-    let (table, count) = top_parallel(input, year, selection)?;
+    let (table, count) = stats_io::top(
+        input,
+        "--input",
+        year,
+        selection,
+        split_from(),
+        &mut progress_line(),
+    )
+    .map_err(failure)?;
+    if std::io::stderr().is_terminal() && count >= 500_000 {
+        eprintln!();
+    }
     let rows = table.rows(limit, &marks);
     let text = match format {
         "csv" => stats::top::csv(&rows, marks_file.is_some()),
@@ -403,16 +249,14 @@ pub fn patients(
         );
     }
     let mut table = stats::patients::PatientsTable::new(list);
-    let count = if is_parquet(input) {
-        let (parts, count) =
-            crate::parquet_records::fold(input, "--input", || table.clone(), |t, r| t.add_ref(r))?;
-        for part in parts {
-            table.merge(part);
-        }
-        count
-    } else {
-        records(input, |r| table.add_ref(r))?
-    };
+    let count = stats_io::patients(
+        input,
+        "--input",
+        &mut table,
+        split_from(),
+        &mut progress_line(),
+    )
+    .map_err(failure)?;
     let years: Vec<i32> = (from..=to).collect();
     let (names, published) = table.publish(&years);
     let text = stats::patients::csv(&names, &years, &published);
@@ -430,6 +274,47 @@ pub fn patients(
     eprintln!(
         "{count} utleveringer lest; tall under 5 vises som <5, og x skjuler tall som ellers kunne regnes ut av summene"
     );
+    Ok(())
+}
+
+/// `stats varenr`: distinct varenumre without MT per year and species.
+pub fn varenr(input: &Path, from: i32, to: i32) -> Result<(), Failure> {
+    if from > to || to - from > 50 {
+        return Err(bad(
+            "--from-year",
+            "ventet et første år som ikke er etter det siste, og høyst 50 år",
+        ));
+    }
+    let (parts, _) = stats_io::fold(
+        input,
+        "--input",
+        split_from(),
+        stats::top::VarenrCount::default,
+        |t, r| t.add_ref(r),
+        &mut progress_line(),
+    )
+    .map_err(failure)?;
+    let mut count = stats::top::VarenrCount::default();
+    for p in parts {
+        count.merge(p);
+    }
+    let mut w = std::io::stdout().lock();
+    w.write_all(count.csv(from, to).as_bytes())
+        .and_then(|()| w.flush())
+        .context("skriver til standard ut")?;
+    Ok(())
+}
+
+/// `stats exemptions`: table 1 from the exemptions stored (CSV: year,applications,notifications,total).
+pub fn exemptions(location: &store::Location) -> Result<(), Failure> {
+    let (rt, store) = crate::stock_cli::open(location)?;
+    let rows = rt
+        .block_on(server::exemption_counts(&store))
+        .context("leser sakene")?;
+    let mut w = std::io::stdout().lock();
+    w.write_all(server::exemption_counts_csv(&rows).as_bytes())
+        .and_then(|()| w.flush())
+        .context("skriver til standard ut")?;
     Ok(())
 }
 

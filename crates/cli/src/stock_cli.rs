@@ -108,7 +108,7 @@ fn parse_line(line: &str, n: usize) -> Result<StockEventIn, Failure> {
     })
 }
 
-fn open(location: &Location) -> anyhow::Result<(tokio::runtime::Runtime, Store)> {
+pub(crate) fn open(location: &Location) -> anyhow::Result<(tokio::runtime::Runtime, Store)> {
     let rt = runtime()?;
     let store = rt
         .block_on(Store::open(location))

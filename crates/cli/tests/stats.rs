@@ -104,14 +104,13 @@ fn the_top_table_comes_out_right_with_ties_boundaries_vet_rows_and_fractions() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn parquet_gives_the_same_table_as_csv() {
+/// Writes `rows` (the records' text fields) as Parquet, `per_group` rows to a row group, the
+/// date as DATE, packages and DDD as DOUBLE (DDD optional), the rest as text.
+fn write_parquet(path: &Path, rows: &[Vec<String>], per_group: usize) {
     use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int32Type};
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
     use std::sync::Arc;
-    let dir = temp("parquet");
-    let path = dir.join("utleveringer.parquet");
     let schema = Arc::new(
         parquet::schema::parser::parse_message_type(
             "message u { required int32 date (DATE); required binary patient (UTF8); required binary varenr (UTF8);
@@ -121,74 +120,132 @@ fn parquet_gives_the_same_table_as_csv() {
         .unwrap(),
     );
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-    let rows: Vec<Vec<String>> = RECORDS
+    let mut w = SerializedFileWriter::new(
+        std::fs::File::create(path).unwrap(),
+        schema,
+        Arc::new(WriterProperties::builder().build()),
+    )
+    .unwrap();
+    for rows in rows.chunks(per_group) {
+        let mut g = w.next_row_group().unwrap();
+        for col in 0..9 {
+            let mut c = g.next_column().unwrap().unwrap();
+            match col {
+                0 => {
+                    let days: Vec<i32> = rows
+                        .iter()
+                        .map(|r| {
+                            (chrono::NaiveDate::parse_from_str(&r[0], "%Y-%m-%d").unwrap() - epoch)
+                                .num_days() as i32
+                        })
+                        .collect();
+                    c.typed::<Int32Type>()
+                        .write_batch(&days, None, None)
+                        .unwrap();
+                }
+                5 => {
+                    let v: Vec<f64> = rows.iter().map(|r| r[5].parse().unwrap()).collect();
+                    c.typed::<DoubleType>().write_batch(&v, None, None).unwrap();
+                }
+                6 => {
+                    let present: Vec<f64> = rows
+                        .iter()
+                        .filter(|r| !r[6].is_empty())
+                        .map(|r| r[6].parse().unwrap())
+                        .collect();
+                    let levels: Vec<i16> =
+                        rows.iter().map(|r| i16::from(!r[6].is_empty())).collect();
+                    c.typed::<DoubleType>()
+                        .write_batch(&present, Some(&levels), None)
+                        .unwrap();
+                }
+                _ => {
+                    let v: Vec<ByteArray> = rows
+                        .iter()
+                        .map(|r| ByteArray::from(r[col].as_str()))
+                        .collect();
+                    c.typed::<ByteArrayType>()
+                        .write_batch(&v, None, None)
+                        .unwrap();
+                }
+            }
+            c.close().unwrap();
+        }
+        g.close().unwrap();
+    }
+    w.close().unwrap();
+}
+
+/// The fixture's rows as text fields (its one quoted field written without the comma).
+fn fixture_rows() -> Vec<Vec<String>> {
+    RECORDS
         .lines()
         .skip(1)
         .map(|l| {
-            // The fixture has one quoted field; split it the simple way for this test.
             let l = l
                 .replace("\"kodein, mikstur\"", "kodein; mikstur")
                 .replace('"', "");
             l.split(',').map(str::to_string).collect()
         })
-        .collect();
-    let mut w = SerializedFileWriter::new(
-        std::fs::File::create(&path).unwrap(),
-        schema,
-        Arc::new(WriterProperties::builder().build()),
-    )
-    .unwrap();
-    let mut g = w.next_row_group().unwrap();
-    for col in 0..9 {
-        let mut c = g.next_column().unwrap().unwrap();
-        match col {
-            0 => {
-                let days: Vec<i32> = rows
-                    .iter()
-                    .map(|r| {
-                        (chrono::NaiveDate::parse_from_str(&r[0], "%Y-%m-%d").unwrap() - epoch)
-                            .num_days() as i32
-                    })
-                    .collect();
-                c.typed::<Int32Type>()
-                    .write_batch(&days, None, None)
-                    .unwrap();
-            }
-            5 => {
-                let v: Vec<f64> = rows.iter().map(|r| r[5].parse().unwrap()).collect();
-                c.typed::<DoubleType>().write_batch(&v, None, None).unwrap();
-            }
-            6 => {
-                let present: Vec<f64> = rows
-                    .iter()
-                    .filter(|r| !r[6].is_empty())
-                    .map(|r| r[6].parse().unwrap())
-                    .collect();
-                let levels: Vec<i16> = rows.iter().map(|r| i16::from(!r[6].is_empty())).collect();
-                c.typed::<DoubleType>()
-                    .write_batch(&present, Some(&levels), None)
-                    .unwrap();
-            }
-            _ => {
-                let v: Vec<ByteArray> = rows
-                    .iter()
-                    .map(|r| ByteArray::from(r[col].as_str()))
-                    .collect();
-                c.typed::<ByteArrayType>()
-                    .write_batch(&v, None, None)
-                    .unwrap();
-            }
-        }
-        c.close().unwrap();
+        .collect()
+}
+
+#[test]
+fn parquet_gives_the_same_table_as_csv_in_one_row_group_or_many() {
+    let dir = temp("parquet");
+    for per_group in [100, 3, 1] {
+        let path = dir.join(format!("utleveringer-{per_group}.parquet"));
+        write_parquet(&path, &fixture_rows(), per_group);
+        let (code, out) = top(&path, &[]);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.starts_with(&EXPECTED.replace("\"kodein, mikstur\"", "kodein; mikstur")),
+            "{per_group} per row group: {out}"
+        );
     }
-    g.close().unwrap();
-    w.close().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_wrong_parquet_value_is_named_by_row_and_column() {
+    let dir = temp("parquet-wrong");
+    let path = dir.join("feil.parquet");
+    let mut rows = fixture_rows();
+    rows[6][2] = "123".into();
+    write_parquet(&path, &rows, 4);
     let (code, out) = top(&path, &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(
-        out.starts_with(&EXPECTED.replace("\"kodein, mikstur\"", "kodein; mikstur")),
-        "{out}"
-    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--input, rad 7, varenr"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn distinct_varenumre_without_mt_per_year_from_csv_and_parquet() {
+    let dir = temp("varenr");
+    let csv = dir.join("u.csv");
+    std::fs::write(&csv, RECORDS).unwrap();
+    let pq = dir.join("u.parquet");
+    write_parquet(&pq, &fixture_rows(), 2);
+    for input in [&csv, &pq] {
+        let (code, out) = legemiddel(&[
+            "stats",
+            "varenr",
+            "--input",
+            input.to_str().unwrap(),
+            "--from-year",
+            "2023",
+            "--to-year",
+            "2025",
+        ]);
+        assert_eq!(code, 0, "{out}");
+        // 2024: 000123, 000456, 007777, 000321 for people (000999 is registered); 000123 for a dog.
+        assert_eq!(
+            out,
+            "year,human,vet\n2023,1,0\n2024,4,1\n2025,1,0\n",
+            "{}",
+            input.display()
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -280,5 +337,13 @@ fn a_file_read_in_parts_on_several_cores_gives_the_same_table() {
         String::from_utf8_lossy(&parts.stdout)
     );
     assert!(String::from_utf8_lossy(&parts.stderr).contains("30000 utleveringer lest"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn table_1_from_an_empty_store_is_the_header_alone() {
+    let dir = temp("exemptions");
+    let (code, out) = legemiddel(&["stats", "exemptions", "--data", dir.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (0, "year,applications,notifications,total\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }

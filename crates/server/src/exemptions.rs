@@ -207,14 +207,18 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<CaseRecord>, Wo
     }
     let mut all = state.store.cases(&filter).await?;
     all.retain(|c| workflow::may_see(actor, c));
-    all.sort_by(|a, b| b.id.cmp(&a.id));
+    all.sort_by_key(|c| std::cmp::Reverse(c.id));
     Ok(all)
 }
 
 /// **Table 1**: the yearly counts, from every exemption stored.
 pub async fn yearly(state: &AppState) -> Result<Vec<YearCount>, WorkflowError> {
-    let all = state
-        .store
+    Ok(counts(&state.store).await?)
+}
+
+/// **Table 1** from a store (the command line's `stats exemptions` and the service).
+pub async fn counts(store: &store::Store) -> Result<Vec<YearCount>, store::StoreError> {
+    let all = store
         .cases(&CaseFilter {
             kind: Some(KIND.into()),
             ..CaseFilter::default()

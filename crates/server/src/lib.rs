@@ -11,6 +11,7 @@ mod cases_api;
 mod catalogue;
 pub mod cds;
 mod exemptions;
+pub use exemptions::{counts as exemption_counts, counts_csv as exemption_counts_csv};
 mod extract;
 mod metrics;
 mod pharmacy;

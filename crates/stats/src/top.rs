@@ -244,6 +244,50 @@ pub fn distinct_varenr(records: &[Record], year: i32) -> BTreeMap<Species, usize
     seen.into_iter().map(|(s, v)| (s, v.len())).collect()
 }
 
+/// Distinct varenumre without MT per year and species, counted while streaming (the same as
+/// [`distinct_varenr`], for files too large to hold).
+#[derive(Clone, Debug, Default)]
+pub struct VarenrCount {
+    seen: BTreeMap<(i32, Species), BTreeSet<String>>,
+}
+
+impl VarenrCount {
+    /// Counts `r`'s varenummer if it is without MT.
+    pub fn add_ref(&mut self, r: &crate::read::RecordRef<'_>) {
+        if r.unregistered {
+            let set = self.seen.entry((r.date.year(), r.species)).or_default();
+            if !set.contains(r.varenr) {
+                set.insert(r.varenr.to_string());
+            }
+        }
+    }
+
+    /// Adds another part's.
+    pub fn merge(&mut self, other: VarenrCount) {
+        for (k, v) in other.seen {
+            self.seen.entry(k).or_default().extend(v);
+        }
+    }
+
+    /// The count for `year` and `species`.
+    pub fn count(&self, year: i32, species: Species) -> usize {
+        self.seen.get(&(year, species)).map_or(0, BTreeSet::len)
+    }
+
+    /// `year,human,vet` for each year from `from` to `to`.
+    pub fn csv(&self, from: i32, to: i32) -> String {
+        let mut out = String::from("year,human,vet\n");
+        for y in from..=to {
+            out.push_str(&format!(
+                "{y},{},{}\n",
+                self.count(y, Species::Human),
+                self.count(y, Species::Vet)
+            ));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +398,32 @@ mod tests {
         let counts = distinct_varenr(&records, 2024);
         assert_eq!(counts[&Species::Human], 2);
         assert_eq!(counts[&Species::Vet], 1);
+    }
+
+    #[test]
+    fn the_streaming_varenr_count_agrees_with_the_plain_one_and_merges() {
+        let mut a = rec("2024-01-02", "N05CH01", "melatonin", 1000, None);
+        let mut b = a.clone();
+        b.varenr = "000042".into();
+        let c = rec("2025-01-01", "N05CH01", "melatonin", 1000, None);
+        let mut d = a.clone();
+        d.unregistered = false;
+        d.varenr = "999999".into();
+        a.species = Species::Human;
+        let all = [a.clone(), b.clone(), c.clone(), d.clone(), a.clone()];
+        let mut left = VarenrCount::default();
+        let mut right = VarenrCount::default();
+        for (i, r) in all.iter().enumerate() {
+            if i % 2 == 0 {
+                left.add_ref(&r.as_ref())
+            } else {
+                right.add_ref(&r.as_ref())
+            }
+        }
+        left.merge(right);
+        let plain = distinct_varenr(&all, 2024);
+        assert_eq!(left.count(2024, Species::Human), plain[&Species::Human]);
+        assert_eq!(left.count(2024, Species::Human), 2);
+        assert_eq!(left.csv(2024, 2025), "year,human,vet\n2024,2,0\n2025,1,0\n");
     }
 }

@@ -6,19 +6,13 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-use contract::ContractError;
 use domain::Date;
 use parquet::column::reader::ColumnReader;
 use parquet::data_type::ByteArray;
 use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
 use stats::read::{HEADER, RecordRef};
 
-use crate::Failure;
-
-fn bad(field: String, message: impl Into<String>) -> Failure {
-    Failure::BadInput(ContractError::new(&field, message))
-}
+use crate::{InputError, bad};
 
 /// One column of a row group: the values present, and for each row the index of its value
 /// (`NONE` for a missing one).
@@ -235,10 +229,10 @@ pub fn fold<T: Send>(
     option: &str,
     init: impl Fn() -> T + Sync,
     add: impl Fn(&mut T, &RecordRef<'_>) + Sync,
-) -> Result<(Vec<T>, u64), Failure> {
+) -> Result<(Vec<T>, u64), InputError> {
     debug_assert_eq!(NAMES.join(","), HEADER);
-    let open = || -> Result<SerializedFileReader<std::fs::File>, Failure> {
-        let f = std::fs::File::open(path).with_context(|| format!("leser {}", path.display()))?;
+    let open = || -> Result<SerializedFileReader<std::fs::File>, InputError> {
+        let f = std::fs::File::open(path).map_err(|e| InputError::io(path, e))?;
         SerializedFileReader::new(f).map_err(|e| {
             bad(
                 option.into(),
@@ -281,12 +275,13 @@ pub fn fold<T: Send>(
         .map_or(1, |n| n.get())
         .min(8)
         .min(groups.max(1));
-    let epoch = Date::parse("1970-01-01").map_err(|e| Failure::Other(e.into()))?;
-    let results: Vec<Result<T, Failure>> = std::thread::scope(|scope| {
+    let epoch =
+        Date::from_ymd(1970, 1, 1).ok_or_else(|| bad("date".into(), "kalenderen mangler 1970"))?;
+    let results: Vec<Result<T, InputError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let (init, add, open, first_row) = (&init, &add, &open, &first_row);
-                scope.spawn(move || -> Result<T, Failure> {
+                scope.spawn(move || -> Result<T, InputError> {
                     let reader = open()?;
                     let mut acc = init();
                     for g in (t..groups).step_by(threads) {
@@ -333,7 +328,7 @@ pub fn fold<T: Send>(
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(Failure::Other(anyhow::anyhow!("en lesetråd stoppet"))))
+                    .unwrap_or_else(|_| Err(bad(option.into(), "en lesetråd stoppet")))
             })
             .collect()
     });

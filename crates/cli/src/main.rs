@@ -133,6 +133,9 @@ enum Cmd {
         /// Advar i loggen når FEST-katalogen i kraft er eldre enn så mange dager.
         #[arg(long, env = "LEGEMIDDEL_FEST_MAX_AGE_DAYS", default_value_t = fest::DEFAULT_MAX_AGE_DAYS)]
         fest_max_age_days: i64,
+        /// Mappe med utleveringsfiler (CSV eller .parquet) som analytikerens side lager tabellene fra.
+        #[arg(long, env = "LEGEMIDDEL_STATS_DIR", value_name = "MAPPE")]
+        stats_dir: Option<PathBuf>,
     },
     /// Opprett eller oppgrader databasen (gjøres også ved oppstart).
     Migrate {
@@ -844,6 +847,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             checkpoint_records,
             checkpoint_minutes,
             fest_max_age_days,
+            stats_dir,
         } => {
             let oidc = match (oidc_issuer, oidc_jwks) {
                 (Some(issuer), Some(jwks)) => Some(server::Oidc {
@@ -865,6 +869,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             };
             config.local_tokens = local_tokens;
             config.fest_max_age_days = fest_max_age_days;
+            config.stats_dir = stats_dir;
             config.public_url = public_url;
             config.max_token_lifetime = max_token_hours * 3600;
             config.limits.max_connections = max_connections as usize;

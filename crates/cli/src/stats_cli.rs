@@ -128,8 +128,12 @@ pub fn top(
     };
     match (format, out) {
         ("xlsx", Some(path)) => {
-            let bytes = server::xlsx::table(&overview(&rows, year, marks_file.is_some()))
-                .context("lager XLSX")?;
+            let bytes = server::xlsx::table(&server::statistics::top_table(
+                &rows,
+                &server::statistics::top_title(selection, year),
+                marks_file.is_some(),
+            ))
+            .context("lager XLSX")?;
             std::fs::write(path, bytes).with_context(|| format!("skriver {}", path.display()))?;
         }
         (_, Some(path)) => {
@@ -148,36 +152,6 @@ pub fn top(
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-fn overview(rows: &[TopRow], year: i32, with_marks: bool) -> cases::overview::Table {
-    use cases::overview::Cell;
-    let mut columns: Vec<String> = ["atc", "substance", "dispensings", "packages", "ddd"]
-        .map(String::from)
-        .to_vec();
-    if with_marks {
-        columns.push("mark".into());
-    }
-    cases::overview::Table {
-        title: format!("Mest brukte uregistrerte legemidler til mennesker {year}"),
-        columns,
-        rows: rows
-            .iter()
-            .map(|r| {
-                let mut cells = vec![
-                    Cell::Text(r.atc.clone()),
-                    Cell::Text(r.substance.clone()),
-                    Cell::Count(r.dispensings),
-                    Cell::Text(stats::top::packages_text(r.packages)),
-                    Cell::Text(r.ddd.map_or("-".into(), |d| format!("{d:.1}"))),
-                ];
-                if with_marks {
-                    cells.push(Cell::Text(r.mark.map_or("", Mark::symbol).into()));
-                }
-                cells
-            })
-            .collect(),
-    }
 }
 
 fn text_table(rows: &[TopRow], with_marks: bool) -> String {
@@ -225,29 +199,13 @@ pub fn patients(
     }
     let text = std::fs::read_to_string(products)
         .with_context(|| format!("leser {}", products.display()))?;
-    let mut list = BTreeMap::new();
-    for (i, line) in text.lines().enumerate() {
-        if i == 0 && line.trim() == "varenr,product" || line.trim().is_empty() {
-            continue;
-        }
-        let (varenr, product) = line.split_once(',').ok_or_else(|| {
-            bad(
-                &format!("--products, linje {}", i + 1),
-                "ventet varenr,product",
-            )
-        })?;
-        let varenr = varenr.trim();
-        if varenr.len() != 6 || !varenr.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad(
-                &format!("--products, linje {}, varenr", i + 1),
-                format!("ventet seks sifre, fikk «{varenr}»"),
-            ));
-        }
-        list.insert(
-            varenr.to_string(),
-            product.trim().trim_matches('"').to_string(),
-        );
-    }
+    let list = stats::patients::product_list(&text).map_err(|(line, message)| {
+        let (column, message) = match message.split_once(": ") {
+            Some(("varenr", m)) => (", varenr", m.to_string()),
+            _ => ("", message),
+        };
+        bad(&format!("--products, linje {line}{column}"), message)
+    })?;
     let mut table = stats::patients::PatientsTable::new(list);
     let count = stats_io::patients(
         input,

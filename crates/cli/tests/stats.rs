@@ -344,6 +344,9 @@ fn a_file_read_in_parts_on_several_cores_gives_the_same_table() {
 fn table_1_from_an_empty_store_is_the_header_alone() {
     let dir = temp("exemptions");
     let (code, out) = legemiddel(&["stats", "exemptions", "--data", dir.to_str().unwrap()]);
-    assert_eq!((code, out.as_str()), (0, "year,applications,notifications,total\n"));
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "year,applications,notifications,total\n")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,6 +16,7 @@ mod extract;
 mod metrics;
 mod pharmacy;
 mod security;
+pub mod statistics;
 pub mod stockpiles;
 mod stockpiles_api;
 mod web;
@@ -74,6 +75,9 @@ pub struct Config {
     pub store: store::StoreOptions,
     /// Warn (in the log) when the FEST catalogue in force is older than this many days.
     pub fest_max_age_days: i64,
+    /// A folder of dispensing-records files (CSV, Parquet) the analyst's page reads the yearly
+    /// tables from; `None`: the page shows table 1 only.
+    pub stats_dir: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -93,6 +97,7 @@ impl Config {
             checkpoints: None,
             store: store::StoreOptions::default(),
             fest_max_age_days: fest::DEFAULT_MAX_AGE_DAYS,
+            stats_dir: None,
         }
     }
 }
@@ -179,6 +184,8 @@ pub struct AppState {
     web: security::WebSecurity,
     /// How old the catalogue in force may be before the log warns.
     fest_max_age_days: i64,
+    /// The analyst's records files.
+    stats_dir: Option<std::path::PathBuf>,
 }
 
 /// The service, bound and ready to run.
@@ -406,6 +413,7 @@ impl App {
             catalogue: catalogue::Cache::default(),
             web,
             fest_max_age_days: config.fest_max_age_days,
+            stats_dir: config.stats_dir.clone(),
         });
         let listener =
             TcpListener::bind(config.listen)

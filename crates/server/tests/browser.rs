@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use server::Role;
-use support::{TestApp, TestDb, http, spawn, token};
+use support::{TestApp, TestDb, http, token};
 
 struct Driver {
     child: Child,
@@ -277,6 +277,38 @@ const HANNE: &str = "lokal:hanne.helfo";
 const ANNA: &str = "lokal:anna.analytiker";
 const PAL: &str = "lokal:pal.farmasoyt";
 const STINE: &str = "lokal:stine.beredskap";
+const DAG: &str = "lokal:dag.dmp";
+
+/// The analyst's folder: a records file with known answers and a product list for table 3.
+fn stats_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("legemiddel-browser-stats-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut csv = String::from(
+        "date,patient,varenr,atc,substance,packages,ddd_per_package,unregistered,species\n",
+    );
+    // Cannabis product A: 7 patients in 2024, 2 in 2023 (shown as <5); melatonin on top.
+    for i in 0..7 {
+        csv.push_str(&format!(
+            "2024-03-0{},p{i},000111,N02BG10,cannabis,1,,true,human\n",
+            1 + i % 7
+        ));
+    }
+    csv.push_str("2023-05-05,p1,000111,N02BG10,cannabis,1,,true,human\n2023-05-06,p2,000111,N02BG10,cannabis,1,,true,human\n");
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "2024-06-{:02},q{i},000123,N05CH01,melatonin,1.5,30,true,human\n",
+            1 + i % 28
+        ));
+    }
+    std::fs::write(dir.join("utleveringer-2024.csv"), csv).unwrap();
+    std::fs::write(
+        dir.join("produkter.csv"),
+        "varenr,product\n000111,Cannabisprodukt A\n",
+    )
+    .unwrap();
+    dir
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_carry_applications_through_to_their_decisions_in_the_browser() {
@@ -285,7 +317,8 @@ async fn people_carry_applications_through_to_their_decisions_in_the_browser() {
     };
     for (n, db) in TestDb::all().await.into_iter().enumerate() {
         let place = format!("{:?}", db.location);
-        let app = spawn(db).await;
+        let stats = stats_dir();
+        let app = support::spawn_with(db, |c| c.stats_dir = Some(stats)).await;
         let c = browser(&driver, &chromium).await;
         let p = Person {
             c: &c,
@@ -299,6 +332,7 @@ async fn people_carry_applications_through_to_their_decisions_in_the_browser() {
         who_pays_and_overviews(&p).await;
         catalogue(&p, &app).await;
         stockpiles(&p, &app).await;
+        exemptions_and_statistics(&p).await;
         what_roles_may_not(&p, &app).await;
         c.close().await.unwrap();
     }
@@ -892,6 +926,88 @@ async fn stockpiles(p: &Person<'_>, app: &TestApp) {
     p.wait_for("#simulering", "Nasjonalt").await;
     assert!(p.text("#rasjonering").await.contains("Rasjonering (E4)"));
     p.shot("18-beredskapslager").await;
+}
+
+/// G1–G4 and seed 003's tables: a GP applies for an exemption DMP must approve (a vaccine, on
+/// the negative list); the pharmacy notifies an ordinary one and is stopped on the vaccine; DMP
+/// finds the application on the start page and approves it; the analyst sees table 1 and the
+/// year's tables from the records file.
+async fn exemptions_and_statistics(p: &Person<'_>) {
+    let exemption = |extra: &'static [(&'static str, &'static str)]| async move {
+        p.go("/fritak/ny").await;
+        p.fill(&[
+            ("patient_id", "01010012356"),
+            ("product", "Melatonin 1 mg/ml mikstur"),
+            ("atc", "N05CH01"),
+            ("substance", "melatonin"),
+            ("authorised_abroad", "ja"),
+            ("quantity", "12"),
+            (
+                "justification",
+                "Søvnvansker ved autismespekterforstyrrelse",
+            ),
+            ("why_not_marketed", "Kan ikke svelge tabletter"),
+            ("prescriber_name", "Per Fastlege"),
+        ])
+        .await;
+        p.fill(extra).await;
+    };
+    p.sign_in(PER).await;
+    exemption(&[
+        ("atc", "J07BB02"),
+        ("substance", "influensavaksine"),
+        ("product", "Influensavaksine"),
+    ])
+    .await;
+    p.shot("19-fritak-soknad").await;
+    p.click("button[value='submit']").await;
+    p.wait_for("#status", "søknad sendt DMP").await;
+    assert!(p.text("#dmp-grunner").await.contains("vaksiner"));
+    assert!(p.text("#vurdering").await.contains("G1"));
+
+    p.sign_in(PAL).await;
+    exemption(&[]).await;
+    p.click("button[value='submit']").await;
+    p.wait_for("#status", "meldt av apoteket").await;
+    // The vaccine may not be notified: said on the form, nothing typed lost.
+    exemption(&[("atc", "J07BB02"), ("substance", "influensavaksine")]).await;
+    p.click("button[value='submit']").await;
+    p.wait_for(".feiloppsummering", "negativlisten").await;
+    assert!(p.exists("#f-justification").await);
+
+    p.sign_in(DAG).await;
+    p.go("/").await;
+    p.wait_for("#oppgaver", "godkjenningsfritak").await;
+    p.go("/fritak?status=submitted").await;
+    p.wait_for("#antall", "1").await;
+    p.click("table tbody th a").await;
+    p.wait_for("#status", "søknad sendt DMP").await;
+    p.click("#r-approve").await;
+    p.fill(&[("reason", "Ingen markedsført vaksine passer")])
+        .await;
+    p.click("form[action$='/vedtak'] button").await;
+    p.wait_for("#status", "innvilget av DMP").await;
+    p.shot("20-fritak-vedtak").await;
+
+    p.sign_in(ANNA).await;
+    p.go("/statistikk").await;
+    p.wait_for("h1", "Statistikk").await;
+    let year = chrono::Local::now().format("%Y").to_string();
+    let t1 = p.text("#tabell1").await;
+    assert!(t1.contains(&format!("{year} 1 1 2")), "table 1: {t1}");
+    p.fill(&[("ar", "2024")]).await;
+    p.click("form[action='/statistikk'] button").await;
+    p.wait_for("#topp", "N05CH01").await;
+    let top = p.text("#topp").await;
+    assert!(top.contains("N05CH01 melatonin 20 30 900.0"), "{top}");
+    let patients = p.text("#pasienter").await;
+    assert!(patients.contains("Cannabisprodukt A"), "{patients}");
+    assert!(
+        patients.contains("<5"),
+        "2 patients in 2023 are hidden: {patients}"
+    );
+    assert!(p.text("#lest").await.contains("2 til mennesker"));
+    p.shot("21-statistikk").await;
 }
 
 async fn what_roles_may_not(p: &Person<'_>, app: &TestApp) {

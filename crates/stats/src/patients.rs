@@ -8,6 +8,30 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::Record;
 use crate::suppress::{Published, publish};
 
+/// A product list as CSV `varenr,product` (a header line `varenr,product` may come first): the
+/// varenummer of each listed package and the product it belongs to. A wrong line gives its
+/// number (1-based) and what was expected.
+pub fn product_list(text: &str) -> Result<BTreeMap<String, String>, (usize, String)> {
+    let mut list = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 && line.trim() == "varenr,product" || line.trim().is_empty() {
+            continue;
+        }
+        let (varenr, product) = line
+            .split_once(',')
+            .ok_or_else(|| (i + 1, "ventet varenr,product".to_string()))?;
+        let varenr = varenr.trim();
+        if varenr.len() != 6 || !varenr.bytes().all(|b| b.is_ascii_digit()) {
+            return Err((i + 1, format!("varenr: ventet seks sifre, fikk «{varenr}»")));
+        }
+        list.insert(
+            varenr.to_string(),
+            product.trim().trim_matches('"').to_string(),
+        );
+    }
+    Ok(list)
+}
+
 /// Distinct patients per product and year, as the records come.
 #[derive(Clone, Debug, Default)]
 pub struct PatientsTable {

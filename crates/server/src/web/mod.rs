@@ -6,9 +6,11 @@
 //! Every page calls the same workflow functions as the API ([`crate::workflow`]), so what a
 //! person can do in the browser is exactly what the API allows them.
 
+mod exemptions;
 pub mod forms;
 mod lists;
 mod pharmacy;
+mod statistics;
 mod stockpiles;
 
 use std::sync::Arc;
@@ -67,6 +69,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/helfo/oppslag", post(helfo_lookup))
         .route("/helfo/ko", get(helfo_queue))
         .route("/helfo/{id}", get(helfo_case))
+        .route("/fritak", get(exemptions::list))
+        .route("/fritak/ny", get(exemptions::new).post(exemptions::create))
+        .route("/fritak/{id}", get(exemptions::case))
+        .route("/fritak/{id}/vedtak", post(exemptions::ruling))
+        .route("/statistikk", get(statistics::page))
+        .route("/statistikk/last-ned", get(statistics::download))
         .route("/beredskap", get(stockpiles::page))
         .route("/beredskap/dekning", get(stockpiles::download))
         .route("/helfo/{id}/vedtak", post(helfo_ruling))
@@ -159,8 +167,14 @@ fn frame(
             if role == Role::Pharmacist {
                 items.push(("/apotek/utlevering", "Utlevering"));
             }
+            if crate::exemptions::READERS.contains(&role) {
+                items.push(("/fritak", "Godkjenningsfritak"));
+            }
             if crate::stockpiles_api::STOCK_READERS.contains(&role) {
                 items.push(("/beredskap", "Beredskapslager"));
+            }
+            if statistics::ANALYSTS.contains(&role) {
+                items.push(("/statistikk", "Statistikk"));
             }
             if cases_api::OVERVIEW_READERS.contains(&role) {
                 items.push(("/oversikter", "Oversikter"));
@@ -647,6 +661,23 @@ async fn home(
                 } else {
                     String::new()
                 },
+            });
+        }
+        Role::DmpCaseworker => {
+            let waiting: Vec<CaseRecord> = state
+                .store
+                .cases(&CaseFilter {
+                    kind: Some("exemption".into()),
+                    states: vec!["submitted".into()],
+                    ..CaseFilter::default()
+                })
+                .await
+                .unwrap_or_default();
+            tasks.push(Task {
+                href: "/fritak?status=submitted".into(),
+                label: "Søknader om godkjenningsfritak som venter på vedtak".into(),
+                count: waiting.len(),
+                detail: oldest(waiting.iter().map(|c| c.data.created.clone()), today),
             });
         }
         Role::StockpileManager => {

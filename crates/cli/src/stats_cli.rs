@@ -246,6 +246,7 @@ pub fn varenr(input: &Path, from: i32, to: i32) -> Result<(), Failure> {
     let (parts, _) = stats_io::fold(
         input,
         "--input",
+        stats_io::Identity::Needed,
         split_from(),
         stats::top::VarenrCount::default,
         |t, r| t.add_ref(r),

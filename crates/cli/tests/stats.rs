@@ -211,9 +211,25 @@ fn a_wrong_parquet_value_is_named_by_row_and_column() {
     let dir = temp("parquet-wrong");
     let path = dir.join("feil.parquet");
     let mut rows = fixture_rows();
-    rows[6][2] = "123".into();
+    rows[6][8] = "menneske".into();
     write_parquet(&path, &rows, 4);
     let (code, out) = top(&path, &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--input, rad 7, species"), "{out}");
+    // The varenummer is read, and checked, by the tables that use it.
+    let mut rows = fixture_rows();
+    rows[6][2] = "123".into();
+    write_parquet(&path, &rows, 4);
+    let (code, out) = legemiddel(&[
+        "stats",
+        "varenr",
+        "--input",
+        path.to_str().unwrap(),
+        "--from-year",
+        "2024",
+        "--to-year",
+        "2024",
+    ]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("--input, rad 7, varenr"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);

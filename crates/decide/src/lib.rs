@@ -18,6 +18,7 @@ mod copayment;
 mod exemption;
 mod general;
 pub mod h_list;
+pub mod impact;
 mod individual;
 mod off_label;
 mod outcome;

@@ -147,6 +147,7 @@ pub fn year_tables(
     let (parts, records) = stats_io::fold(
         path,
         "fil",
+        stats_io::Identity::Needed,
         stats_io::SPLIT_FROM,
         || {
             (

@@ -143,6 +143,17 @@ pub fn csv_records(
     Ok(count)
 }
 
+/// Whether a table reads the patient and the varenummer of a record ([`Identity::Needed`]: table 3
+/// and the distinct varenumre) or not (tables 2, 6, 7): a Parquet file's columns that are not
+/// needed are not decoded, and the records then have them empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// Read and checked.
+    Needed,
+    /// Left out.
+    NotNeeded,
+}
+
 /// Folds every record of `input` (CSV or Parquet) into one `T` per part — a CSV file of at
 /// least `split_from` bytes is read in as many parts as there are cores, a Parquet file by row
 /// groups — and returns the parts, to be merged, with the number of records. A wrong line in a
@@ -150,13 +161,14 @@ pub fn csv_records(
 pub fn fold<T: Send>(
     input: &Path,
     option: &str,
+    identity: Identity,
     split_from: u64,
     init: impl Fn() -> T + Sync,
     add: impl Fn(&mut T, &RecordRef<'_>) + Sync,
     progress: Progress<'_>,
 ) -> Result<(Vec<T>, u64), InputError> {
     if is_parquet(input) {
-        return parquet::fold(input, option, init, add);
+        return parquet::fold(input, option, identity == Identity::Needed, init, add);
     }
     let sequential = |progress: Progress<'_>| -> Result<(Vec<T>, u64), InputError> {
         let mut acc = init();
@@ -260,6 +272,7 @@ pub fn top(
     let (parts, count) = fold(
         input,
         option,
+        Identity::NotNeeded,
         split_from,
         || TopTable::of(year, selection),
         |t, r| t.add_ref(r),
@@ -284,6 +297,7 @@ pub fn patients(
     let (parts, count) = fold(
         input,
         option,
+        Identity::Needed,
         split_from,
         || empty.clone(),
         |t, r| t.add_ref(r),

@@ -119,7 +119,9 @@ impl Column {
 
 /// The row's values as a record.
 struct Row<'c> {
+    /// The nine columns; `patient` and `varenr` are empty when not read.
     columns: &'c [Column],
+    identity: bool,
     epoch: Date,
     last_date: std::cell::Cell<(i64, Date)>,
 }
@@ -194,17 +196,29 @@ impl<'c> Row<'c> {
             Cell::Text("false" | "0" | "nei") => false,
             _ => return Err(("unregistered", "ventet true eller false".into())),
         };
-        stats::read::from_parts(
-            date,
-            text(1)?,
-            text(2)?,
-            text(3)?,
-            text(4)?,
-            packages,
-            ddd,
-            unregistered,
-            text(8)?,
-        )
+        if self.identity {
+            stats::read::from_parts(
+                date,
+                text(1)?,
+                text(2)?,
+                text(3)?,
+                text(4)?,
+                packages,
+                ddd,
+                unregistered,
+                text(8)?,
+            )
+        } else {
+            stats::read::without_identity(
+                date,
+                text(3)?,
+                text(4)?,
+                packages,
+                ddd,
+                unregistered,
+                text(8)?,
+            )
+        }
         .map_err(|e| (e.column, e.message))
     }
 }
@@ -223,10 +237,12 @@ const NAMES: [&str; 9] = [
 
 /// Folds every record of the Parquet file at `path` into one `T` per thread (made by `init`,
 /// fed by `add`); returns them, to be merged, and the number of records. `option` names the
-/// file's option in errors, and a wrong value is named by its row and column.
+/// file's option in errors, and a wrong value is named by its row and column. Without
+/// `identity` the patient and varenummer columns are not read (the records have them empty).
 pub fn fold<T: Send>(
     path: &Path,
     option: &str,
+    identity: bool,
     init: impl Fn() -> T + Sync,
     add: impl Fn(&mut T, &RecordRef<'_>) + Sync,
 ) -> Result<(Vec<T>, u64), InputError> {
@@ -291,6 +307,13 @@ pub fn fold<T: Send>(
                         let rows = rg.metadata().num_rows() as usize;
                         let mut columns = Vec::with_capacity(9);
                         for k in 0..9 {
+                            if !identity && (k == 1 || k == 2) {
+                                columns.push(Column {
+                                    values: Values::Text(Vec::new()),
+                                    index: Vec::new(),
+                                });
+                                continue;
+                            }
                             columns.push(
                                 read_column(rg.as_ref(), at[k], rows, max_def[k]).map_err(|e| {
                                     bad(
@@ -302,6 +325,7 @@ pub fn fold<T: Send>(
                         }
                         let row = Row {
                             columns: &columns,
+                            identity,
                             epoch,
                             last_date: std::cell::Cell::new((i64::MIN, epoch)),
                         };

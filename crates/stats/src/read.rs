@@ -161,6 +161,32 @@ pub fn from_parts<'a>(
             format!("ventet seks sifre (med innledende nuller), fikk «{varenr}»"),
         ));
     }
+    let mut r = without_identity(
+        date,
+        atc,
+        substance,
+        packages,
+        ddd_per_package,
+        unregistered,
+        species,
+    )?;
+    r.patient = patient.trim();
+    r.varenr = varenr;
+    Ok(r)
+}
+
+/// A record without its patient and varenummer (both empty), for the tables that read
+/// neither (tables 2, 6 and 7): a columnar file need not decode those columns at all. The other
+/// fields are checked as [`from_parts`] checks them.
+pub fn without_identity<'a>(
+    date: Date,
+    atc: &'a str,
+    substance: &'a str,
+    packages: MilliPackages,
+    ddd_per_package: Option<f64>,
+    unregistered: bool,
+    species: &str,
+) -> Result<RecordRef<'a>, FieldError> {
     let atc = atc.trim();
     if atc.is_empty() || atc.len() > 8 || !atc.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(err(
@@ -196,8 +222,8 @@ pub fn from_parts<'a>(
     };
     Ok(RecordRef {
         date,
-        patient: patient.trim(),
-        varenr,
+        patient: "",
+        varenr: "",
         atc,
         substance: substance.trim(),
         packages,

@@ -14,6 +14,7 @@ mod parquet_rows;
 mod render;
 mod service;
 mod settle;
+mod simulate;
 mod stats_cli;
 mod stock_cli;
 
@@ -162,6 +163,31 @@ enum Cmd {
         /// Gyldighet i timer.
         #[arg(long, default_value_t = 12)]
         hours: i64,
+    },
+    /// Hva ville endret seg med andre regeldata? Spiller av beslutningene i revisjonsloggen for
+    /// perioden med regeldataene i --rules og teller endringene (betaler, ordning, resept,
+    /// hindringer) per overgang og per legemiddel.
+    Simulate {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Første dag (ÅÅÅÅ-MM-DD); standard: loggens første.
+        #[arg(long, value_name = "DATO")]
+        from: Option<String>,
+        /// Siste dag (ÅÅÅÅ-MM-DD); standard: loggens siste.
+        #[arg(long, value_name = "DATO")]
+        to: Option<String>,
+        /// table (for mennesker), csv eller svg (stolpediagram over overgangene).
+        #[arg(long, default_value = "table", value_name = "FORMAT")]
+        format: String,
+        /// Tabellen i CSV: transitions (overganger) eller medicines (per legemiddel).
+        #[arg(long, default_value = "transitions", value_name = "TABELL")]
+        table: String,
+        /// Eksempler (poster i revisjonsloggen) per overgang.
+        #[arg(long, default_value_t = 3, value_name = "ANTALL")]
+        examples: usize,
+        /// Skriv til denne filen i stedet for standard ut.
+        #[arg(long, value_name = "FIL")]
+        out: Option<PathBuf>,
     },
     /// Revisjonsloggen.
     Audit {
@@ -995,6 +1021,34 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     out,
                 },
         } => stats_cli::patients(&input, &products, from_year, to_year, out.as_deref()),
+        Cmd::Simulate {
+            store,
+            from,
+            to,
+            format,
+            table,
+            examples,
+            out,
+        } => {
+            let date = |d: Option<String>, field: &str| -> Result<Option<Date>, Failure> {
+                d.map(|d| {
+                    Date::parse(&d)
+                        .map_err(|e| Failure::BadInput(ContractError::new(field, e.to_string())))
+                })
+                .transpose()
+            };
+            simulate::run(
+                &store.location(),
+                &rules,
+                cli.rules.is_some(),
+                date(from, "--from")?,
+                date(to, "--to")?,
+                &format,
+                &table,
+                examples,
+                out.as_deref(),
+            )
+        }
         Cmd::Stats {
             what:
                 StatsCmd::Varenr {

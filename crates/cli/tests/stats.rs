@@ -107,25 +107,45 @@ fn the_top_table_comes_out_right_with_ties_boundaries_vet_rows_and_fractions() {
 /// Writes `rows` (the records' text fields) as Parquet, `per_group` rows to a row group, the
 /// date as DATE, packages and DDD as DOUBLE (DDD optional), the rest as text.
 fn write_parquet(path: &Path, rows: &[Vec<String>], per_group: usize) {
-    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int32Type};
+    write_parquet_as(path, rows, per_group, false, true)
+}
+
+/// [`write_parquet`], or with the types a columnar writer such as DuckDB gives the columns
+/// (`columnar`: every column optional, `unregistered` BOOLEAN), with or without dictionaries.
+fn write_parquet_as(
+    path: &Path,
+    rows: &[Vec<String>],
+    per_group: usize,
+    columnar: bool,
+    dictionary: bool,
+) {
+    use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type};
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
     use std::sync::Arc;
-    let schema = Arc::new(
-        parquet::schema::parser::parse_message_type(
-            "message u { required int32 date (DATE); required binary patient (UTF8); required binary varenr (UTF8);
-               required binary atc (UTF8); required binary substance (UTF8); required double packages;
-               optional double ddd_per_package; required binary unregistered (UTF8); required binary species (UTF8); }",
-        )
-        .unwrap(),
-    );
+    let message = if columnar {
+        "message u { optional int32 date (DATE); optional binary patient (UTF8); optional binary varenr (UTF8);
+           optional binary atc (UTF8); optional binary substance (UTF8); optional double packages;
+           optional double ddd_per_package; optional boolean unregistered; optional binary species (UTF8); }"
+    } else {
+        "message u { required int32 date (DATE); required binary patient (UTF8); required binary varenr (UTF8);
+           required binary atc (UTF8); required binary substance (UTF8); required double packages;
+           optional double ddd_per_package; required binary unregistered (UTF8); required binary species (UTF8); }"
+    };
+    let schema = Arc::new(parquet::schema::parser::parse_message_type(message).unwrap());
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
     let mut w = SerializedFileWriter::new(
         std::fs::File::create(path).unwrap(),
         schema,
-        Arc::new(WriterProperties::builder().build()),
+        Arc::new(
+            WriterProperties::builder()
+                .set_dictionary_enabled(dictionary)
+                .build(),
+        ),
     )
     .unwrap();
+    // Every value present: definition level 1 where the column is optional.
+    let all = |n: usize| vec![1i16; n];
     for rows in rows.chunks(per_group) {
         let mut g = w.next_row_group().unwrap();
         for col in 0..9 {
@@ -139,13 +159,17 @@ fn write_parquet(path: &Path, rows: &[Vec<String>], per_group: usize) {
                                 .num_days() as i32
                         })
                         .collect();
+                    let levels = all(days.len());
                     c.typed::<Int32Type>()
-                        .write_batch(&days, None, None)
+                        .write_batch(&days, columnar.then_some(&levels[..]), None)
                         .unwrap();
                 }
                 5 => {
                     let v: Vec<f64> = rows.iter().map(|r| r[5].parse().unwrap()).collect();
-                    c.typed::<DoubleType>().write_batch(&v, None, None).unwrap();
+                    let levels = all(v.len());
+                    c.typed::<DoubleType>()
+                        .write_batch(&v, columnar.then_some(&levels[..]), None)
+                        .unwrap();
                 }
                 6 => {
                     let present: Vec<f64> = rows
@@ -159,13 +183,21 @@ fn write_parquet(path: &Path, rows: &[Vec<String>], per_group: usize) {
                         .write_batch(&present, Some(&levels), None)
                         .unwrap();
                 }
+                7 if columnar => {
+                    let v: Vec<bool> = rows.iter().map(|r| r[7] == "true").collect();
+                    let levels = all(v.len());
+                    c.typed::<BoolType>()
+                        .write_batch(&v, Some(&levels), None)
+                        .unwrap();
+                }
                 _ => {
                     let v: Vec<ByteArray> = rows
                         .iter()
                         .map(|r| ByteArray::from(r[col].as_str()))
                         .collect();
+                    let levels = all(v.len());
                     c.typed::<ByteArrayType>()
-                        .write_batch(&v, None, None)
+                        .write_batch(&v, columnar.then_some(&levels[..]), None)
                         .unwrap();
                 }
             }
@@ -202,6 +234,36 @@ fn parquet_gives_the_same_table_as_csv_in_one_row_group_or_many() {
             out.starts_with(&EXPECTED.replace("\"kodein, mikstur\"", "kodein; mikstur")),
             "{per_group} per row group: {out}"
         );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_columnar_writers_parquet_is_summed_by_dictionary_index_to_the_same_table() {
+    let dir = temp("parquet-columnar");
+    for (per_group, dictionary) in [(100, true), (3, true), (4, false)] {
+        let path = dir.join(format!("u-{per_group}-{dictionary}.parquet"));
+        write_parquet_as(&path, &fixture_rows(), per_group, true, dictionary);
+        let (code, out) = top(&path, &[]);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.starts_with(&EXPECTED.replace("\"kodein, mikstur\"", "kodein; mikstur")),
+            "{per_group} per row group, dictionary {dictionary}: {out}"
+        );
+        // The veterinary table from the same file.
+        let (code, out) = top(&path, &["--table", "vet-human"]);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("N05CH01,melatonin,1,7,210.0"), "{out}");
+    }
+    // A wrong species is named at its row, in either path.
+    let mut rows = fixture_rows();
+    rows[4][8] = "menneske".into();
+    for dictionary in [true, false] {
+        let path = dir.join(format!("feil-{dictionary}.parquet"));
+        write_parquet_as(&path, &rows, 3, true, dictionary);
+        let (code, out) = top(&path, &[]);
+        assert_eq!(code, 2, "{out}");
+        assert!(out.contains("--input, rad 5, species"), "{out}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

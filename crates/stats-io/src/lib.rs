@@ -6,6 +6,7 @@
 //!
 //! Every wrong value is named by its line (or row) and column; nothing is skipped silently.
 
+pub mod dictionary;
 pub mod parquet;
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -269,6 +270,11 @@ pub fn top(
     split_from: u64,
     progress: Progress<'_>,
 ) -> Result<(TopTable, u64), InputError> {
+    if is_parquet(input)
+        && let Some(done) = parquet::top(input, option, year, selection)?
+    {
+        return Ok(done);
+    }
     let (parts, count) = fold(
         input,
         option,

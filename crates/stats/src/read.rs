@@ -187,18 +187,7 @@ pub fn without_identity<'a>(
     unregistered: bool,
     species: &str,
 ) -> Result<RecordRef<'a>, FieldError> {
-    let atc = atc.trim();
-    if atc.is_empty() || atc.len() > 8 || !atc.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(err(
-            "atc",
-            format!("ventet en ATC- eller ATCvet-kode, fikk «{atc}»"),
-        ));
-    }
-    let atc = if atc.bytes().any(|b| b.is_ascii_lowercase()) {
-        std::borrow::Cow::Owned(atc.to_ascii_uppercase())
-    } else {
-        std::borrow::Cow::Borrowed(atc)
-    };
+    let atc = checked_atc(atc)?;
     if packages < 0 {
         return Err(err("packages", "ventet et antall pakninger, ikke negativt"));
     }
@@ -210,16 +199,7 @@ pub fn without_identity<'a>(
             format!("ventet DDD per pakning (over 0) eller tomt, fikk «{d}»"),
         ));
     }
-    let species = match species.trim() {
-        "human" => Species::Human,
-        "vet" => Species::Vet,
-        other => {
-            return Err(err(
-                "species",
-                format!("ventet human eller vet, fikk «{other}»"),
-            ));
-        }
-    };
+    let species = checked_species(species)?;
     Ok(RecordRef {
         date,
         patient: "",
@@ -231,6 +211,43 @@ pub fn without_identity<'a>(
         unregistered,
         species,
     })
+}
+
+/// An ATC or ATCvet code as the tables key it: trimmed, upper case, letters and digits, at most
+/// eight.
+pub fn checked_atc(atc: &str) -> Result<std::borrow::Cow<'_, str>, FieldError> {
+    let atc = atc.trim();
+    if atc.is_empty() || atc.len() > 8 || !atc.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(err(
+            "atc",
+            format!("ventet en ATC- eller ATCvet-kode, fikk «{atc}»"),
+        ));
+    }
+    Ok(if atc.bytes().any(|b| b.is_ascii_lowercase()) {
+        std::borrow::Cow::Owned(atc.to_ascii_uppercase())
+    } else {
+        std::borrow::Cow::Borrowed(atc)
+    })
+}
+
+/// `human` or `vet`.
+pub fn checked_species(species: &str) -> Result<Species, FieldError> {
+    match species.trim() {
+        "human" => Ok(Species::Human),
+        "vet" => Ok(Species::Vet),
+        other => Err(err(
+            "species",
+            format!("ventet human eller vet, fikk «{other}»"),
+        )),
+    }
+}
+
+/// Packages as a columnar file stores them (a DOUBLE): thousandths, exactly, or `None` when the
+/// number is negative, not finite, or has more than three decimals.
+pub fn milli_packages_of(x: f64) -> Option<MilliPackages> {
+    let milli = (x * 1000.0).round();
+    (x.is_finite() && x >= 0.0 && (x * 1000.0 - milli).abs() <= 1e-6 && milli < 9e15)
+        .then_some(milli as MilliPackages)
 }
 
 /// One line (without its newline) as a record. The fields are split on commas; a substance with

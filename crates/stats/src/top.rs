@@ -93,26 +93,56 @@ impl TopTable {
 
     /// The same for a borrowed record.
     pub fn add_ref(&mut self, r: &crate::read::RecordRef<'_>) {
-        let takes = match self.selection {
-            Selection::Human => r.species == Species::Human,
-            Selection::VetAtcVet => r.species == Species::Vet && r.atc.starts_with('Q'),
-            Selection::VetHumanCode => r.species == Species::Vet && !r.atc.starts_with('Q'),
-        };
-        if !(r.unregistered && takes && r.date.year() == self.year) {
+        if !(r.unregistered && self.takes(r.species, &r.atc) && r.date.year() == self.year) {
             return;
         }
-        let by_atc = match self.lines.get_mut(r.atc.as_ref()) {
+        self.add_line(
+            &r.atc,
+            r.substance,
+            1,
+            r.packages,
+            r.ddd_per_package
+                .map(|ddd| r.packages as f64 / 1000.0 * ddd),
+        );
+    }
+
+    /// The table's year.
+    pub fn year(&self) -> i32 {
+        self.year
+    }
+
+    /// Whether a dispensing for `species` of `atc` is of the table's kind (a veterinary
+    /// dispensing of a human code is table 7's, not table 2's).
+    pub fn takes(&self, species: Species, atc: &str) -> bool {
+        match self.selection {
+            Selection::Human => species == Species::Human,
+            Selection::VetAtcVet => species == Species::Vet && atc.starts_with('Q'),
+            Selection::VetHumanCode => species == Species::Vet && !atc.starts_with('Q'),
+        }
+    }
+
+    /// Adds sums already made for one line (a columnar reader sums by dictionary index first):
+    /// `ddd` is Σ packages × DDD per package over the dispensings that have a DDD, if any has.
+    pub fn add_line(
+        &mut self,
+        atc: &str,
+        substance: &str,
+        dispensings: u64,
+        packages: MilliPackages,
+        ddd: Option<f64>,
+    ) {
+        let by_atc = match self.lines.get_mut(atc) {
             Some(m) => m,
-            None => self.lines.entry(r.atc.to_string()).or_default(),
+            None => self.lines.entry(atc.to_string()).or_default(),
         };
-        let e = match by_atc.get_mut(r.substance) {
+        let e = match by_atc.get_mut(substance) {
             Some(e) => e,
-            None => by_atc.entry(r.substance.to_string()).or_default(),
+            None => by_atc.entry(substance.to_string()).or_default(),
         };
-        e.0 += 1;
-        e.1 += r.packages;
-        if let Some(ddd) = r.ddd_per_package {
-            e.2 += r.packages as f64 / 1000.0 * ddd;
+        e.0 += dispensings;
+        e.1 += packages;
+        if let Some(ddd) = ddd {
+            e.2 += ddd;
             e.3 = true;
         }
     }

@@ -399,9 +399,11 @@ pub fn top(
         let c = schema.column(i);
         let fits = c.max_rep_level() == 0
             && match k {
+                // DATE as a logical type, or as the older converted type DuckDB writes.
                 0 => {
                     c.physical_type() == Physical::INT32
-                        && matches!(c.logical_type_ref(), Some(LogicalType::Date))
+                        && (matches!(c.logical_type_ref(), Some(LogicalType::Date))
+                            || c.converted_type() == parquet::basic::ConvertedType::DATE)
                 }
                 5 | 6 => c.physical_type() == Physical::DOUBLE,
                 7 => c.physical_type() == Physical::BOOLEAN,

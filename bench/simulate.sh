@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Issue 13: `legemiddel simulate` over a large audit trail. Generated decision requests are
-# served in batches of 1 000 (`/api/v1/decide/batch`, one audit record each) by a release build
+# served in batches of 500 (`/api/v1/decide/batch`, one audit record each) by a release build
 # on a fresh SQLite folder; then the trail is replayed under a proposed rule set (today's rule
 # data plus a § 1b list file that moves atorvastatin to the trusts), whole process timed.
 #
-#   bench/simulate.sh [DECISIONS]      (default 1 000 000)
+#   bench/simulate.sh [DECISIONS]      (default 200 000)
 set -euo pipefail
-N=${1:-1000000}
+N=${1:-200000}
 B=${LEGEMIDDEL:-target/release/legemiddel}
 DIR=${BENCH_DIR:-/tmp/simulate-bench}
 rm -rf "$DIR" && mkdir -p "$DIR/data" "$DIR/batches"
 "$B" bench requests --count "$N" --seed 7 > "$DIR/requests.jsonl"
-split -l 1000 -d -a 5 "$DIR/requests.jsonl" "$DIR/batches/b"
+split -l 500 -d -a 5 "$DIR/requests.jsonl" "$DIR/batches/b"
 for f in "$DIR"/batches/b*; do { printf '['; paste -sd, "$f"; printf ']'; } > "$f.json"; rm "$f"; done
 TOKEN=$("$B" token --data "$DIR/data" --role prescriber --name bench --prescriber-role gp)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

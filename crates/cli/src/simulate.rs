@@ -14,7 +14,6 @@ use anyhow::Context;
 use decide::impact::{Impact, Outcome};
 use rayon::prelude::*;
 use ruleset::RuleSet;
-use serde_json::Value;
 use store::{Location, Store};
 
 use crate::Failure;
@@ -29,39 +28,73 @@ struct Item {
     snapshot: Option<String>,
 }
 
+/// The parts of a recorded answer the comparison reads (the rest is skipped unparsed).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Answer {
+    payer: String,
+    scheme: String,
+    prescription: String,
+    blockers: Vec<Code>,
+    error: Option<ErrorField>,
+    catalogue: Option<Snapshot>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Code {
+    code: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ErrorField {
+    field: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Snapshot {
+    snapshot: Option<String>,
+}
+
+/// The parts of a request that name the medicine.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Named {
+    drug: NamedDrug,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct NamedDrug {
+    atc: Option<String>,
+    substance: Option<String>,
+    varenr: Option<String>,
+}
+
 /// What a recorded answer said.
-fn outcome_of(answer: &Value) -> Outcome {
-    if let Some(field) = answer["error"]["field"].as_str() {
-        return Outcome::Error(field.to_string());
+fn outcome_of(answer: &Answer) -> Outcome {
+    if let Some(e) = &answer.error {
+        return Outcome::Error(e.field.clone());
     }
-    let text = |k: &str| answer[k].as_str().unwrap_or("").to_string();
-    let mut blockers: Vec<String> = answer["blockers"]
-        .as_array()
-        .map(|b| {
-            b.iter()
-                .filter_map(|x| x["code"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut blockers: Vec<String> = answer.blockers.iter().map(|b| b.code.clone()).collect();
     blockers.sort();
     Outcome::Decided {
-        payer: text("payer"),
-        scheme: text("scheme"),
-        prescription: text("prescription"),
+        payer: answer.payer.clone(),
+        scheme: answer.scheme.clone(),
+        prescription: answer.prescription.clone(),
         blockers,
     }
 }
 
 /// The medicine a request is about, as the table names it.
-fn medicine_of(request: &Value) -> String {
-    let drug = &request["drug"];
-    match (
-        drug["atc"].as_str(),
-        drug["substance"].as_str(),
-        drug["varenr"].as_str(),
-    ) {
+fn medicine_of(request: &str) -> String {
+    let named: Named = serde_json::from_str(request).unwrap_or_default();
+    let d = named.drug;
+    match (d.atc, d.substance, d.varenr) {
         (Some(a), Some(s), _) => format!("{a} {s}"),
-        (Some(a), None, _) => a.to_string(),
+        (Some(a), None, _) => a,
         (None, _, Some(v)) => format!("varenr {v}"),
         _ => "ukjent".into(),
     }
@@ -69,20 +102,20 @@ fn medicine_of(request: &Value) -> String {
 
 /// The decisions of one audit record, or none if it is not a decision.
 fn items(record: &store::Record) -> Vec<Item> {
+    use serde_json::value::RawValue;
     let c = &record.content;
-    let pairs: Vec<(Value, Value)> = match c.action.as_str() {
-        "decide" => match (
-            serde_json::from_str(&c.request),
-            serde_json::from_str(&c.response),
-        ) {
-            (Ok(q), Ok(a)) => vec![(q, a)],
-            _ => Vec::new(),
+    let pairs: Vec<(&str, Answer)> = match c.action.as_str() {
+        "decide" => match serde_json::from_str::<Answer>(&c.response) {
+            Ok(a) => vec![(c.request.as_str(), a)],
+            Err(_) => Vec::new(),
         },
         "decide_batch" => match (
-            serde_json::from_str::<Vec<Value>>(&c.request),
-            serde_json::from_str::<Vec<Value>>(&c.response),
+            serde_json::from_str::<Vec<&RawValue>>(&c.request),
+            serde_json::from_str::<Vec<Answer>>(&c.response),
         ) {
-            (Ok(q), Ok(a)) if q.len() == a.len() => q.into_iter().zip(a).collect(),
+            (Ok(q), Ok(a)) if q.len() == a.len() => {
+                q.into_iter().map(RawValue::get).zip(a).collect()
+            }
             _ => Vec::new(),
         },
         _ => Vec::new(),
@@ -94,13 +127,13 @@ fn items(record: &store::Record) -> Vec<Item> {
         .map(|(i, (q, a))| Item {
             request: q.to_string(),
             before: outcome_of(&a),
-            medicine: medicine_of(&q),
+            medicine: medicine_of(q),
             example: if many {
                 format!("post {}[{i}]", record.seq)
             } else {
                 format!("post {}", record.seq)
             },
-            snapshot: a["catalogue"]["snapshot"].as_str().map(str::to_string),
+            snapshot: a.catalogue.and_then(|c| c.snapshot),
         })
         .collect()
 }
@@ -155,11 +188,13 @@ pub fn replay(
     let tty = std::io::stderr().is_terminal();
     let mut catalogues: Catalogues = HashMap::new();
     let mut impact = Impact::new(examples);
+    // A page of the trail at a time: a batch record holds hundreds of decisions, so the page is
+    // small and memory stays bounded.
     let mut seq = 0;
     let started = std::time::Instant::now();
     loop {
         let page = rt
-            .block_on(store.audit_after(seq, 5000))
+            .block_on(store.audit_after(seq, 100))
             .context("leser revisjonsloggen")?;
         let Some(last) = page.last() else { break };
         seq = last.seq;

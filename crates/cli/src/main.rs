@@ -229,7 +229,7 @@ enum StatsCmd {
         /// Antall linjer.
         #[arg(long, default_value_t = 20, value_name = "ANTALL")]
         limit: usize,
-        /// csv, xlsx eller table (xlsx krever --out).
+        /// csv, xlsx, table eller svg (stolpediagram over pakningene; xlsx krever --out).
         #[arg(long, default_value = "table")]
         format: String,
         /// Mangel- og avregistreringsliste (CSV: atc,mark med * eller **): gir kolonnen mark.
@@ -252,7 +252,8 @@ enum StatsCmd {
         #[arg(long, default_value_t = 1_000_000, value_name = "ANTALL")]
         rows: u64,
     },
-    /// Antall pasienter per produkt per år (tabell 3), med <5 og sekundær skjuling (CSV).
+    /// Antall pasienter per produkt per år (tabell 3), med <5 og sekundær skjuling (CSV, eller
+    /// figur 1–2 som SVG).
     Patients {
         /// Filen med utleveringer (CSV eller .parquet).
         #[arg(long, value_name = "FIL")]
@@ -266,6 +267,9 @@ enum StatsCmd {
         /// Siste år.
         #[arg(long, value_name = "ÅR")]
         to_year: i32,
+        /// csv eller svg (pasienter per produkt per år, skjulte tall utelatt).
+        #[arg(long, default_value = "csv", value_name = "FORMAT")]
+        format: String,
         /// Skriv til denne filen i stedet for standard ut.
         #[arg(long, value_name = "FIL")]
         out: Option<PathBuf>,
@@ -1018,9 +1022,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     products,
                     from_year,
                     to_year,
+                    format,
                     out,
                 },
-        } => stats_cli::patients(&input, &products, from_year, to_year, out.as_deref()),
+        } => stats_cli::patients(
+            &input,
+            &products,
+            from_year,
+            to_year,
+            &format,
+            out.as_deref(),
+        ),
         Cmd::Simulate {
             store,
             from,

@@ -98,10 +98,10 @@ pub fn top(
         }
     };
     let marks = marks_file.map(marks).transpose()?.unwrap_or_default();
-    if !matches!(format, "csv" | "xlsx" | "table") {
+    if !matches!(format, "csv" | "xlsx" | "table" | "svg") {
         return Err(bad(
             "--format",
-            format!("ukjent format «{format}»; ventet csv, xlsx eller table"),
+            format!("ukjent format «{format}»; ventet csv, xlsx, table eller svg"),
         ));
     }
     if format == "xlsx" && out.is_none() {
@@ -124,6 +124,19 @@ pub fn top(
     let text = match format {
         "csv" => stats::top::csv(&rows, marks_file.is_some()),
         "table" => text_table(&rows, marks_file.is_some()),
+        "svg" => server::statistics::bar_chart_file(
+            &server::statistics::top_title(selection, year),
+            "pakninger",
+            &rows
+                .iter()
+                .map(|r| {
+                    (
+                        format!("{} {}", r.atc, r.substance),
+                        r.packages as f64 / 1000.0,
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
         _ => String::new(),
     };
     match (format, out) {
@@ -189,8 +202,15 @@ pub fn patients(
     products: &Path,
     from: i32,
     to: i32,
+    format: &str,
     out: Option<&Path>,
 ) -> Result<(), Failure> {
+    if !matches!(format, "csv" | "svg") {
+        return Err(bad(
+            "--format",
+            format!("ukjent format «{format}»; ventet csv eller svg"),
+        ));
+    }
     if from > to || to - from > 50 {
         return Err(bad(
             "--from-year",
@@ -217,7 +237,11 @@ pub fn patients(
     .map_err(failure)?;
     let years: Vec<i32> = (from..=to).collect();
     let (names, published) = table.publish(&years);
-    let text = stats::patients::csv(&names, &years, &published);
+    let text = if format == "svg" {
+        server::statistics::patients_chart(&names, &years, &published)
+    } else {
+        stats::patients::csv(&names, &years, &published)
+    };
     match out {
         Some(path) => {
             std::fs::write(path, &text).with_context(|| format!("skriver {}", path.display()))?

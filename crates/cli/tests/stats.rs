@@ -223,6 +223,31 @@ fn fixture_rows() -> Vec<Vec<String>> {
 }
 
 #[test]
+fn the_top_table_as_a_chart() {
+    let dir = temp("svg");
+    let input = dir.join("u.csv");
+    std::fs::write(&input, RECORDS).unwrap();
+    let (code, out) = top(&input, &[]);
+    assert_eq!(code, 0, "{out}");
+    let (code, svg) = legemiddel(&[
+        "stats",
+        "top",
+        "--input",
+        input.to_str().unwrap(),
+        "--year",
+        "2024",
+        "--format",
+        "svg",
+    ]);
+    assert_eq!(code, 0, "{svg}");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("N05CH01 melatonin: 3.5 pakninger"),
+        "{svg}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn parquet_gives_the_same_table_as_csv_in_one_row_group_or_many() {
     let dir = temp("parquet");
     for per_group in [100, 3, 1] {
@@ -374,6 +399,34 @@ fn patients_per_product_and_year_hide_small_counts_and_what_would_give_them_back
             "product,2023,2024,sum\nBediol urtete,x,5,x\nBedrobinol urtete,<5,0,<5\nsum,8,5,13\n"
         ),
         "{out}"
+    );
+    // Figures 1–2: only what the table shows is drawn.
+    let svg_out = dir.join("figur.svg");
+    let (code, out) = legemiddel(&[
+        "stats",
+        "patients",
+        "--input",
+        input.to_str().unwrap(),
+        "--products",
+        products.to_str().unwrap(),
+        "--from-year",
+        "2023",
+        "--to-year",
+        "2024",
+        "--format",
+        "svg",
+        "--out",
+        svg_out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let svg = std::fs::read_to_string(&svg_out).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("Bediol urtete 2024: 5 pasienter"),
+        "{svg}"
+    );
+    assert!(
+        !svg.contains("Bediol urtete 2023") && !svg.contains("Bedrobinol urtete 2023"),
+        "hidden cells are not drawn: {svg}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -189,3 +189,76 @@ pub fn year_tables(
         records,
     })
 }
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Horizontal bars, one per `(label, value)`, on a common scale from 0, as SVG drawn on the
+/// server; `id` names the title (for screen readers). The page styles it; a file of its own
+/// (`standalone`) carries its own style.
+pub fn bar_chart(id: &str, title: &str, unit: &str, rows: &[(String, f64)]) -> String {
+    chart(id, title, unit, rows, false)
+}
+
+/// [`bar_chart`] as a file of its own.
+pub fn bar_chart_file(title: &str, unit: &str, rows: &[(String, f64)]) -> String {
+    chart("tittel", title, unit, rows, true)
+}
+
+fn chart(id: &str, title: &str, unit: &str, rows: &[(String, f64)], standalone: bool) -> String {
+    use std::fmt::Write as _;
+    let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1.0);
+    let (left, width, row) = (220.0, 480.0, 22.0);
+    let height = 36.0 + row * rows.len() as f64;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" role="img" aria-labelledby="{id}" class="diagram"><title id="{id}">{title}</title>"#,
+        w = left + width + 90.0,
+        title = escape(title),
+    );
+    if standalone {
+        svg.push_str("<style>text{font:12px sans-serif}.stolpe{fill:#1f5fa0}</style>");
+    }
+    for (i, (label, value)) in rows.iter().enumerate() {
+        let y = 16.0 + row * i as f64;
+        let _ = write!(
+            svg,
+            r#"<text x="{tx}" y="{ty}" text-anchor="end" class="etikett">{label}</text><rect x="{left}" y="{y}" width="{bw:.1}" height="14" class="stolpe"><title>{label}: {value} {unit}</title></rect><text x="{vx:.1}" y="{ty}" class="verdi">{value}</text>"#,
+            tx = left - 6.0,
+            ty = y + 11.0,
+            label = escape(label),
+            bw = width * value / max,
+            vx = left + width * value / max + 4.0,
+            unit = escape(unit),
+        );
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="{left}" y="{h}" class="akse">0</text><text x="{r}" y="{h}" text-anchor="end" class="akse">{max} {unit}</text></svg>"#,
+        h = height - 4.0,
+        r = left + width,
+        unit = escape(unit),
+    );
+    svg
+}
+
+/// Figures 1–2 of the report: patients per product per year, the cells shown (hidden ones left
+/// out and said so in the title).
+pub fn patients_chart(names: &[String], years: &[i32], p: &Published) -> String {
+    let mut rows = Vec::new();
+    for (name, cells) in names.iter().zip(&p.cells) {
+        for (year, cell) in years.iter().zip(cells) {
+            if let stats::suppress::Shown::Count(n) = cell {
+                rows.push((format!("{name} {year}"), *n as f64));
+            }
+        }
+    }
+    bar_chart_file(
+        "Pasienter per produkt per år (skjulte tall er utelatt)",
+        "pasienter",
+        &rows,
+    )
+}

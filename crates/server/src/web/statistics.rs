@@ -4,7 +4,6 @@
 //! script) and CSV/XLSX downloads. The numbers are [`crate::statistics`]'s, as the command
 //! line's are.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use askama::Template;
@@ -58,46 +57,6 @@ pub struct PageQuery {
     antall: Option<String>,
     hva: Option<String>,
     format: Option<String>,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// Horizontal bars, one per `(label, value)`, on a common scale from 0; `id` names the title.
-fn bars(id: &str, title: &str, unit: &str, rows: &[(String, f64)]) -> String {
-    let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1.0);
-    let (left, width, row) = (220.0, 480.0, 22.0);
-    let height = 36.0 + row * rows.len() as f64;
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" role="img" aria-labelledby="{id}" class="diagram"><title id="{id}">{title}</title>"#,
-        w = left + width + 90.0,
-        title = escape(title),
-    );
-    for (i, (label, value)) in rows.iter().enumerate() {
-        let y = 16.0 + row * i as f64;
-        let _ = write!(
-            svg,
-            r#"<text x="{tx}" y="{ty}" text-anchor="end" class="etikett">{label}</text><rect x="{left}" y="{y}" width="{bw:.1}" height="14" class="stolpe"><title>{label}: {value} {unit}</title></rect><text x="{vx:.1}" y="{ty}" class="verdi">{value}</text>"#,
-            tx = left - 6.0,
-            ty = y + 11.0,
-            label = escape(label),
-            bw = width * value / max,
-            vx = left + width * value / max + 4.0,
-            unit = escape(unit),
-        );
-    }
-    let _ = write!(
-        svg,
-        r#"<text x="{left}" y="{h}" class="akse">0</text><text x="{r}" y="{h}" text-anchor="end" class="akse">{max} {unit}</text></svg>"#,
-        h = height - 4.0,
-        r = left + width,
-        unit = escape(unit),
-    );
-    svg
 }
 
 fn table1_table(rows: &[YearCount]) -> Table {
@@ -229,7 +188,8 @@ pub async fn page(
         chart.push((format!("{} søknader", r.year), r.applications as f64));
         chart.push((format!("{} meldinger", r.year), r.notifications as f64));
     }
-    let table1_svg = bars("t1-tittel", "Søknader og meldinger per år", "saker", &chart);
+    let table1_svg =
+        figures::bar_chart("t1-tittel", "Søknader og meldinger per år", "saker", &chart);
     let files = state
         .stats_dir
         .as_deref()
@@ -248,7 +208,7 @@ pub async fn page(
             Ok(t) => {
                 let title = figures::top_title(a.selection, a.year);
                 let top = figures::top_table(&t.top, &title, false);
-                let top_svg = bars(
+                let top_svg = figures::bar_chart(
                     "topp-tittel",
                     &format!("Pakninger per virkestoff {}", a.year),
                     "pakninger",
@@ -278,7 +238,7 @@ pub async fn page(
                             .collect();
                         (
                             Some((table.columns.clone(), text_rows(&table))),
-                            bars(
+                            figures::bar_chart(
                                 "pas-tittel",
                                 &format!(
                                     "Pasienter per produkt {} (skjulte tall er utelatt)",

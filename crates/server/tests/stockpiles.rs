@@ -9,25 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use server::Role;
-use support::{TestApp, TestDb, request, spawn, spawn_with, token};
-
-async fn call(app: &TestApp, method: &str, path: &str, t: &str, body: &Value) -> (u16, Value) {
-    let body = if body.is_null() {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    let r = request(
-        app.addr,
-        method,
-        path,
-        &[("Authorization", &format!("Bearer {t}"))],
-        &body,
-    )
-    .await;
-    let v = serde_json::from_str(&r.body).unwrap_or(Value::String(r.body.clone()));
-    (r.status, v)
-}
+use support::{TestDb, call, request, spawn, spawn_with, token};
 
 fn ev(wholesaler: &str, lot: &str, expiry: &str, date: &str, kind: &str, q: i64) -> Value {
     json!({"wholesaler": wholesaler, "varenr": "012345", "lot": lot, "atc": "J01CA04",

@@ -224,6 +224,38 @@ impl<'c> Row<'c> {
     }
 }
 
+/// The row groups of a file, and how the reading threads share them.
+struct Groups {
+    groups: usize,
+    /// The first row of each group, for the row numbers in errors.
+    first_row: Vec<u64>,
+    total: u64,
+    /// One per core (at most eight), no more than there are groups.
+    threads: usize,
+}
+
+impl Groups {
+    fn of(meta: &parquet::file::metadata::ParquetMetaData) -> Groups {
+        let groups = meta.num_row_groups();
+        let mut first_row = Vec::with_capacity(groups);
+        let mut total = 0u64;
+        for g in 0..groups {
+            first_row.push(total);
+            total += meta.row_group(g).num_rows() as u64;
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+            .min(groups.max(1));
+        Groups {
+            groups,
+            first_row,
+            total,
+            threads,
+        }
+    }
+}
+
 const NAMES: [&str; 9] = [
     "date",
     "patient",
@@ -280,18 +312,12 @@ pub fn fold<T: Send>(
             ));
         }
     }
-    let groups = meta.num_row_groups();
-    // The first row of each group, for the row numbers in errors.
-    let mut first_row = Vec::with_capacity(groups);
-    let mut total = 0u64;
-    for g in 0..groups {
-        first_row.push(total);
-        total += meta.row_group(g).num_rows() as u64;
-    }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
-        .min(groups.max(1));
+    let Groups {
+        groups,
+        first_row,
+        total,
+        threads,
+    } = Groups::of(meta);
     let epoch =
         Date::from_ymd(1970, 1, 1).ok_or_else(|| bad("date".into(), "kalenderen mangler 1970"))?;
     let results: Vec<Result<T, InputError>> = std::thread::scope(|scope| {
@@ -415,17 +441,12 @@ pub fn top(
         at[k] = i;
         max_def[k] = c.max_def_level();
     }
-    let groups = meta.num_row_groups();
-    let mut first_row = Vec::with_capacity(groups);
-    let mut total = 0u64;
-    for g in 0..groups {
-        first_row.push(total);
-        total += meta.row_group(g).num_rows() as u64;
-    }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
-        .min(groups.max(1));
+    let Groups {
+        groups,
+        first_row,
+        total,
+        threads,
+    } = Groups::of(meta);
     // The year as days since 1970-01-01, and the days the calendar has.
     let epoch =
         Date::from_ymd(1970, 1, 1).ok_or_else(|| bad("date".into(), "kalenderen mangler 1970"))?;

@@ -76,6 +76,28 @@ pub async fn http(
     (status, body)
 }
 
+/// A JSON call with a bearer token: the status and the answer as JSON (text that is not JSON as
+/// a JSON string); a `null` body sends none.
+#[allow(dead_code)]
+pub async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let body = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    let (status, text) = http(app.addr, method, path, Some(token), &body).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
 /// A token signed with the service's own key: `test:{who}` in `role`, with a trust and a
 /// prescriber role if given.
 pub fn token(

@@ -39,6 +39,13 @@ fn progress_line() -> impl FnMut(u64, u64, u64) {
     }
 }
 
+/// Clears the progress line, if one was written.
+fn clear_progress() {
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[K");
+    }
+}
+
 /// Below this a CSV file is read on one thread; `LEGEMIDDEL_STATS_SPLIT_BYTES` changes it (the
 /// tests split small files to check the parts add up).
 fn split_from() -> u64 {
@@ -117,9 +124,7 @@ pub fn top(
         &mut progress_line(),
     )
     .map_err(failure)?;
-    if std::io::stderr().is_terminal() && count >= 500_000 {
-        eprintln!();
-    }
+    clear_progress();
     let rows = table.rows(limit, &marks);
     let text = match format {
         "csv" => stats::top::csv(&rows, marks_file.is_some()),
@@ -235,6 +240,7 @@ pub fn patients(
         &mut progress_line(),
     )
     .map_err(failure)?;
+    clear_progress();
     let years: Vec<i32> = (from..=to).collect();
     let (names, published) = table.publish(&years);
     let text = if format == "svg" {
@@ -277,6 +283,7 @@ pub fn varenr(input: &Path, from: i32, to: i32) -> Result<(), Failure> {
         &mut progress_line(),
     )
     .map_err(failure)?;
+    clear_progress();
     let mut count = stats::top::VarenrCount::default();
     for p in parts {
         count.merge(p);

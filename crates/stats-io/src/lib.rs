@@ -83,8 +83,41 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Progress of a long read: bytes read, bytes in all, records so far.
+/// Progress of a long read: work done (bytes, or rows of a Parquet file), work in all, records
+/// so far.
 pub type Progress<'p> = &'p mut dyn FnMut(u64, u64, u64);
+
+/// What the reading threads have done so far, for progress while they run.
+#[derive(Default)]
+pub(crate) struct Done {
+    /// Bytes or rows.
+    pub(crate) work: std::sync::atomic::AtomicU64,
+    /// Records.
+    pub(crate) records: std::sync::atomic::AtomicU64,
+}
+
+impl Done {
+    pub(crate) fn add(&self, work: u64, records: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.work.fetch_add(work, Relaxed);
+        self.records.fetch_add(records, Relaxed);
+    }
+}
+
+/// Waits for scoped reading threads, telling `progress` how far they are every quarter second.
+pub(crate) fn join_reporting<T>(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, T>>,
+    done: &Done,
+    total: u64,
+    progress: Progress<'_>,
+) -> Vec<std::thread::Result<T>> {
+    use std::sync::atomic::Ordering::Relaxed;
+    while !handles.iter().all(|h| h.is_finished()) {
+        progress(done.work.load(Relaxed), total, done.records.load(Relaxed));
+        std::thread::park_timeout(std::time::Duration::from_millis(250));
+    }
+    handles.into_iter().map(|h| h.join()).collect()
+}
 
 /// Feeds every record of the CSV file `input` to `each`, a line at a time; `option` names the
 /// file in errors; `progress` is called every 500 000 records.
@@ -169,7 +202,14 @@ pub fn fold<T: Send>(
     progress: Progress<'_>,
 ) -> Result<(Vec<T>, u64), InputError> {
     if is_parquet(input) {
-        return parquet::fold(input, option, identity == Identity::Needed, init, add);
+        return parquet::fold(
+            input,
+            option,
+            identity == Identity::Needed,
+            init,
+            add,
+            progress,
+        );
     }
     let sequential = |progress: Progress<'_>| -> Result<(Vec<T>, u64), InputError> {
         let mut acc = init();
@@ -199,13 +239,14 @@ pub fn fold<T: Send>(
         bounds.push((size * k / threads as u64 + n as u64).min(size));
     }
     bounds.push(size);
+    let done = Done::default();
     let parts: Vec<Option<(T, u64)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = bounds
             .windows(2)
             .enumerate()
             .map(|(i, w)| {
                 let (start, end) = (w[0], w[1]);
-                let (init, add) = (&init, &add);
+                let (init, add, done) = (&init, &add, &done);
                 scope.spawn(move || -> Option<(T, u64)> {
                     let mut f = std::fs::File::open(input).ok()?;
                     f.seek(SeekFrom::Start(start)).ok()?;
@@ -214,10 +255,18 @@ pub fn fold<T: Send>(
                     let mut line = String::new();
                     let mut count = 0u64;
                     let mut first = i == 0;
+                    let (mut bytes, mut since) = (0u64, 0u64);
                     loop {
                         line.clear();
-                        if reader.read_line(&mut line).ok()? == 0 {
+                        let n = reader.read_line(&mut line).ok()?;
+                        if n == 0 {
                             break;
+                        }
+                        bytes += n as u64;
+                        since += 1;
+                        if since == 65_536 {
+                            done.add(bytes, since);
+                            (bytes, since) = (0, 0);
                         }
                         let text = line.trim_end_matches(['\n', '\r']);
                         if first {
@@ -241,9 +290,9 @@ pub fn fold<T: Send>(
                 })
             })
             .collect();
-        handles
+        join_reporting(handles, &done, size, progress)
             .into_iter()
-            .map(|h| h.join().ok().flatten())
+            .map(|h| h.ok().flatten())
             .collect()
     });
     if parts.iter().any(Option::is_none) {
@@ -271,7 +320,7 @@ pub fn top(
     progress: Progress<'_>,
 ) -> Result<(TopTable, u64), InputError> {
     if is_parquet(input)
-        && let Some(done) = parquet::top(input, option, year, selection)?
+        && let Some(done) = parquet::top(input, option, year, selection, progress)?
     {
         return Ok(done);
     }

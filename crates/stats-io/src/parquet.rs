@@ -278,6 +278,7 @@ pub fn fold<T: Send>(
     identity: bool,
     init: impl Fn() -> T + Sync,
     add: impl Fn(&mut T, &RecordRef<'_>) + Sync,
+    progress: crate::Progress<'_>,
 ) -> Result<(Vec<T>, u64), InputError> {
     debug_assert_eq!(NAMES.join(","), HEADER);
     let open = || -> Result<SerializedFileReader<std::fs::File>, InputError> {
@@ -320,10 +321,11 @@ pub fn fold<T: Send>(
     } = Groups::of(meta);
     let epoch =
         Date::from_ymd(1970, 1, 1).ok_or_else(|| bad("date".into(), "kalenderen mangler 1970"))?;
+    let done = crate::Done::default();
     let results: Vec<Result<T, InputError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (init, add, open, first_row) = (&init, &add, &open, &first_row);
+                let (init, add, open, first_row, done) = (&init, &add, &open, &first_row, &done);
                 scope.spawn(move || -> Result<T, InputError> {
                     let reader = open()?;
                     let mut acc = init();
@@ -370,17 +372,15 @@ pub fn fold<T: Send>(
                                 }
                             }
                         }
+                        done.add(rows as u64, rows as u64);
                     }
                     Ok(acc)
                 })
             })
             .collect();
-        handles
+        crate::join_reporting(handles, &done, total, progress)
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(bad(option.into(), "en lesetråd stoppet")))
-            })
+            .map(|h| h.unwrap_or_else(|_| Err(bad(option.into(), "en lesetråd stoppet"))))
             .collect()
     });
     let mut out = Vec::with_capacity(results.len());
@@ -401,6 +401,7 @@ pub fn top(
     option: &str,
     year: i32,
     selection: stats::top::Selection,
+    progress: crate::Progress<'_>,
 ) -> Result<Option<(stats::top::TopTable, u64)>, InputError> {
     use parquet::basic::{LogicalType, Type as Physical};
     use stats::top::TopTable;
@@ -470,10 +471,11 @@ pub fn top(
             message,
         )
     };
+    let done = crate::Done::default();
     let results: Vec<Result<TopTable, InputError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (named, at, max_def) = (&named, &at, &max_def);
+                let (named, at, max_def, done) = (&named, &at, &max_def, &done);
                 scope.spawn(move || -> Result<TopTable, InputError> {
                     let f = std::fs::File::open(path).map_err(|e| InputError::io(path, e))?;
                     let reader = SerializedFileReader::new(f)
@@ -583,17 +585,15 @@ pub fn top(
                             let substance = if s == u32::MAX { "" } else { &substances[s as usize] };
                             table.add_line(&atcs[a], substance, n, p, any.then_some(x));
                         }
+                        done.add(rows as u64, rows as u64);
                     }
                     Ok(table)
                 })
             })
             .collect();
-        handles
+        crate::join_reporting(handles, &done, total, progress)
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(bad(option.into(), "en lesetråd stoppet")))
-            })
+            .map(|h| h.unwrap_or_else(|_| Err(bad(option.into(), "en lesetråd stoppet"))))
             .collect()
     });
     let mut table = TopTable::of(year, selection);
@@ -693,7 +693,7 @@ mod tests {
         write(&fast, true);
         write(&slow, false);
         let selection = stats::top::Selection::Human;
-        let (table, n) = top(&fast, "--input", 2024, selection)
+        let (table, n) = top(&fast, "--input", 2024, selection, &mut |_, _, _| {})
             .unwrap()
             .expect("the dictionary path");
         assert_eq!(n, 2);
@@ -703,7 +703,9 @@ mod tests {
             (2, 1500, Some(45.0))
         );
         assert!(
-            top(&slow, "--input", 2024, selection).unwrap().is_none(),
+            top(&slow, "--input", 2024, selection, &mut |_, _, _| {})
+                .unwrap()
+                .is_none(),
             "text booleans: the row path"
         );
         let _ = std::fs::remove_dir_all(&dir);

@@ -32,7 +32,6 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         let app = App::build(config).await?;
         let addr = app.local_addr();
         tracing::info!(addr = %addr, store = %described, rule_set = %rules.version(), "legemiddel lytter");
-        eprintln!("legemiddel lytter på http://{addr} ({described}); stopp med Ctrl-C");
         app.run_until(shutdown_signal()).await.context("tjenesten")?;
         tracing::info!("legemiddel stoppet");
         Ok(())

@@ -463,11 +463,6 @@ async fn check_case_audit(store: &Store) -> Result<(), StartError> {
             first = %shown.join(", "),
             "SAKSENDRINGER UTEN REVISJONSPOST: disse endringene står i sakshistorikken, men ikke i revisjonsloggen"
         );
-        eprintln!(
-            "ADVARSEL: {} saksendring(er) har ingen post i revisjonsloggen: {}",
-            missing.len(),
-            shown.join(", ")
-        );
     }
     Ok(())
 }
@@ -989,7 +984,7 @@ async fn not_found(request: Request) -> Response {
 async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        state.metrics.render(&state.rules.version()),
     )
         .into_response()
 }
@@ -1026,16 +1021,44 @@ async fn docs() -> Html<String> {
 }
 
 /// Times every request and counts it by route and status.
+/// The request id a caller sent (`X-Request-Id`), if it is one that can go in a log line as it
+/// is: 1–128 visible ASCII characters.
+fn given_request_id(request: &Request) -> Option<String> {
+    let v = request.headers().get("x-request-id")?.to_str().ok()?;
+    (!v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| v.to_string())
+}
+
+/// Every request: its id (the caller's `X-Request-Id`, or a new one), given back in the answer and
+/// carried by every log line made while it is answered; one JSON log line when it is done — the
+/// route's template, never the path or query (they can hold a fødselsnummer) — and the metrics.
 async fn measure(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    use tracing::Instrument as _;
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "(ukjent)".to_string(), |p| p.as_str().to_string());
+    let id =
+        given_request_id(&request).unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()));
+    let method = request.method().clone();
+    let span = tracing::info_span!("request", request_id = %id);
     let start = Instant::now();
-    let response = next.run(request).await;
-    state
-        .metrics
-        .request(&route, response.status().as_u16(), start.elapsed());
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let took = start.elapsed();
+    let status = response.status().as_u16();
+    state.metrics.request(&route, status, took);
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            method = %method,
+            route = %route,
+            status,
+            duration_ms = took.as_secs_f64() * 1000.0,
+            "svar"
+        );
+    });
     response
 }
 

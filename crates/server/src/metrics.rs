@@ -19,11 +19,111 @@ struct Histogram {
 }
 
 /// The service's counters.
-#[derive(Default)]
 pub struct Metrics {
+    /// When the process started (seconds since the epoch), for `process_start_time_seconds`.
+    started: f64,
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     decisions: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics {
+            started: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+            requests: Mutex::default(),
+            latency: Mutex::default(),
+            decisions: Mutex::default(),
+        }
+    }
+}
+
+/// The process's own figures, read from `/proc/self` (Linux); a figure that cannot be read is
+/// left out rather than given as 0.
+fn process(started: f64, out: &mut String) {
+    let gauge = |out: &mut String, name: &str, help: &str, kind: &str, value: Option<f64>| {
+        if let Some(v) = value {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+            );
+        }
+    };
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<f64>().ok())
+            .map(|n| n * 1024.0)
+    };
+    // utime and stime are fields 14 and 15 of /proc/self/stat, in clock ticks; the kernel's
+    // USER_HZ is 100 on every architecture Linux runs this on.
+    let cpu = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let after = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            let ticks =
+                fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        });
+    let fds = std::fs::read_dir("/proc/self/fd")
+        .ok()
+        .map(|d| d.count() as f64);
+    let max_fds = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3))
+                .and_then(|n| n.parse::<f64>().ok())
+        });
+    gauge(
+        out,
+        "process_cpu_seconds_total",
+        "Total user and system CPU time spent in seconds.",
+        "counter",
+        cpu,
+    );
+    gauge(
+        out,
+        "process_resident_memory_bytes",
+        "Resident memory size in bytes.",
+        "gauge",
+        kib("VmRSS:"),
+    );
+    gauge(
+        out,
+        "process_virtual_memory_bytes",
+        "Virtual memory size in bytes.",
+        "gauge",
+        kib("VmSize:"),
+    );
+    gauge(
+        out,
+        "process_start_time_seconds",
+        "Start time of the process since unix epoch in seconds.",
+        "gauge",
+        Some(started),
+    );
+    gauge(
+        out,
+        "process_open_fds",
+        "Number of open file descriptors.",
+        "gauge",
+        fds,
+    );
+    gauge(
+        out,
+        "process_max_fds",
+        "Maximum number of open file descriptors.",
+        "gauge",
+        max_fds,
+    );
 }
 
 impl Metrics {
@@ -52,9 +152,17 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition: the process, the build and rule data, then the service's
+    /// own counters.
+    pub fn render(&self, rule_set: &str) -> String {
         let mut s = String::new();
+        process(self.started, &mut s);
+        let _ = writeln!(
+            s,
+            "# HELP legemiddel_build_info The build and the rule data in force.\n# TYPE legemiddel_build_info gauge\nlegemiddel_build_info{{version=\"{}\",rule_set=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            rule_set.replace('\\', "\\\\").replace('"', "\\\"")
+        );
         s.push_str("# HELP legemiddel_http_requests_total HTTP requests by route and status.\n");
         s.push_str("# TYPE legemiddel_http_requests_total counter\n");
         if let Ok(r) = self.requests.lock() {

@@ -81,8 +81,9 @@ enum Cmd {
         /// Adressen tjenesten lytter på.
         #[arg(long, default_value = "127.0.0.1:8080", env = "LEGEMIDDEL_LISTEN")]
         listen: std::net::SocketAddr,
-        /// Utsteder (iss) for eksterne tokens, f.eks. HelseID.
-        #[arg(long, env = "LEGEMIDDEL_OIDC_ISSUER", requires = "oidc_jwks")]
+        /// Utsteder (iss) for eksterne tokens, f.eks. HelseID. Nøklene hentes fra utstederens
+        /// metadata (jwks_uri) når verken --oidc-jwks eller --oidc-jwks-url er gitt.
+        #[arg(long, env = "LEGEMIDDEL_OIDC_ISSUER")]
         oidc_issuer: Option<String>,
         /// Publikum (aud) tjenesten krever i eksterne tokens.
         #[arg(long, env = "LEGEMIDDEL_OIDC_AUDIENCE", default_value = "legemiddel")]
@@ -92,9 +93,26 @@ enum Cmd {
             long,
             env = "LEGEMIDDEL_OIDC_JWKS",
             value_name = "FIL",
-            requires = "oidc_issuer"
+            requires = "oidc_issuer",
+            conflicts_with = "oidc_jwks_url"
         )]
         oidc_jwks: Option<PathBuf>,
+        /// Adressen til utstederens nøkler (JWKS); hentes på nytt ved ukjent nøkkel og ved SIGHUP.
+        #[arg(
+            long,
+            env = "LEGEMIDDEL_OIDC_JWKS_URL",
+            value_name = "URL",
+            requires = "oidc_issuer"
+        )]
+        oidc_jwks_url: Option<String>,
+        /// Fil (TOML) som sier hvilke roller utstederens scope og påstander gir (se README).
+        #[arg(
+            long,
+            env = "LEGEMIDDEL_ROLE_MAP",
+            value_name = "FIL",
+            requires = "oidc_issuer"
+        )]
+        role_map: Option<PathBuf>,
         /// Slå av den lokale innloggingen på nettsidene (brukerne i local-users.toml).
         #[arg(
             long,
@@ -866,6 +884,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             oidc_issuer,
             oidc_audience,
             oidc_jwks,
+            oidc_jwks_url,
+            role_map,
             no_local_sign_in,
             local_sign_in,
             local_tokens,
@@ -879,15 +899,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
             fest_max_age_days,
             stats_dir,
         } => {
-            let oidc = match (oidc_issuer, oidc_jwks) {
-                (Some(issuer), Some(jwks)) => Some(server::Oidc {
-                    issuer,
-                    audience: oidc_audience,
-                    jwks_json: std::fs::read_to_string(&jwks)
-                        .with_context(|| format!("leser JWKS fra {}", jwks.display()))?,
-                }),
-                _ => None,
+            let role_map = match role_map {
+                Some(path) => Some(
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("leser {}", path.display()))
+                        .and_then(|text| {
+                            server::auth::RoleMap::parse(&text)
+                                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+                        })?,
+                ),
+                None => None,
             };
+            let oidc = oidc_issuer.map(|issuer| server::Oidc {
+                issuer,
+                audience: oidc_audience,
+                keys: match oidc_jwks {
+                    Some(file) => server::OidcKeys::File(file),
+                    None => server::OidcKeys::Url(oidc_jwks_url),
+                },
+                role_map,
+            });
             let mut config = server::Config::new(listen, store.location(), rules);
             config.oidc = oidc;
             config.local_sign_in = if no_local_sign_in {

@@ -31,11 +31,30 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         let rules = config.rules.clone();
         let app = App::build(config).await?;
         let addr = app.local_addr();
+        reload_on_hangup(app.reloader());
         tracing::info!(addr = %addr, store = %described, rule_set = %rules.version(), "legemiddel lytter");
         app.run_until(shutdown_signal()).await.context("tjenesten")?;
         tracing::info!("legemiddel stoppet");
         Ok(())
     })
+}
+
+/// SIGHUP renews the external issuer's keys (from its URL or file) instead of ending the process.
+fn reload_on_hangup(reloader: server::Reloader) {
+    #[cfg(unix)]
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(mut hangup) => {
+            tokio::spawn(async move {
+                while hangup.recv().await.is_some() {
+                    tracing::info!("SIGHUP: leser utstederens nøkler på nytt");
+                    reloader.reload().await;
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "SIGHUP kan ikke fanges"),
+    }
+    #[cfg(not(unix))]
+    let _ = reloader;
 }
 
 async fn shutdown_signal() {

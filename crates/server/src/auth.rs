@@ -70,6 +70,115 @@ pub struct Claims {
     /// The health trust the user works for (off-label approvals are per trust, O2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust: Option<String>,
+    /// OAuth scopes, space-separated (HelseID grants access by scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Every other claim (HelseID's `helseid://claims/...`), for the role mapping.
+    #[serde(flatten, default, skip_serializing)]
+    pub other: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// How an external issuer's tokens give this service's roles — the operator's file
+/// (`serve --role-map FILE`), because HelseID grants scopes and claims, not our role names:
+///
+/// ```toml
+/// [[role]]
+/// role = "prescriber"                    # this service's role
+/// scope = "nhn:legemiddel/prescriber"    # given when the token has this scope …
+/// prescriber_role = "gp"                 # … and, for a prescriber, as this kind of doctor
+///
+/// [[role]]
+/// role = "pharmacist"
+/// claim = "helseid://claims/client/claims/orgnr_parent"   # … or has this claim
+/// equals = "123456789"                                    # (with this value, if given)
+/// ```
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleMap {
+    /// The rules, each giving one role.
+    #[serde(default)]
+    pub role: Vec<RoleRule>,
+}
+
+/// One rule of a [`RoleMap`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRule {
+    /// The role given.
+    pub role: String,
+    /// A scope the token must have.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// A claim the token must have …
+    #[serde(default)]
+    pub claim: Option<String>,
+    /// … with this value (a string, or one of an array's strings), if given.
+    #[serde(default)]
+    pub equals: Option<String>,
+    /// For a prescriber: the kind of doctor in decisions (`gp`, `specialist`, …).
+    #[serde(default)]
+    pub prescriber_role: Option<String>,
+}
+
+impl RoleMap {
+    /// Reads and checks the file's text: every role known, every rule with a scope or a claim.
+    pub fn parse(text: &str) -> Result<RoleMap, String> {
+        let map: RoleMap = toml::from_str(text).map_err(|e| e.to_string())?;
+        for (i, r) in map.role.iter().enumerate() {
+            if Role::from_code(&r.role).is_none() {
+                let known: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
+                return Err(format!(
+                    "role nr. {}: ukjent rolle «{}»; kjente: {}",
+                    i + 1,
+                    r.role,
+                    known.join(", ")
+                ));
+            }
+            if r.scope.is_none() && r.claim.is_none() {
+                return Err(format!("role nr. {}: ventet scope eller claim", i + 1));
+            }
+        }
+        Ok(map)
+    }
+
+    /// The roles (and a prescriber's kind) the claims give.
+    fn apply(&self, c: &Claims) -> (Vec<Role>, Option<String>) {
+        let scopes: Vec<&str> = c
+            .scope
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let mut roles = Vec::new();
+        let mut prescriber = None;
+        for r in &self.role {
+            let scope_ok = r.scope.as_deref().is_none_or(|s| scopes.contains(&s));
+            let claim_ok =
+                r.claim
+                    .as_deref()
+                    .is_none_or(|name| match (c.other.get(name), &r.equals) {
+                        (None, _) => false,
+                        (Some(_), None) => true,
+                        (Some(serde_json::Value::String(v)), Some(want)) => v == want,
+                        (Some(serde_json::Value::Array(vs)), Some(want)) => {
+                            vs.iter().any(|v| v.as_str() == Some(want))
+                        }
+                        (Some(_), Some(_)) => false,
+                    });
+            if scope_ok
+                && claim_ok
+                && let Some(role) = Role::from_code(&r.role)
+            {
+                if !roles.contains(&role) {
+                    roles.push(role);
+                }
+                if prescriber.is_none() {
+                    prescriber.clone_from(&r.prescriber_role);
+                }
+            }
+        }
+        (roles, prescriber)
+    }
 }
 
 /// A token's audience: `"aud": "x"` or `"aud": ["x", "y"]`.
@@ -162,24 +271,46 @@ struct Key {
     key: DecodingKey,
 }
 
+/// Where a verifier's keys come from, and so how they are renewed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// The service's own key, or a JWKS document given once: never renewed.
+    Fixed,
+    /// A JWKS file the operator keeps: read again on a reload (SIGHUP).
+    File(std::path::PathBuf),
+    /// The issuer's JWKS URL (from its metadata): fetched again when a token names a key the
+    /// service does not know — the issuer has rotated its keys — and on a reload.
+    Url(String),
+}
+
+/// The least time between two fetches triggered by unknown keys: a stream of tokens naming
+/// made-up keys must not become a stream of requests to the issuer.
+const REFRESH_AT_MOST_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Verifies tokens from one issuer.
 #[derive(Clone)]
 pub struct Verifier {
     issuer: String,
     audience: String,
-    keys: Vec<Key>,
+    keys: std::sync::Arc<std::sync::RwLock<Vec<Key>>>,
+    source: KeySource,
+    /// When the keys were last fetched because of an unknown key.
+    refreshed: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     /// The longest lifetime (`exp − iat`, seconds) accepted.
     max_lifetime: i64,
+    /// How the issuer's scopes and claims give roles, if the operator says.
+    role_map: Option<std::sync::Arc<RoleMap>>,
 }
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Verifier({}, {}, {} keys)",
+            "Verifier({}, {}, {} keys, {:?})",
             self.issuer,
             self.audience,
-            self.keys.len()
+            self.keys.read().map_or(0, |k| k.len()),
+            self.source
         )
     }
 }
@@ -188,15 +319,27 @@ impl Verifier {
     /// The local issuer's verifier, from its signing key.
     pub fn local(key: &LocalKey) -> Verifier {
         let public = key.signing.verifying_key();
-        Verifier {
-            issuer: LOCAL_ISSUER.into(),
-            audience: LOCAL_AUDIENCE.into(),
-            keys: vec![Key {
+        Verifier::new(
+            LOCAL_ISSUER,
+            LOCAL_AUDIENCE,
+            vec![Key {
                 kid: Some(key.kid.clone()),
                 algorithm: Algorithm::EdDSA,
                 key: DecodingKey::from_ed_der(public.as_bytes()),
             }],
+            KeySource::Fixed,
+        )
+    }
+
+    fn new(issuer: &str, audience: &str, keys: Vec<Key>, source: KeySource) -> Verifier {
+        Verifier {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            keys: std::sync::Arc::new(std::sync::RwLock::new(keys)),
+            source,
+            refreshed: std::sync::Arc::default(),
             max_lifetime: DEFAULT_MAX_LIFETIME,
+            role_map: None,
         }
     }
 
@@ -212,9 +355,138 @@ impl Verifier {
     }
 
     /// An external issuer's verifier, from its JWKS document (e.g. HelseID's, saved to a file).
-    /// Keys for encryption (`"use": "enc"`) and keys of kinds this service cannot verify with
-    /// are skipped with a log line, not fatal: issuers publish them beside their signing keys.
     pub fn from_jwks(issuer: &str, audience: &str, jwks_json: &str) -> Result<Verifier, String> {
+        Ok(Verifier::new(
+            issuer,
+            audience,
+            parse_keys(jwks_json)?,
+            KeySource::Fixed,
+        ))
+    }
+
+    /// The same verifier, giving roles by `map` besides a `roles` claim.
+    pub fn with_role_map(mut self, map: RoleMap) -> Verifier {
+        self.role_map = Some(std::sync::Arc::new(map));
+        self
+    }
+
+    /// The same verifier, its keys renewed from `source` (see [`KeySource`]).
+    pub fn with_source(mut self, source: KeySource) -> Verifier {
+        self.source = source;
+        self
+    }
+
+    /// An external issuer's verifier with its keys at a URL: the JWKS document at `jwks_url`,
+    /// or, when none is given, at the `jwks_uri` of the issuer's metadata
+    /// (`{issuer}/.well-known/openid-configuration`). Fetched now; fetched again when a token
+    /// names an unknown key, and on [`Verifier::reload`].
+    pub async fn from_issuer(
+        issuer: &str,
+        audience: &str,
+        jwks_url: Option<&str>,
+    ) -> Result<Verifier, String> {
+        let url = match jwks_url {
+            Some(u) => u.to_string(),
+            None => {
+                let metadata = format!(
+                    "{}/.well-known/openid-configuration",
+                    issuer.trim_end_matches('/')
+                );
+                let doc: serde_json::Value = serde_json::from_str(&fetch(&metadata).await?)
+                    .map_err(|e| format!("{metadata}: ikke JSON: {e}"))?;
+                if doc["issuer"].as_str() != Some(issuer) {
+                    return Err(format!(
+                        "{metadata}: «issuer» er {} — ikke {issuer}",
+                        doc["issuer"]
+                    ));
+                }
+                doc["jwks_uri"]
+                    .as_str()
+                    .ok_or_else(|| format!("{metadata}: mangler «jwks_uri»"))?
+                    .to_string()
+            }
+        };
+        let keys = parse_keys(&fetch(&url).await?)?;
+        tracing::info!(issuer, jwks = %url, keys = keys.len(), "utstederens nøkler hentet");
+        Ok(Verifier::new(issuer, audience, keys, KeySource::Url(url)))
+    }
+
+    /// Renews the keys from their source (SIGHUP): the URL fetched, the file read again. The old
+    /// keys stay if the new ones cannot be had. Returns how many keys there are now.
+    pub async fn reload(&self) -> Result<usize, String> {
+        let text = match &self.source {
+            KeySource::Fixed => return Ok(self.keys.read().map_or(0, |k| k.len())),
+            KeySource::File(path) => {
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            KeySource::Url(url) => fetch(url).await?,
+        };
+        let keys = parse_keys(&text)?;
+        let n = keys.len();
+        if let Ok(mut k) = self.keys.write() {
+            *k = keys;
+        }
+        tracing::info!(issuer = %self.issuer, keys = n, source = ?self.source, "utstederens nøkler lest på nytt");
+        Ok(n)
+    }
+
+    /// On a token naming an unknown key: fetch the keys again, at most every
+    /// [`REFRESH_AT_MOST_EVERY`], waiting for the answer (the request needs it). Only for a URL
+    /// source, and only on a runtime with threads to spare (the service's).
+    fn refresh_for_unknown_key(&self) -> bool {
+        let KeySource::Url(_) = &self.source else {
+            return false;
+        };
+        {
+            let Ok(mut last) = self.refreshed.lock() else {
+                return false;
+            };
+            if last.is_some_and(|t| t.elapsed() < REFRESH_AT_MOST_EVERY) {
+                return false;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return false;
+        }
+        match tokio::task::block_in_place(|| handle.block_on(self.reload())) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(issuer = %self.issuer, error = %e, "utstederens nøkler kunne ikke hentes");
+                false
+            }
+        }
+    }
+}
+
+/// GET of a document (an issuer's metadata or keys), with a time limit.
+async fn fetch(url: &str) -> Result<String, String> {
+    // reqwest is built without a crypto provider: ring is installed once, process-wide.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| format!("HTTP-klient: {e}"))?;
+    let response = client
+        .get(url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    response.text().await.map_err(|e| format!("{url}: {e}"))
+}
+
+/// The signing keys of a JWKS document. Keys for encryption (`"use": "enc"`) and keys of kinds
+/// this service cannot verify with are skipped with a log line, not fatal: issuers publish them
+/// beside their signing keys.
+fn parse_keys(jwks_json: &str) -> Result<Vec<Key>, String> {
+    {
         let raw: serde_json::Value =
             serde_json::from_str(jwks_json).map_err(|e| format!("JWKS: {e}"))?;
         let Some(entries) = raw["keys"].as_array() else {
@@ -266,14 +538,11 @@ impl Verifier {
         if keys.is_empty() {
             return Err("JWKS: ingen brukbare nøkler".into());
         }
-        Ok(Verifier {
-            issuer: issuer.into(),
-            audience: audience.into(),
-            keys,
-            max_lifetime: DEFAULT_MAX_LIFETIME,
-        })
+        Ok(keys)
     }
+}
 
+impl Verifier {
     /// Verifies a bearer token and returns the caller (the rules are in the module's doc).
     pub fn verify(&self, token: &str) -> Result<User, AuthError> {
         let invalid = |m: &str| AuthError::Invalid(m.to_string());
@@ -287,18 +556,27 @@ impl Verifier {
                 )));
             }
         }
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.algorithm == header.alg && (header.kid.is_none() || k.kid == header.kid))
-            .ok_or_else(|| invalid("ukjent nøkkel eller algoritme"))?;
-        let mut validation = Validation::new(key.algorithm);
+        let find = |keys: &[Key]| {
+            keys.iter()
+                .find(|k| {
+                    k.algorithm == header.alg && (header.kid.is_none() || k.kid == header.kid)
+                })
+                .map(|k| (k.algorithm, k.key.clone()))
+        };
+        let mut found = self.keys.read().ok().and_then(|k| find(&k));
+        // A key the service has not seen: the issuer may have rotated its keys.
+        if found.is_none() && self.refresh_for_unknown_key() {
+            found = self.keys.read().ok().and_then(|k| find(&k));
+        }
+        let (algorithm, decoding) =
+            found.ok_or_else(|| invalid("ukjent nøkkel eller algoritme"))?;
+        let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
+        let data = jsonwebtoken::decode::<Claims>(token, &decoding, &validation)
             .map_err(|e| invalid(&jwt_error(&e)))?;
         let c = data.claims;
         if c.sub.trim().is_empty() {
@@ -319,18 +597,30 @@ impl Verifier {
                 "tokenet er bundet til en nøkkel (cnf, f.eks. DPoP) og kan ikke brukes som Bearer-token",
             ));
         }
-        let roles = c
+        let mut roles: Vec<Role> = c
             .roles
             .iter()
             .map(String::as_str)
             .chain(c.role.as_deref())
             .filter_map(Role::from_code)
             .collect();
+        let mut prescriber_role = c.prescriber_role.clone();
+        if let Some(map) = &self.role_map {
+            let (mapped, kind) = map.apply(&c);
+            for r in mapped {
+                if !roles.contains(&r) {
+                    roles.push(r);
+                }
+            }
+            if prescriber_role.is_none() {
+                prescriber_role = kind;
+            }
+        }
         Ok(User {
             subject: c.sub,
             name: c.name,
             roles,
-            prescriber_role: c.prescriber_role,
+            prescriber_role,
             trust: c.trust,
             expires: c.exp,
         })
@@ -448,6 +738,8 @@ impl LocalKey {
             role: None,
             prescriber_role: prescriber_role.map(str::to_string),
             trust: None,
+            scope: None,
+            other: Default::default(),
         };
         self.sign_claims(&claims)
     }
@@ -467,6 +759,8 @@ impl LocalKey {
             role: None,
             prescriber_role: who.prescriber_role.clone(),
             trust: who.trust.clone(),
+            scope: None,
+            other: Default::default(),
         })
     }
 }
@@ -533,6 +827,8 @@ mod tests {
             role: None,
             prescriber_role: None,
             trust: None,
+            scope: None,
+            other: Default::default(),
         });
         let user = verifier
             .verify(&token)

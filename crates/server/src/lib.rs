@@ -42,7 +42,7 @@ use ruleset::RuleSet;
 use store::{AuditWriter, Location, NewRecord, Store};
 use tokio::net::TcpListener;
 
-pub use auth::{LocalKey, Role, User, Verifier};
+pub use auth::{KeySource, LocalKey, Role, User, Verifier};
 use metrics::Metrics;
 pub use security::csrf_for;
 pub use store::StoreOptions;
@@ -143,8 +143,22 @@ pub struct Oidc {
     pub issuer: String,
     /// The audience this service expects (`aud`).
     pub audience: String,
-    /// The issuer's JWKS document.
-    pub jwks_json: String,
+    /// Where the issuer's keys are.
+    pub keys: OidcKeys,
+    /// How its scopes and claims give roles (HelseID sends no `roles` claim).
+    pub role_map: Option<auth::RoleMap>,
+}
+
+/// Where an external issuer's signing keys are.
+#[derive(Clone, Debug)]
+pub enum OidcKeys {
+    /// A JWKS document, given as text (never renewed).
+    Json(String),
+    /// A JWKS file the operator keeps (read again on SIGHUP).
+    File(std::path::PathBuf),
+    /// The issuer's JWKS URL; `None`: the `jwks_uri` of its metadata. Fetched again when a token
+    /// names an unknown key (a rotation) and on SIGHUP.
+    Url(Option<String>),
 }
 
 /// A failure to start.
@@ -193,6 +207,26 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    verifiers: Vec<Verifier>,
+}
+
+/// What a reload (SIGHUP) renews while the service runs: the external issuer's keys, from its
+/// URL or its file. Requests go on being answered meanwhile.
+#[derive(Clone, Debug)]
+pub struct Reloader {
+    verifiers: Vec<Verifier>,
+}
+
+impl Reloader {
+    /// Renews every verifier's keys from its source; a source that fails keeps its old keys and
+    /// is logged.
+    pub async fn reload(&self) {
+        for v in &self.verifiers {
+            if let Err(e) = v.reload().await {
+                tracing::error!(issuer = v.issuer(), error = %e, "nøklene kunne ikke leses på nytt; de gamle gjelder");
+            }
+        }
+    }
 }
 
 /// Roles that may ask for a decision.
@@ -390,11 +424,23 @@ impl App {
             verifiers.push(Verifier::local(&key).with_max_lifetime(config.max_token_lifetime));
         }
         if let Some(o) = &config.oidc {
-            verifiers.push(
-                Verifier::from_jwks(&o.issuer, &o.audience, &o.jwks_json)
-                    .map_err(StartError::Auth)?
-                    .with_max_lifetime(config.max_token_lifetime),
-            );
+            let verifier = match &o.keys {
+                OidcKeys::Json(json) => Verifier::from_jwks(&o.issuer, &o.audience, json),
+                OidcKeys::File(path) => std::fs::read_to_string(path)
+                    .map_err(|e| format!("JWKS {}: {e}", path.display()))
+                    .and_then(|json| Verifier::from_jwks(&o.issuer, &o.audience, &json))
+                    .map(|v| v.with_source(auth::KeySource::File(path.clone()))),
+                OidcKeys::Url(url) => {
+                    Verifier::from_issuer(&o.issuer, &o.audience, url.as_deref()).await
+                }
+            };
+            let mut verifier = verifier
+                .map_err(StartError::Auth)?
+                .with_max_lifetime(config.max_token_lifetime);
+            if let Some(map) = &o.role_map {
+                verifier = verifier.with_role_map(map.clone());
+            }
+            verifiers.push(verifier);
         }
         check_case_audit(&store).await?;
         let audit = AuditWriter::start(store.clone()).await?;
@@ -424,6 +470,7 @@ impl App {
                 })?;
         Ok(App {
             listener,
+            verifiers: state.verifiers.clone(),
             router: router(state, config.limits),
             limits: config.limits,
         })
@@ -434,6 +481,13 @@ impl App {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// What renews the keys while the service runs (SIGHUP).
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            verifiers: self.verifiers.clone(),
+        }
     }
 
     /// Serves until `shutdown` completes; requests in flight are finished first (for up to 30

@@ -26,6 +26,8 @@ fn claims(now: i64) -> Claims {
         role: None,
         prescriber_role: Some("gp".into()),
         trust: None,
+        scope: None,
+        other: Default::default(),
     }
 }
 
@@ -156,7 +158,8 @@ async fn with_an_external_issuer_local_tokens_need_to_be_allowed() {
             c.oidc = Some(server::Oidc {
                 issuer: "https://helseid.example".into(),
                 audience: LOCAL_AUDIENCE.into(),
-                jwks_json: jwks,
+                keys: server::OidcKeys::Json(jwks),
+                role_map: None,
             });
             c.local_tokens = local_tokens;
         }

@@ -121,6 +121,8 @@ pub fn token(
         role: None,
         prescriber_role: prescriber.map(str::to_string),
         trust: trust.map(str::to_string),
+        scope: None,
+        other: Default::default(),
     })
 }
 

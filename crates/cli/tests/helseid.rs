@@ -2,7 +2,8 @@
 //! `oidc-provider` (npm, `tests/oidc/provider.mjs`) on loopback issues JWT access tokens by the
 //! client-credentials grant with HelseID-like scopes. The service finds the keys from the
 //! issuer's metadata, gives roles by the operator's role map (no `roles` claim), follows a key
-//! rotation without a restart, and renews its keys on SIGHUP without ending.
+//! rotation without a restart, renews its keys on SIGHUP without ending, and takes DPoP-bound
+//! tokens only with a valid proof (RFC 9449).
 //!
 //! Needs Node.js and `npm ci --prefix crates/cli/tests/oidc` (`.ci/run` does both and sets
 //! `LEGEMIDDEL_REQUIRE_OIDC=1`, so there the test cannot quietly pass without its peer).

@@ -545,6 +545,13 @@ fn parse_keys(jwks_json: &str) -> Result<Vec<Key>, String> {
 impl Verifier {
     /// Verifies a bearer token and returns the caller (the rules are in the module's doc).
     pub fn verify(&self, token: &str) -> Result<User, AuthError> {
+        self.verify_bound(token, None)
+    }
+
+    /// Verifies an access token presented with the DPoP scheme, whose proof (checked already,
+    /// [`crate::dpop::check`]) was signed by the key with thumbprint `proof_jkt`: the token must
+    /// be bound to that key (`cnf.jkt`). Without a proof (`None`), a bound token is refused.
+    pub fn verify_bound(&self, token: &str, proof_jkt: Option<&str>) -> Result<User, AuthError> {
         let invalid = |m: &str| AuthError::Invalid(m.to_string());
         let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(&jwt_error(&e)))?;
         if let Some(typ) = header.typ.as_deref() {
@@ -592,10 +599,25 @@ impl Verifier {
                 self.max_lifetime / 3600
             )));
         }
-        if c.cnf.is_some() {
-            return Err(invalid(
-                "tokenet er bundet til en nøkkel (cnf, f.eks. DPoP) og kan ikke brukes som Bearer-token",
-            ));
+        let bound = c.cnf.as_ref().map(|cnf| cnf["jkt"].as_str());
+        match (bound, proof_jkt) {
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(invalid(
+                    "tokenet er bundet til en nøkkel (cnf, f.eks. DPoP) og kan ikke brukes som Bearer-token",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "tokenet er ikke bundet til en nøkkel (cnf.jkt): send det som Bearer-token",
+                ));
+            }
+            (Some(Some(jkt)), Some(proof)) if jkt == proof => {}
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "DPoP-beviset er signert med en annen nøkkel enn tokenet er bundet til (cnf.jkt)",
+                ));
+            }
         }
         let mut roles: Vec<Role> = c
             .roles

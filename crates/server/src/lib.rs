@@ -12,6 +12,7 @@ mod catalogue;
 pub mod cds;
 mod exemptions;
 pub use exemptions::{counts as exemption_counts, counts_csv as exemption_counts_csv};
+pub mod dpop;
 mod extract;
 mod metrics;
 mod pharmacy;
@@ -599,6 +600,7 @@ fn router(state: Arc<AppState>, limits: Limits) -> Router {
         .merge(api)
         .merge(web::routes().layer(DefaultBodyLimit::max(256 * 1024)))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), dpop_proofs))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::forms,
@@ -701,11 +703,16 @@ pub(crate) fn authorize(
     allowed: &[Role],
 ) -> Result<(User, Role), ApiError> {
     // The scheme's name is case-insensitive (RFC 9110 § 11.1): "bearer", "BEARER" are Bearer.
+    // A DPoP token's proof was checked by `dpop_proofs`, which names the proof's key.
+    let proof_jkt = headers.get(DPOP_JKT).and_then(|v| v.to_str().ok());
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .filter(|(scheme, _)| {
+            scheme.eq_ignore_ascii_case("bearer")
+                || (scheme.eq_ignore_ascii_case("dpop") && proof_jkt.is_some())
+        })
         .map(|(_, token)| token)
         .ok_or_else(|| {
             ApiError::new(
@@ -716,7 +723,7 @@ pub(crate) fn authorize(
         })?;
     let mut last = auth::AuthError::Missing;
     for v in &state.verifiers {
-        match v.verify(token.trim()) {
+        match v.verify_bound(token.trim(), proof_jkt) {
             Ok(user) => {
                 let role = user.role_among(allowed).ok_or_else(|| {
                     let names: Vec<&str> = allowed.iter().map(|r| r.code()).collect();
@@ -1075,6 +1082,96 @@ async fn docs() -> Html<String> {
 }
 
 /// Times every request and counts it by route and status.
+/// The thumbprint of a checked DPoP proof's key, for [`authorize`]: set only by [`dpop_proofs`],
+/// which first removes any the caller sent.
+const DPOP_JKT: &str = "x-legemiddel-dpop-jkt";
+
+/// An answer refusing a DPoP proof (RFC 9449 § 7.1).
+fn dpop_refused(status: StatusCode, why: &str) -> Response {
+    let body = serde_json::json!({"error": {"field": "DPoP", "message": format!("ugyldig DPoP-bevis: {why}")}});
+    let mut response = (status, json_headers(), body.to_string()).into_response();
+    let challenge = format!(
+        "DPoP error=\"invalid_dpop_proof\", error_description=\"{}\", algs=\"ES256 RS256 PS256 EdDSA\"",
+        why.replace(['"', '\\'], "'")
+    );
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    response
+}
+
+/// **DPoP** (RFC 9449): for `Authorization: DPoP <token>`, the one `DPoP` proof is checked
+/// ([`dpop::check`]: type, signature, method, URL, time, the token's hash), its `jti` recorded
+/// in the store so no instance takes it twice, and its key's thumbprint handed to [`authorize`],
+/// which requires the token to be bound to it.
+async fn dpop_proofs(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request.headers_mut().remove(DPOP_JKT);
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("dpop"))
+        .map(|(_, t)| t.trim().to_string());
+    let Some(token) = token else {
+        return next.run(request).await;
+    };
+    let proofs: Vec<&str> = request
+        .headers()
+        .get_all("dpop")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let [proof] = proofs[..] else {
+        return dpop_refused(
+            StatusCode::UNAUTHORIZED,
+            "send nøyaktig én DPoP-header med beviset",
+        );
+    };
+    // The URL the client called: the public address behind a proxy, else the Host it named.
+    let base = match &state.web.origin {
+        Some(origin) => origin.clone(),
+        None => format!(
+            "http://{}",
+            request
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost")
+        ),
+    };
+    let url = format!("{base}{}", request.uri().path());
+    let now = now_epoch();
+    let checked = dpop::check(proof, request.method().as_str(), &url, &token, now);
+    let proof = match checked {
+        Ok(p) => p,
+        Err(why) => return dpop_refused(StatusCode::UNAUTHORIZED, &why),
+    };
+    match state
+        .store
+        .first_use_of_proof(&proof.jti, now + 2 * dpop::IAT_WINDOW, now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return dpop_refused(StatusCode::UNAUTHORIZED, "beviset er brukt før (jti)"),
+        Err(e) => {
+            tracing::error!(error = %e, "DPoP-bevis kunne ikke lagres");
+            return dpop_refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "databasen svarte ikke; prøv igjen",
+            );
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&proof.jkt) {
+        request.headers_mut().insert(DPOP_JKT, v);
+    }
+    next.run(request).await
+}
+
 /// The request id a caller sent (`X-Request-Id`), if it is one that can go in a log line as it
 /// is: 1–128 visible ASCII characters.
 fn given_request_id(request: &Request) -> Option<String> {

@@ -44,3 +44,34 @@ impl Store {
         Ok(row.is_some())
     }
 }
+
+impl Store {
+    /// Records a DPoP proof's `jti` until `expires` (epoch seconds) and says whether it is new:
+    /// `false` is a replay. Kept in the database, so every instance refuses a proof any instance
+    /// has seen. Expired entries are swept on the way.
+    pub async fn first_use_of_proof(
+        &self,
+        jti: &str,
+        expires: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let jti = jti.to_string();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM dpop_proofs WHERE expires < $1")
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                let done = sqlx::query(
+                    "INSERT INTO dpop_proofs (jti, expires) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
+                )
+                .bind(&jti)
+                .bind(expires)
+                .execute(&mut *conn)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        })
+        .await
+    }
+}

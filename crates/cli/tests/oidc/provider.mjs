@@ -27,6 +27,8 @@ const provider = new Provider(issuer, {
   scopes: scopes.split(' '),
   features: {
     clientCredentials: { enabled: true },
+    // RFC 9449: a token asked for with a DPoP proof is bound to the proof's key (cnf.jkt).
+    dPoP: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => 'urn:legemiddel',

@@ -2,11 +2,14 @@
 // DPoP-bound access token from the provider, and proofs for the service's API — one good call,
 // then the ways a call must fail. Prints the statuses as JSON.
 //
-//   node client.mjs ISSUER SERVICE
+//   node client.mjs ISSUER SERVICE [PUBLIC SERVICE2]
+//
+// With PUBLIC (the address both instances are reached at, as behind a load balancer) and a
+// second instance SERVICE2 on the same database, a proof used at one is refused at the other.
 import { SignJWT, generateKeyPair, exportJWK, calculateJwkThumbprint } from 'jose';
 import { createHash, randomUUID } from 'node:crypto';
 
-const [issuer, service] = process.argv.slice(2);
+const [issuer, service, publicUrl, service2] = process.argv.slice(2);
 const b64 = (buf) => Buffer.from(buf).toString('base64url');
 
 async function keyPair() {
@@ -34,9 +37,9 @@ const res = await fetch(tokenUrl, {
   body: 'grant_type=client_credentials&scope=nhn%3Alegemiddel%2Fprescriber',
 });
 const token = await res.json();
-const url = `${service}/api/v1/decide`;
+const url = `${publicUrl ?? service}/api/v1/decide`;
 const body = '{"date":"2026-06-01","drug":{"atc":"C10AA05","substance":"atorvastatin"},"use":{"refund_listed":true},"prescriber":{"role":"gp"}}';
-const call = async (scheme, dpop, method = 'POST', to = url) => (await fetch(to, {
+const call = async (scheme, dpop, method = 'POST', to = `${service}/api/v1/decide`) => (await fetch(to, {
   method,
   headers: { authorization: `${scheme} ${token.access_token}`, 'content-type': 'application/json', ...(dpop ? { dpop } : {}) },
   body: method === 'POST' ? body : undefined,
@@ -50,11 +53,15 @@ const out = {
   good: await call('DPoP', good),
   replay: await call('DPoP', good),
   wrong_method: await call('DPoP', await proof(key, 'GET', url, token.access_token)),
-  wrong_url: await call('DPoP', await proof(key, 'POST', `${service}/api/v1/dispense`, token.access_token)),
+  wrong_url: await call('DPoP', await proof(key, 'POST', `${publicUrl ?? service}/api/v1/dispense`, token.access_token)),
   other_key: await call('DPoP', await proof(other, 'POST', url, token.access_token)),
   no_ath: await call('DPoP', await proof(key, 'POST', url, null)),
   old: await call('DPoP', await proof(key, 'POST', url, token.access_token, { iat: Math.floor(Date.now() / 1000) - 3600 })),
   as_bearer: await call('Bearer', null),
   without_proof: await call('DPoP', null),
 };
+if (service2) {
+  out.replay_elsewhere = await call('DPoP', good, 'POST', `${service2}/api/v1/decide`);
+  out.good_elsewhere = await call('DPoP', await proof(key, 'POST', url, token.access_token), 'POST', `${service2}/api/v1/decide`);
+}
 console.log(JSON.stringify(out));

@@ -16,8 +16,14 @@
 //! | `patient.id` | `patient.identifier.system`: `urn:oid:2.16.578.1.12.4.1.4.1` fnr, `…4.2` D-number, else `none` |
 //! | `started_in` | `specialist` for hospital doctors and specialists, else `primary` |
 //!
-//! Without the `patient` prefetch the service answers **412** naming it (it has no FHIR client
-//! to fetch it itself).
+//! Without the `patient` prefetch — or with an `OperationOutcome` or `null` in its place, which
+//! is how a client says it could not fetch it — the service answers **412** naming it (it has no
+//! FHIR client to fetch it itself). `order-select` decides the orders in `context.selections`
+//! only; `order-sign` every draft order.
+//!
+//! Conformance (CDS Hooks 2.0): every card and suggestion has a random UUID; a card with
+//! suggestions says `selectionBehavior`; empty lists are left out; a summary names the medicine
+//! and says who pays in words, never in codes.
 
 use serde_json::{Value, json};
 
@@ -49,7 +55,9 @@ pub const PRESCRIBER_ROLE_CODES: &[(&str, &str)] = &[
 pub fn discovery() -> Value {
     let prefetch = json!({
         "patient": "Patient/{{context.patientId}}",
-        "practitionerRole": "PractitionerRole?practitioner={{context.userId}}"
+        // CDS Hooks 2.0's token, right whether the user is a Practitioner or a PractitionerRole
+        // (a client that cannot resolve it leaves the prefetch out, and the token's role is used).
+        "practitionerRole": "PractitionerRole?_id={{userPractitionerRoleId}}"
     });
     json!({ "services": [
         {
@@ -75,7 +83,7 @@ pub fn decision_requests(
     token_prescriber_role: Option<&str>,
     today: &str,
 ) -> Result<Vec<Value>, Missing> {
-    let orders: Vec<&Value> = hook["context"]["draftOrders"]["entry"]
+    let mut orders: Vec<&Value> = hook["context"]["draftOrders"]["entry"]
         .as_array()
         .map(|e| {
             e.iter()
@@ -84,15 +92,32 @@ pub fn decision_requests(
                 .collect()
         })
         .unwrap_or_default();
+    if hook["hook"] == "order-select" {
+        // Only what the doctor has selected (`context.selections`: "MedicationRequest/{id}").
+        let selections: Vec<&str> = hook["context"]["selections"]
+            .as_array()
+            .map(|s| s.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if selections.is_empty() {
+            return Err(Missing(
+                "context.selections: order-select må si hvilke forskrivninger som er valgt".into(),
+            ));
+        }
+        orders.retain(|o| {
+            o["id"]
+                .as_str()
+                .is_some_and(|id| selections.contains(&format!("MedicationRequest/{id}").as_str()))
+        });
+    }
     if orders.is_empty() {
         return Err(Missing(
-            "context.draftOrders: ingen MedicationRequest".into(),
+            "context.draftOrders: ingen (valgt) MedicationRequest".into(),
         ));
     }
     let patient = &hook["prefetch"]["patient"];
-    if !patient.is_object() {
+    if patient["resourceType"] != "Patient" {
         return Err(Missing(
-            "prefetch.patient: pasienten (Patient) mangler".into(),
+            "prefetch.patient: pasienten (Patient) mangler (et OperationOutcome eller null er ingen pasient)".into(),
         ));
     }
     let role = prescriber_role(&hook["prefetch"]["practitionerRole"])
@@ -184,9 +209,36 @@ fn age(birth: Option<&str>, on: &str) -> Option<u32> {
     d.years_since(b)
 }
 
-/// Cards for one decision (contract JSON): who pays (`info`), each blocker (`warning`), each
-/// action (`info`), with a suggestion where one is obvious.
-pub fn cards(decision: &Value) -> Vec<Value> {
+/// A random (version 4) UUID, as CDS Hooks asks of every card and suggestion.
+pub fn uuid() -> String {
+    let n = (rand::random::<u128>() & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+    let h = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// The medicine of a decision request, as people name it: the brand, else the substance.
+pub fn medicine_name(request: &Value) -> String {
+    let drug = &request["drug"];
+    let name = drug["brand"]
+        .as_str()
+        .or(drug["substance"].as_str())
+        .unwrap_or("legemidlet");
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// Cards for one decision (contract JSON) about `medicine`: who pays (`info`), each blocker
+/// (`warning`), each action (`info`), with a suggestion where one is obvious.
+pub fn cards(decision: &Value, medicine: &str) -> Vec<Value> {
     let source = json!({ "label": "legemiddel – finansieringsregler for legemidler", "url": RULE_TEXT_URL, "topic": {
         "system": "urn:legemiddel:rule-set", "code": decision["rule_set"], "display": decision["rule_set"] } });
     let why: Vec<String> = decision["explanation"]
@@ -208,18 +260,24 @@ pub fn cards(decision: &Value) -> Vec<Value> {
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    let mut cards = vec![json!({
-        "uuid": format!("betaler-{}", decision["scheme"].as_str().unwrap_or("")),
-        "summary": short(&format!("Betaler: {} – {} ({})", code(decision, "payer", domain::Payer::from_code, domain::Payer::describe),
-            code(decision, "prescription", domain::Prescription::from_code, domain::Prescription::describe), decision["scheme"].as_str().unwrap_or(""))),
+    let mut first = json!({
+        "uuid": uuid(),
+        "summary": short(&format!("{medicine}: {} betaler – {}", code(decision, "payer", domain::Payer::from_code, domain::Payer::describe),
+            code(decision, "prescription", domain::Prescription::from_code, domain::Prescription::describe))),
         "indicator": "info",
         "detail": format!("{}\n\nHjemmel: {}", why.join("\n"), citations.join("; ")),
         "source": source,
-        "suggestions": suggestions(decision),
-    })];
+    });
+    let offered = suggestions(decision);
+    if !offered.is_empty() {
+        first["suggestions"] = json!(offered);
+        first["selectionBehavior"] = json!("at-most-one");
+    }
+    let mut cards = vec![first];
     for b in decision["blockers"].as_array().into_iter().flatten() {
         cards.push(json!({
-            "summary": short(b["message"].as_str().unwrap_or("")),
+            "uuid": uuid(),
+            "summary": short(&format!("{medicine}: {}", b["message"].as_str().unwrap_or(""))),
             "indicator": "warning",
             "detail": b["message"],
             "source": source,
@@ -228,10 +286,12 @@ pub fn cards(decision: &Value) -> Vec<Value> {
     for a in decision["actions"].as_array().into_iter().flatten() {
         let who = a["applicant"]
             .as_str()
-            .map(|ap| format!(" (søker: {ap})"))
+            .and_then(domain::Applicant::from_code)
+            .map(|ap| format!(" (søker: {})", ap.describe()))
             .unwrap_or_default();
         cards.push(json!({
-            "summary": short(&format!("Må gjøres først: {}{who}", code(a, "kind", domain::ActionKind::from_code, domain::ActionKind::describe))),
+            "uuid": uuid(),
+            "summary": short(&format!("{medicine}: først {}{who}", code(a, "kind", domain::ActionKind::from_code, domain::ActionKind::describe))),
             "indicator": "info",
             "source": source,
         }));
@@ -241,11 +301,11 @@ pub fn cards(decision: &Value) -> Vec<Value> {
 
 fn suggestions(decision: &Value) -> Vec<Value> {
     match decision["prescription"].as_str() {
-        Some("h") => vec![
-            json!({ "label": "Skriv som H-resept", "uuid": "skriv-h-resept", "isRecommended": true }),
-        ],
+        Some("h") => {
+            vec![json!({ "label": "Skriv som H-resept", "uuid": uuid(), "isRecommended": true })]
+        }
         Some("white_note") => vec![
-            json!({ "label": "Skriv e-resept uten refusjon med merknad om betalende helseforetak", "uuid": "skriv-merknad" }),
+            json!({ "label": "Skriv e-resept uten refusjon med merknad om betalende helseforetak", "uuid": uuid() }),
         ],
         _ => vec![],
     }

@@ -363,6 +363,11 @@ pub const ENDPOINTS: &[(&str, &str, Option<&[Role]>)] = &[
         "/cds-services/legemiddel-order-sign",
         Some(DECIDERS),
     ),
+    (
+        "POST",
+        "/cds-services/legemiddel-order-sign/feedback",
+        Some(DECIDERS),
+    ),
 ];
 
 /// The local signing key from the store, created on first start.
@@ -592,10 +597,22 @@ fn router(state: Arc<AppState>, limits: Limits) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/api/openapi.json", get(openapi))
         .route("/api/docs", get(docs))
-        .route("/cds-services", get(cds_discovery))
-        .route(
-            "/cds-services/{id}",
-            post(cds_hook).layer(DefaultBodyLimit::max(1024 * 1024)),
+        .merge(
+            // CDS Hooks: for record systems, also from a browser (SMART apps), so with CORS.
+            Router::new()
+                .route("/cds-services", get(cds_discovery))
+                .route(
+                    "/cds-services/{id}",
+                    post(cds_hook).layer(DefaultBodyLimit::max(1024 * 1024)),
+                )
+                .route("/cds-services/{id}/feedback", post(cds_feedback))
+                .layer(
+                    tower_http::cors::CorsLayer::new()
+                        .allow_origin(tower_http::cors::Any)
+                        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                        .max_age(std::time::Duration::from_secs(600)),
+                ),
         )
         .merge(api)
         .merge(web::routes().layer(DefaultBodyLimit::max(256 * 1024)))
@@ -916,6 +933,67 @@ async fn cds_discovery() -> Response {
     (json_headers(), cds::discovery().to_string()).into_response()
 }
 
+/// CDS Hooks feedback (`POST /cds-services/{id}/feedback`): what the clinician did with each
+/// card — accepted (with the suggestions taken) or overridden (with the reason) — recorded in the
+/// audit trail beside the decision it is about.
+async fn cds_feedback(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (user, role) = authorize(&state, &headers, DECIDERS)?;
+    if !matches!(
+        id.as_str(),
+        "legemiddel-order-select" | "legemiddel-order-sign"
+    ) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "id",
+            format!("ukjent CDS-tjeneste «{id}»"),
+        ));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "$", format!("ugyldig JSON: {e}")))?;
+    let items = v["feedback"]
+        .as_array()
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "feedback",
+                "ventet en liste med minst én tilbakemelding",
+            )
+        })?;
+    for (i, f) in items.iter().enumerate() {
+        if f["card"].as_str().is_none_or(str::is_empty) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                &format!("feedback[{i}].card"),
+                "ventet kortets uuid",
+            ));
+        }
+        if !matches!(f["outcome"].as_str(), Some("accepted" | "overridden")) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                &format!("feedback[{i}].outcome"),
+                "ventet accepted eller overridden",
+            ));
+        }
+    }
+    let receipt = record(
+        &state,
+        &user,
+        role,
+        &format!("cds-feedback:{id}"),
+        &state.rules.version(),
+        &body,
+        b"{}",
+    )
+    .await?;
+    Ok(audited(&receipt, b"{}".to_vec()))
+}
+
 /// A CDS Hooks call: decide every draft order and answer with cards.
 async fn cds_hook(
     State(state): State<Arc<AppState>>,
@@ -972,7 +1050,7 @@ async fn cds_hook(
         contract::write_decision(&d, &mut out);
         // The cards are built from the contract's JSON, as a record system would read it.
         let decision: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
-        cards.extend(cds::cards(&decision));
+        cards.extend(cds::cards(&decision, &cds::medicine_name(request)));
     }
     // The audit trail keeps the decision requests the hook was mapped to, not the FHIR body:
     // a prefetched Patient may carry a national identity number, which is not stored.

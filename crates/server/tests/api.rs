@@ -63,7 +63,7 @@ fn hook(
         "hook": hook,
         "fhirServer": "https://fhir.example.org",
         "context": {
-            "userId": "Practitioner/123", "patientId": "p1",
+            "userId": "Practitioner/123", "patientId": "p1", "selections": ["MedicationRequest/mr1"],
             "draftOrders": { "resourceType": "Bundle", "entry": [{ "resource": {
                 "resourceType": "MedicationRequest", "id": "mr1", "status": "draft", "intent": "order",
                 "authoredOn": "2025-01-15", "medicationCodeableConcept": concept,
@@ -92,6 +92,9 @@ fn body_for(path: &str) -> String {
             Some("sykehuslege"),
             true,
         ),
+        "/cds-services/legemiddel-order-sign/feedback" => {
+            r#"{"feedback":[{"card":"0f0e3ab5-1c36-4d39-9f3c-2f2b2d6a1e11","outcome":"accepted","acceptedSuggestions":[{"id":"e56e1945-20b3-4393-8503-a1a20fd73152"}],"outcomeTimestamp":"2026-12-01T10:00:00Z"}]}"#.into()
+        }
         "/api/v1/decide" => DECIDE.into(),
         "/api/v1/decide/batch" => format!("[{DECIDE},{DECIDE}]"),
         "/api/v1/dispense" => DISPENSE.into(),
@@ -294,6 +297,26 @@ async fn the_openapi_document_lists_every_endpoint() {
 
 /// Every card has what CDS Hooks 2.0 requires: a summary under 140 characters, an indicator
 /// of info / warning / critical, and a source with a label.
+/// A CORS preflight: status and the raw head.
+async fn raw_options(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "OPTIONS {path} HTTP/1.1\r\nHost: t\r\nOrigin: https://ehr.example\r\nAccess-Control-Request-Method: POST\r\n\
+         Access-Control-Request-Headers: authorization, content-type\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
 fn assert_valid_cards(answer: &serde_json::Value) {
     let cards = answer["cards"].as_array().expect("a list of cards");
     assert!(!cards.is_empty());
@@ -401,7 +424,110 @@ async fn cds_hooks_answer_with_cards() {
         .map(|c| c["indicator"].as_str().unwrap())
         .collect();
     assert!(indicators.contains(&"warning"), "{answer}");
-    assert!(body.contains("søker: public_hospital"), "{body}");
+    assert!(body.contains("søker: lege ved offentlig sykehus"), "{body}");
+    assert!(
+        !body.contains("public_hospital") && !body.contains("\"suggestions\":[]"),
+        "words, not codes; no empty lists: {body}"
+    );
+
+    // CDS Hooks 2.0 conformance: real UUIDs, selectionBehavior with suggestions, the medicine
+    // named in the summary.
+    for card in answer["cards"].as_array().unwrap() {
+        let uuid = card["uuid"].as_str().unwrap();
+        assert!(uuid.len() == 36 && uuid.as_bytes()[14] == b'4', "{uuid}");
+        assert!(
+            card["summary"].as_str().unwrap().starts_with("Wegovy: "),
+            "{card}"
+        );
+        if card.get("suggestions").is_some() {
+            assert_eq!(card["selectionBehavior"], "at-most-one", "{card}");
+        }
+    }
+
+    // An OperationOutcome (or null) where the Patient should be: the client could not fetch
+    // it — 412, never a patient.
+    let mut failed: serde_json::Value = serde_json::from_str(&hook(
+        "order-sign",
+        "C10AA05",
+        "atorvastatin",
+        None,
+        Some("fastlege"),
+        true,
+    ))
+    .unwrap();
+    failed["prefetch"]["patient"] = serde_json::json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]});
+    let (status, body) = http(app.addr, "POST", sign, Some(&token), &failed.to_string()).await;
+    assert_eq!(status, 412, "{body}");
+    failed["prefetch"]["patient"] = serde_json::Value::Null;
+    let (status, _) = http(app.addr, "POST", sign, Some(&token), &failed.to_string()).await;
+    assert_eq!(status, 412);
+
+    // order-select decides what is selected: two draft orders, one selected → its cards only.
+    let mut select: serde_json::Value = serde_json::from_str(&hook(
+        "order-select",
+        "C10AA05",
+        "atorvastatin",
+        None,
+        Some("fastlege"),
+        true,
+    ))
+    .unwrap();
+    let mut other = select["context"]["draftOrders"]["entry"][0].clone();
+    other["resource"]["id"] = serde_json::json!("mr2");
+    other["resource"]["medicationCodeableConcept"] = serde_json::json!({"coding": [{"system": "http://www.whocc.no/atc", "code": "J01GB06", "display": "amikacin"}], "text": "Arikayce"});
+    select["context"]["draftOrders"]["entry"]
+        .as_array_mut()
+        .unwrap()
+        .push(other);
+    select["context"]["selections"] = serde_json::json!(["MedicationRequest/mr2"]);
+    let (status, body) = http(
+        app.addr,
+        "POST",
+        "/cds-services/legemiddel-order-select",
+        Some(&token),
+        &select.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("Arikayce: ") && !body.contains("Atorvastatin: "),
+        "{body}"
+    );
+    select["context"]
+        .as_object_mut()
+        .unwrap()
+        .remove("selections");
+    let (status, body) = http(
+        app.addr,
+        "POST",
+        "/cds-services/legemiddel-order-select",
+        Some(&token),
+        &select.to_string(),
+    )
+    .await;
+    assert_eq!(status, 412, "{body}");
+
+    // Feedback on a card is taken and recorded; a wrong outcome is named.
+    let feedback = "/cds-services/legemiddel-order-sign/feedback";
+    let (status, body) = http(
+        app.addr,
+        "POST",
+        feedback,
+        Some(&token),
+        &body_for(feedback),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http(
+        app.addr,
+        "POST",
+        feedback,
+        Some(&token),
+        r#"{"feedback":[{"card":"x","outcome":"maybe"}]}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("feedback[0].outcome"), "{body}");
 
     // Missing prefetch → 412 naming it; no role anywhere → 412.
     let (status, body) = http(
@@ -459,11 +585,27 @@ async fn cds_hooks_answer_with_cards() {
     assert_eq!(status, 400);
     let (status, _) = http(app.addr, "POST", "/cds-services/nope", Some(&token), "{}").await;
     assert_eq!(status, 404);
+    // A browser client may call: the preflight is answered.
+    let (status, text) = raw_options(app.addr, "/cds-services/legemiddel-order-sign").await;
+    assert!(status == 200 || status == 204, "{status} {text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("access-control-allow-origin: *"),
+        "{text}"
+    );
 
-    // Both answered hooks are in the audit trail.
+    // The answered hooks and the feedback are in the audit trail.
     let records = app.store.audit_after(0, 10).await.unwrap();
-    assert_eq!(records.len(), 2);
-    assert_eq!(records[0].content.action, "cds:order-sign");
+    let actions: Vec<&str> = records.iter().map(|r| r.content.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "cds:order-sign",
+            "cds:order-sign",
+            "cds:order-select",
+            "cds-feedback:legemiddel-order-sign"
+        ]
+    );
     // What is stored is the decision request the order was mapped to, not the FHIR body with
     // the patient's identifiers.
     assert!(

@@ -7,6 +7,7 @@
 //! | decision request | from |
 //! |---|---|
 //! | `date` | `MedicationRequest.authoredOn` (its date), else today |
+//! | `drug.varenr` | a coding with system `urn:legemiddel:fest:varenr` (a FEST varenummer): the rest of the drug from the catalogue in force |
 //! | `drug.atc` | `medicationCodeableConcept.coding` with system `http://www.whocc.no/atc` |
 //! | `drug.substance` | that coding's `display`, else `medicationCodeableConcept.text` |
 //! | `drug.brand` | `medicationCodeableConcept.text`, when it differs from the substance |
@@ -29,6 +30,9 @@ use serde_json::{Value, json};
 
 /// The FHIR code system for ATC.
 pub const ATC_SYSTEM: &str = "http://www.whocc.no/atc";
+/// The code system this service reads a FEST varenummer from (the sources name none for FHIR;
+/// the discovery document and README say it): a FEST-coded order is decided on the catalogue.
+pub const VARENR_SYSTEM: &str = "urn:legemiddel:fest:varenr";
 /// Norwegian national identity number (fødselsnummer).
 pub const FNR_SYSTEM: &str = "urn:oid:2.16.578.1.12.4.1.4.1";
 /// D-number.
@@ -131,21 +135,34 @@ pub fn decision_requests(
 
 fn one_request(order: &Value, patient: &Value, role: &str, today: &str) -> Result<Value, Missing> {
     let concept = &order["medicationCodeableConcept"];
-    let atc_coding = concept["coding"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["system"] == ATC_SYSTEM))
-        .ok_or_else(|| Missing("MedicationRequest.medicationCodeableConcept: ingen ATC-koding (http://www.whocc.no/atc)".into()))?;
-    let atc = atc_coding["code"].as_str().unwrap_or_default();
-    let text = concept["text"].as_str();
-    let substance = atc_coding["display"].as_str().or(text).unwrap_or_default();
+    let coding = |system: &str| {
+        concept["coding"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["system"] == system))
+    };
     let date = order["authoredOn"]
         .as_str()
         .map(|d| d.chars().take(10).collect::<String>())
         .unwrap_or_else(|| today.to_string());
-    let mut drug = json!({ "atc": atc, "substance": substance });
-    if let Some(brand) = text.filter(|t| !t.eq_ignore_ascii_case(substance)) {
-        drug["brand"] = json!(brand);
-    }
+    let text = concept["text"].as_str();
+    let drug = match (coding(VARENR_SYSTEM), coding(ATC_SYSTEM)) {
+        // FEST-coded: the package, completed from the catalogue when decided.
+        (Some(v), _) => json!({ "varenr": v["code"].as_str().unwrap_or_default() }),
+        (None, Some(atc_coding)) => {
+            let atc = atc_coding["code"].as_str().unwrap_or_default();
+            let substance = atc_coding["display"].as_str().or(text).unwrap_or_default();
+            let mut drug = json!({ "atc": atc, "substance": substance });
+            if let Some(brand) = text.filter(|t| !t.eq_ignore_ascii_case(substance)) {
+                drug["brand"] = json!(brand);
+            }
+            drug
+        }
+        (None, None) => {
+            return Err(Missing(format!(
+                "MedicationRequest.medicationCodeableConcept: ingen ATC-koding ({ATC_SYSTEM}) eller FEST-varenummer ({VARENR_SYSTEM})"
+            )));
+        }
+    };
     let mut request = json!({
         "date": date,
         "drug": drug,

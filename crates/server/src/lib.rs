@@ -1041,8 +1041,13 @@ async fn cds_hook(
                 e.message,
             )
         };
-        let req = contract::parse_decision_request(request.to_string().as_bytes())
-            .map_err(unprocessable)?;
+        // A FEST-coded order is completed from the catalogue in force, as /api/v1/decide does.
+        let bytes = request.to_string().into_bytes();
+        let completed = catalogue::complete(&state, &bytes).await?;
+        let req = contract::parse_decision_request(
+            completed.as_ref().map_or(&bytes[..], |(c, _)| &c[..]),
+        )
+        .map_err(unprocessable)?;
         let d = decide::decide(&req, &state.rules).map_err(|e| unprocessable(e.into()))?;
         state.metrics.decision(d.scheme.code());
         rule_set = d.rule_set.to_string();
@@ -1050,7 +1055,11 @@ async fn cds_hook(
         contract::write_decision(&d, &mut out);
         // The cards are built from the contract's JSON, as a record system would read it.
         let decision: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
-        cards.extend(cds::cards(&decision, &cds::medicine_name(request)));
+        let named = completed
+            .as_ref()
+            .and_then(|(c, _)| serde_json::from_slice::<serde_json::Value>(c).ok())
+            .unwrap_or_else(|| request.clone());
+        cards.extend(cds::cards(&decision, &cds::medicine_name(&named)));
     }
     // The audit trail keeps the decision requests the hook was mapped to, not the FHIR body:
     // a prefetched Patient may carry a national identity number, which is not stored.

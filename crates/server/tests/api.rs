@@ -507,6 +507,52 @@ async fn cds_hooks_answer_with_cards() {
     .await;
     assert_eq!(status, 412, "{body}");
 
+    // A FEST-coded order (varenummer, no ATC) is decided on the catalogue in force.
+    let mut bytes = Vec::new();
+    fest::generate::write(
+        &mut bytes,
+        &fest::generate::Options {
+            packages: 50,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let cat = fest::parse(&bytes[..], |_| {}).unwrap();
+    app.store
+        .import_catalogue(&cat, "test", "test.xml", "2026-11-30T10:00:00Z")
+        .await
+        .unwrap();
+    let package = &cat.packages[0];
+    let mut fest_coded: serde_json::Value = serde_json::from_str(&hook(
+        "order-sign",
+        "C10AA05",
+        "x",
+        None,
+        Some("fastlege"),
+        true,
+    ))
+    .unwrap();
+    fest_coded["context"]["draftOrders"]["entry"][0]["resource"]["medicationCodeableConcept"] = serde_json::json!({
+        "coding": [{"system": "urn:legemiddel:fest:varenr", "code": package.varenr}], "text": "fra journalen"});
+    let (status, body) = http(
+        app.addr,
+        "POST",
+        sign,
+        Some(&token),
+        &fest_coded.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_valid_cards(&answer);
+    assert!(
+        !answer["cards"][0]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Legemidlet"),
+        "named from FEST: {answer}"
+    );
+
     // Feedback on a card is taken and recorded; a wrong outcome is named.
     let feedback = "/cds-services/legemiddel-order-sign/feedback";
     let (status, body) = http(
@@ -603,6 +649,7 @@ async fn cds_hooks_answer_with_cards() {
             "cds:order-sign",
             "cds:order-sign",
             "cds:order-select",
+            "cds:order-sign",
             "cds-feedback:legemiddel-order-sign"
         ]
     );

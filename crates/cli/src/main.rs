@@ -899,17 +899,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
             fest_max_age_days,
             stats_dir,
         } => {
-            let role_map = match role_map {
-                Some(path) => Some(
-                    std::fs::read_to_string(&path)
-                        .with_context(|| format!("leser {}", path.display()))
-                        .and_then(|text| {
-                            server::auth::RoleMap::parse(&text)
-                                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-                        })?,
-                ),
-                None => None,
-            };
             let oidc = oidc_issuer.map(|issuer| server::Oidc {
                 issuer,
                 audience: oidc_audience,

@@ -168,7 +168,17 @@ fn a_real_provider_its_key_rotation_sighup_and_the_role_map() {
     peer = provider(port, "nokkel-3");
     let third = token(port, "nhn:legemiddel/prescriber");
     assert_eq!(decide(addr, &third).0, 401);
-    // … but SIGHUP renews the keys at once, and the service goes on.
+    // The operator widens the role map (the prescriber's scope also makes an analyst); before
+    // the reload it does not count …
+    let stats = "/api/v1/statistics/exemptions";
+    assert_eq!(post(addr, "GET", stats, &second, "").unwrap().0, 403);
+    std::fs::write(
+        &map,
+        "[[role]]\nrole = \"prescriber\"\nscope = \"nhn:legemiddel/prescriber\"\nprescriber_role = \"gp\"\n\n\
+         [[role]]\nrole = \"analyst\"\nscope = \"nhn:legemiddel/prescriber\"\n",
+    )
+    .unwrap();
+    // … but SIGHUP renews the keys and the role map at once, and the service goes on.
     let hup = Command::new("kill")
         .args(["-HUP", &server.id().to_string()])
         .status()
@@ -183,6 +193,11 @@ fn a_real_provider_its_key_rotation_sighup_and_the_role_map() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    assert_eq!(
+        post(addr, "GET", stats, &third, "").unwrap().0,
+        200,
+        "the new role map"
+    );
     stop(peer);
     let _ = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])

@@ -299,7 +299,9 @@ pub struct Verifier {
     /// The longest lifetime (`exp − iat`, seconds) accepted.
     max_lifetime: i64,
     /// How the issuer's scopes and claims give roles, if the operator says.
-    role_map: Option<std::sync::Arc<RoleMap>>,
+    role_map: std::sync::Arc<std::sync::RwLock<Option<RoleMap>>>,
+    /// The file the role map is read from (again on a reload), if one.
+    role_map_file: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for Verifier {
@@ -339,7 +341,8 @@ impl Verifier {
             source,
             refreshed: std::sync::Arc::default(),
             max_lifetime: DEFAULT_MAX_LIFETIME,
-            role_map: None,
+            role_map: std::sync::Arc::default(),
+            role_map_file: None,
         }
     }
 
@@ -365,9 +368,19 @@ impl Verifier {
     }
 
     /// The same verifier, giving roles by `map` besides a `roles` claim.
-    pub fn with_role_map(mut self, map: RoleMap) -> Verifier {
-        self.role_map = Some(std::sync::Arc::new(map));
+    pub fn with_role_map(self, map: RoleMap) -> Verifier {
+        if let Ok(mut m) = self.role_map.write() {
+            *m = Some(map);
+        }
         self
+    }
+
+    /// The same verifier, giving roles by the map in `file` (the operator's; read again on a
+    /// reload, SIGHUP).
+    pub fn with_role_map_file(mut self, file: &std::path::Path) -> Result<Verifier, String> {
+        let map = read_role_map(file)?;
+        self.role_map_file = Some(file.to_path_buf());
+        Ok(self.with_role_map(map))
     }
 
     /// The same verifier, its keys renewed from `source` (see [`KeySource`]).
@@ -411,9 +424,21 @@ impl Verifier {
         Ok(Verifier::new(issuer, audience, keys, KeySource::Url(url)))
     }
 
-    /// Renews the keys from their source (SIGHUP): the URL fetched, the file read again. The old
-    /// keys stay if the new ones cannot be had. Returns how many keys there are now.
+    /// Renews the keys from their source (SIGHUP): the URL fetched, the file read again — and the
+    /// role map from its file. What cannot be had keeps its old value. Returns how many keys
+    /// there are now.
     pub async fn reload(&self) -> Result<usize, String> {
+        if let Some(file) = &self.role_map_file {
+            let map = read_role_map(file)?;
+            if let Ok(mut m) = self.role_map.write() {
+                *m = Some(map);
+            }
+            tracing::info!(file = %file.display(), "rollekartet lest på nytt");
+        }
+        self.reload_keys().await
+    }
+
+    async fn reload_keys(&self) -> Result<usize, String> {
         let text = match &self.source {
             KeySource::Fixed => return Ok(self.keys.read().map_or(0, |k| k.len())),
             KeySource::File(path) => {
@@ -452,7 +477,7 @@ impl Verifier {
         if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
             return false;
         }
-        match tokio::task::block_in_place(|| handle.block_on(self.reload())) {
+        match tokio::task::block_in_place(|| handle.block_on(self.reload_keys())) {
             Ok(_) => true,
             Err(e) => {
                 tracing::warn!(issuer = %self.issuer, error = %e, "utstederens nøkler kunne ikke hentes");
@@ -460,6 +485,11 @@ impl Verifier {
             }
         }
     }
+}
+
+fn read_role_map(file: &std::path::Path) -> Result<RoleMap, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    RoleMap::parse(&text).map_err(|e| format!("{}: {e}", file.display()))
 }
 
 /// GET of a document (an issuer's metadata or keys), with a time limit.
@@ -627,7 +657,13 @@ impl Verifier {
             .filter_map(Role::from_code)
             .collect();
         let mut prescriber_role = c.prescriber_role.clone();
-        if let Some(map) = &self.role_map {
+        if let Some(map) = self
+            .role_map
+            .read()
+            .ok()
+            .as_deref()
+            .and_then(Option::as_ref)
+        {
             let (mapped, kind) = map.apply(&c);
             for r in mapped {
                 if !roles.contains(&r) {

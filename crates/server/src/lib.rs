@@ -146,8 +146,9 @@ pub struct Oidc {
     pub audience: String,
     /// Where the issuer's keys are.
     pub keys: OidcKeys,
-    /// How its scopes and claims give roles (HelseID sends no `roles` claim).
-    pub role_map: Option<auth::RoleMap>,
+    /// The operator's file saying how its scopes and claims give roles (HelseID sends no `roles`
+    /// claim); read again on SIGHUP.
+    pub role_map: Option<std::path::PathBuf>,
 }
 
 /// Where an external issuer's signing keys are.
@@ -443,8 +444,10 @@ impl App {
             let mut verifier = verifier
                 .map_err(StartError::Auth)?
                 .with_max_lifetime(config.max_token_lifetime);
-            if let Some(map) = &o.role_map {
-                verifier = verifier.with_role_map(map.clone());
+            if let Some(file) = &o.role_map {
+                verifier = verifier
+                    .with_role_map_file(file)
+                    .map_err(StartError::Config)?;
             }
             verifiers.push(verifier);
         }

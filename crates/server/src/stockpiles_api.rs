@@ -30,7 +30,9 @@ fn bad(field: &str, message: impl Into<String>) -> ApiError {
 fn from_report(e: ReportError) -> ApiError {
     match e {
         ReportError::Invalid { field, message } => bad(&field, message),
-        ReportError::Rules(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "rules", m),
+        // The rule data cover every date from their first period on: a date before it is the
+        // caller's (found by schemathesis: this was a 500).
+        ReportError::Rules(m) => bad("date", m),
         ReportError::Store(e) => from_store(e),
     }
 }

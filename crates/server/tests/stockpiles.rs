@@ -405,3 +405,37 @@ async fn e4_a_restriction_in_force_refuses_a_larger_dispensing_and_names_itself(
         assert_eq!(status, 422, "{place}");
     }
 }
+
+/// A date the rule data do not cover is the caller's mistake, named (422 on `date`), not a
+/// server error — schemathesis found these answering 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_date_before_the_rule_data_is_named_not_a_server_error() {
+    let app = spawn(TestDb::sqlite()).await;
+    let manager = token(&app, "stine", Role::StockpileManager, None, None);
+    let (status, v) = call(
+        &app,
+        "GET",
+        "/api/v1/stockpiles/coverage?date=2000-01-01",
+        &manager,
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (status, v["error"]["field"].as_str()),
+        (422, Some("date")),
+        "{v}"
+    );
+    let (status, v) = call(
+        &app,
+        "POST",
+        "/api/v1/stockpiles/simulate",
+        &manager,
+        &json!({"days": 30, "atc": "J01CA", "date": "1999-04-28"}),
+    )
+    .await;
+    assert_eq!(
+        (status, v["error"]["field"].as_str()),
+        (422, Some("date")),
+        "{v}"
+    );
+}

@@ -12,6 +12,7 @@
 
 use std::fmt::Write;
 
+use domain::RefundBasis;
 use serde_json::Value;
 
 /// One claim of a settlement, with its dispensing.
@@ -58,12 +59,13 @@ fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
 
 /// The refund basis (`RefHjemmel`) of a dispensing's financing path.
 fn basis(scheme: &str) -> (&'static str, &'static str) {
-    match scheme {
-        "s3" => ("300", "§ 3"),
-        "s4" => ("400", "§ 4"),
-        "h" => ("950", "H-resept"),
-        _ => ("200", "§ 2"),
-    }
+    let basis = match scheme {
+        "s3" => RefundBasis::S3,
+        "s4" => RefundBasis::S4,
+        "h" => RefundBasis::HResept,
+        _ => RefundBasis::S2,
+    };
+    (basis.code(), basis.describe())
 }
 
 /// The settlement to Helfo as M18 `Oppgjorskrav`: `number` is the settlement's number
@@ -133,7 +135,8 @@ pub fn m18_claim(c: &SettledClaim) -> String {
         x,
         "<m18:Nodekspedisjon V=\"N\" DN=\"Nei\"/><m18:ReseptType V=\"E\" DN=\"eResept\"/>\
          <m18:Multidose>false</m18:Multidose><m18:VareSendPasient>false</m18:VareSendPasient>\
-         <m18:Hjemmel><m18:RefHjemmel V=\"{hjemmel}\" S=\"2.16.578.1.12.4.1.1.7427\" DN=\"{hjemmel_name}\"/>"
+         <m18:Hjemmel><m18:RefHjemmel V=\"{hjemmel}\" S=\"{oid}\" DN=\"{hjemmel_name}\"/>",
+        oid = RefundBasis::OID
     );
     let code = s(q, &["prescription", "refund_code"]);
     if !code.is_empty() {

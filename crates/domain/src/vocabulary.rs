@@ -332,3 +332,52 @@ impl Role {
         }
     }
 }
+
+coded_enum!(
+    /// The refund basis a prescription is written under, as Volven code system 7427 «Hjemmel for
+    /// refusjon» codes it (FEST's `Refusjonshjemmel`, e-resept M1 and M18 `RefHjemmel`). FEST's
+    /// own files carry 200 and 950; § 3 and § 4 are the code system's 300 and 400.
+    RefundBasis {
+        /// § 5-14 § 2: pre-approved refund (blue prescription).
+        S2 = "200",
+        /// § 5-14 § 3: individual refund after Helfo's approval.
+        S3 = "300",
+        /// § 5-14 § 4: communicable diseases.
+        S4 = "400",
+        /// H-prescription: the regional health authority pays.
+        HResept = "950",
+    }
+);
+
+impl RefundBasis {
+    /// The code system's object identifier.
+    pub const OID: &'static str = "2.16.578.1.12.4.1.1.7427";
+
+    /// The name a prescription or a settlement shows (`DN`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            RefundBasis::S2 => "§ 2",
+            RefundBasis::S3 => "§ 3",
+            RefundBasis::S4 => "§ 4",
+            RefundBasis::HResept => "H-resept",
+        }
+    }
+}
+
+impl Scheme {
+    /// The refund basis a prescription on this financing path is written under; `None` where
+    /// no prescription names one (the trust pays in hospital, off-label, trials, no cover).
+    pub fn refund_basis(self) -> Option<RefundBasis> {
+        match self {
+            Scheme::S2 => Some(RefundBasis::S2),
+            Scheme::S3 => Some(RefundBasis::S3),
+            Scheme::S4 => Some(RefundBasis::S4),
+            Scheme::HList => Some(RefundBasis::HResept),
+            Scheme::HfOffLabel
+            | Scheme::HfTreatment
+            | Scheme::ClinicalTrial
+            | Scheme::CompassionateUse
+            | Scheme::None => None,
+        }
+    }
+}

@@ -8,7 +8,8 @@
 //! |---|---|
 //! | `date` | `MedicationRequest.authoredOn` (its date), else today |
 //! | `drug.varenr` | a coding with system `urn:legemiddel:fest:varenr` (a FEST varenummer): the rest of the drug from the catalogue in force |
-//! | `drug.atc` | `medicationCodeableConcept.coding` with system `http://www.whocc.no/atc` |
+//! | (the medicine) | `medicationCodeableConcept`, or the `code` of the `Medication` that `medicationReference` names — contained (`#id`) or in the `draftOrders` Bundle (by `fullUrl` or `Medication/{id}`) |
+//! | `drug.atc` | that concept's coding with system `http://www.whocc.no/atc` |
 //! | `drug.substance` | that coding's `display`, else `medicationCodeableConcept.text` |
 //! | `drug.brand` | `medicationCodeableConcept.text`, when it differs from the substance |
 //! | `use.on_label` | `false` when `MedicationRequest.reasonCode.text` is `off-label` (extension point; else default) |
@@ -20,7 +21,12 @@
 //! Without the `patient` prefetch — or with an `OperationOutcome` or `null` in its place, which
 //! is how a client says it could not fetch it — the service answers **412** naming it (it has no
 //! FHIR client to fetch it itself). `order-select` decides the orders in `context.selections`
-//! only; `order-sign` every draft order.
+//! only; `order-sign` every draft order. A medicine coded in neither ATC nor FEST (RxNorm, say)
+//! gets a `warning` card saying it cannot be decided, not a refusal of the whole hook.
+//!
+//! Suggestions: an unblocked blue or H-prescription is offered as an `update` of the draft
+//! `MedicationRequest` that adds its refund basis (Volven 7427, as e-resept's `RefHjemmel`) to
+//! `category`.
 //!
 //! Conformance (CDS Hooks 2.0): every card and suggestion has a random UUID; a card with
 //! suggestions says `selectionBehavior`; empty lists are left out; a summary names the medicine
@@ -81,21 +87,41 @@ pub fn discovery() -> Value {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Missing(pub String);
 
-/// Decision requests (contract JSON) for every `MedicationRequest` in `context.draftOrders`.
-pub fn decision_requests(
-    hook: &Value,
+/// A draft `MedicationRequest` of the hook and what it maps to.
+pub struct Order<'a> {
+    /// The `MedicationRequest` as the record system sent it.
+    pub resource: &'a Value,
+    /// The decision request (contract JSON), or why this order cannot be decided — a medicine
+    /// coded only in a system this service does not read (RxNorm, say) gets a card saying so,
+    /// not a refusal of the whole hook.
+    pub request: Result<Value, Undecidable>,
+}
+
+/// An order that cannot be decided: the medicine as the order names it, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecidable {
+    /// The medicine's name as the order gives it.
+    pub medicine: String,
+    /// Why, in Norwegian.
+    pub reason: String,
+}
+
+/// The draft `MedicationRequest`s the hook asks about, each mapped to a decision request:
+/// `order-select` the ones in `context.selections`, `order-sign` every one. Other draft orders
+/// (a `NutritionOrder`, a `ServiceRequest`) are context, not questions for this service.
+pub fn orders<'a>(
+    hook: &'a Value,
     token_prescriber_role: Option<&str>,
     today: &str,
-) -> Result<Vec<Value>, Missing> {
-    let mut orders: Vec<&Value> = hook["context"]["draftOrders"]["entry"]
+) -> Result<Vec<Order<'a>>, Missing> {
+    let entries: &[Value] = hook["context"]["draftOrders"]["entry"]
         .as_array()
-        .map(|e| {
-            e.iter()
-                .map(|x| &x["resource"])
-                .filter(|r| r["resourceType"] == "MedicationRequest")
-                .collect()
-        })
-        .unwrap_or_default();
+        .map_or(&[], Vec::as_slice);
+    let mut orders: Vec<&Value> = entries
+        .iter()
+        .map(|x| &x["resource"])
+        .filter(|r| r["resourceType"] == "MedicationRequest")
+        .collect();
     if hook["hook"] == "order-select" {
         // Only what the doctor has selected (`context.selections`: "MedicationRequest/{id}").
         let selections: Vec<&str> = hook["context"]["selections"]
@@ -127,14 +153,57 @@ pub fn decision_requests(
     let role = prescriber_role(&hook["prefetch"]["practitionerRole"])
         .or_else(|| token_prescriber_role.map(str::to_string))
         .ok_or_else(|| Missing("prefetch.practitionerRole (eller tokenets prescriber_role): forskriverens rolle mangler".into()))?;
-    orders
+    Ok(orders
         .into_iter()
-        .map(|order| one_request(order, patient, &role, today))
-        .collect()
+        .map(|order| Order {
+            resource: order,
+            request: one_request(order, entries, patient, &role, today),
+        })
+        .collect())
 }
 
-fn one_request(order: &Value, patient: &Value, role: &str, today: &str) -> Result<Value, Missing> {
-    let concept = &order["medicationCodeableConcept"];
+/// The medicine of an order: `medicationCodeableConcept`, or the `code` of the `Medication`
+/// that `medicationReference` points to — contained (`#id`) or in the draft-orders Bundle.
+fn medication<'a>(order: &'a Value, entries: &'a [Value]) -> &'a Value {
+    if order["medicationCodeableConcept"].is_object() {
+        return &order["medicationCodeableConcept"];
+    }
+    let Some(reference) = order["medicationReference"]["reference"].as_str() else {
+        return &Value::Null;
+    };
+    let is_it = |m: &&Value| m["resourceType"] == "Medication";
+    let found = match reference.strip_prefix('#') {
+        Some(local) => order["contained"]
+            .as_array()
+            .and_then(|c| c.iter().filter(is_it).find(|m| m["id"] == local)),
+        None => entries
+            .iter()
+            .find(|e| e["fullUrl"] == reference)
+            .map(|e| &e["resource"])
+            .filter(is_it)
+            .or_else(|| {
+                entries
+                    .iter()
+                    .map(|e| &e["resource"])
+                    .filter(is_it)
+                    .find(|m| {
+                        m["id"]
+                            .as_str()
+                            .is_some_and(|id| reference == format!("Medication/{id}"))
+                    })
+            }),
+    };
+    found.map_or(&Value::Null, |m| &m["code"])
+}
+
+fn one_request(
+    order: &Value,
+    entries: &[Value],
+    patient: &Value,
+    role: &str,
+    today: &str,
+) -> Result<Value, Undecidable> {
+    let concept = medication(order, entries);
     let coding = |system: &str| {
         concept["coding"]
             .as_array()
@@ -158,9 +227,17 @@ fn one_request(order: &Value, patient: &Value, role: &str, today: &str) -> Resul
             drug
         }
         (None, None) => {
-            return Err(Missing(format!(
-                "MedicationRequest.medicationCodeableConcept: ingen ATC-koding ({ATC_SYSTEM}) eller FEST-varenummer ({VARENR_SYSTEM})"
-            )));
+            let named = text
+                .or_else(|| concept["coding"][0]["display"].as_str())
+                .unwrap_or("legemidlet");
+            return Err(Undecidable {
+                medicine: capitalised(named),
+                reason: if concept.is_null() {
+                    "forskrivningen sier ikke hvilket legemiddel det gjelder (medicationCodeableConcept eller en Medication som medicationReference peker på)".into()
+                } else {
+                    "legemidlet er ikke kodet med ATC eller FEST-varenummer, så det kan ikke avgjøres hvem som betaler".into()
+                },
+            });
         }
     };
     let mut request = json!({
@@ -243,21 +320,43 @@ pub fn uuid() -> String {
 /// The medicine of a decision request, as people name it: the brand, else the substance.
 pub fn medicine_name(request: &Value) -> String {
     let drug = &request["drug"];
-    let name = drug["brand"]
-        .as_str()
-        .or(drug["substance"].as_str())
-        .unwrap_or("legemidlet");
+    capitalised(
+        drug["brand"]
+            .as_str()
+            .or(drug["substance"].as_str())
+            .unwrap_or("legemidlet"),
+    )
+}
+
+fn capitalised(name: &str) -> String {
     let mut chars = name.chars();
     chars
         .next()
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
-/// Cards for one decision (contract JSON) about `medicine`: who pays (`info`), each blocker
-/// (`warning`), each action (`info`), with a suggestion where one is obvious.
-pub fn cards(decision: &Value, medicine: &str) -> Vec<Value> {
-    let source = json!({ "label": "legemiddel – finansieringsregler for legemidler", "url": RULE_TEXT_URL, "topic": {
-        "system": "urn:legemiddel:rule-set", "code": decision["rule_set"], "display": decision["rule_set"] } });
+fn source() -> Value {
+    json!({ "label": "legemiddel – finansieringsregler for legemidler", "url": RULE_TEXT_URL })
+}
+
+/// The card for an order that cannot be decided: the doctor learns that this service has no
+/// answer for it and why, instead of the whole hook failing.
+pub fn undecidable_card(u: &Undecidable) -> Value {
+    json!({
+        "uuid": uuid(),
+        "summary": short(&format!("{}: kan ikke avgjøre hvem som betaler", u.medicine)),
+        "indicator": "warning",
+        "detail": format!("{}.", capitalised(&u.reason)),
+        "source": source(),
+    })
+}
+
+/// Cards for one decision (contract JSON) about `medicine`, ordered in `order` (the draft
+/// `MedicationRequest`): who pays (`info`), each blocker (`warning`), each action (`info`),
+/// with a suggestion where one applies.
+pub fn cards(decision: &Value, medicine: &str, order: &Value) -> Vec<Value> {
+    let mut card_source = source();
+    card_source["topic"] = json!({ "system": "urn:legemiddel:rule-set", "code": decision["rule_set"], "display": decision["rule_set"] });
     let why: Vec<String> = decision["explanation"]
         .as_array()
         .into_iter()
@@ -283,9 +382,9 @@ pub fn cards(decision: &Value, medicine: &str) -> Vec<Value> {
             code(decision, "prescription", domain::Prescription::from_code, domain::Prescription::describe))),
         "indicator": "info",
         "detail": format!("{}\n\nHjemmel: {}", why.join("\n"), citations.join("; ")),
-        "source": source,
+        "source": card_source,
     });
-    let offered = suggestions(decision);
+    let offered = suggestions(decision, order);
     if !offered.is_empty() {
         first["suggestions"] = json!(offered);
         first["selectionBehavior"] = json!("at-most-one");
@@ -297,7 +396,7 @@ pub fn cards(decision: &Value, medicine: &str) -> Vec<Value> {
             "summary": short(&format!("{medicine}: {}", b["message"].as_str().unwrap_or(""))),
             "indicator": "warning",
             "detail": b["message"],
-            "source": source,
+            "source": card_source,
         }));
     }
     for a in decision["actions"].as_array().into_iter().flatten() {
@@ -310,22 +409,70 @@ pub fn cards(decision: &Value, medicine: &str) -> Vec<Value> {
             "uuid": uuid(),
             "summary": short(&format!("{medicine}: først {}{who}", code(a, "kind", domain::ActionKind::from_code, domain::ActionKind::describe))),
             "indicator": "info",
-            "source": source,
+            "source": card_source,
         }));
     }
     cards
 }
 
-fn suggestions(decision: &Value) -> Vec<Value> {
-    match decision["prescription"].as_str() {
-        Some("h") => {
-            vec![json!({ "label": "Skriv som H-resept", "uuid": uuid(), "isRecommended": true })]
-        }
-        Some("white_note") => vec![
-            json!({ "label": "Skriv e-resept uten refusjon med merknad om betalende helseforetak", "uuid": uuid() }),
-        ],
-        _ => vec![],
+/// What the doctor may accept with one click. An unblocked blue or H-prescription comes with
+/// an `update` of the draft order that marks it with its refund basis (Volven 7427, the code
+/// system e-resept's `RefHjemmel` uses) as a `MedicationRequest.category` — a coding FHIR R4
+/// allows there, since that element's binding is an example only. A blocked path, or one with
+/// an application still to make (§ 3: "innvilges søknaden, skrives legemidlet på blå resept"),
+/// is offered nothing: there is no prescription to write yet.
+fn suggestions(decision: &Value, order: &Value) -> Vec<Value> {
+    let any = |field: &str| decision[field].as_array().is_some_and(|l| !l.is_empty());
+    if any("blockers") || any("actions") {
+        return vec![];
     }
+    let basis = decision["scheme"]
+        .as_str()
+        .and_then(domain::Scheme::from_code)
+        .and_then(domain::Scheme::refund_basis);
+    let label = match (decision["prescription"].as_str(), basis) {
+        (Some("h"), _) => "Skriv som H-resept".to_string(),
+        (Some("blue"), Some(b)) => format!("Skriv på blå resept etter {}", b.describe()),
+        (Some("white_note"), _) => {
+            return vec![json!({
+                "label": "Skriv e-resept uten refusjon med merknad om betalende helseforetak",
+                "uuid": uuid(),
+            })];
+        }
+        _ => return vec![],
+    };
+    let mut suggestion = json!({ "label": label, "uuid": uuid(), "isRecommended": true });
+    if let (Some(basis), Some(_)) = (basis, order["id"].as_str()) {
+        suggestion["actions"] = json!([{
+            "type": "update",
+            "description": format!("Marker forskrivningen med refusjonshjemmel {} (Volven 7427: {})", basis.describe(), basis.code()),
+            "resource": with_refund_basis(order, basis),
+        }]);
+    }
+    vec![suggestion]
+}
+
+/// The draft order with `basis` as its one refund-basis category (other categories kept).
+fn with_refund_basis(order: &Value, basis: domain::RefundBasis) -> Value {
+    let system = format!("urn:oid:{}", domain::RefundBasis::OID);
+    let mut updated = order.clone();
+    let mut categories: Vec<Value> = updated["category"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| {
+            !c["coding"]
+                .as_array()
+                .is_some_and(|codings| codings.iter().any(|x| x["system"] == system.as_str()))
+        })
+        .collect();
+    categories.push(json!({
+        "coding": [{ "system": system, "code": basis.code(), "display": basis.describe() }],
+        "text": format!("Refusjonshjemmel {}", basis.describe()),
+    }));
+    updated["category"] = Value::Array(categories);
+    updated
 }
 
 /// CDS Hooks requires a summary under 140 characters.

@@ -1025,18 +1025,25 @@ async fn cds_hook(
             format!("tjenesten {id} tar kroken {hook_name}"),
         ));
     }
-    let requests =
-        cds::decision_requests(&hook, user.prescriber_role.as_deref(), &today().to_string())
-            .map_err(|m| {
-                ApiError::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    m.0.split(':').next().unwrap_or("$"),
-                    m.0.clone(),
-                )
-            })?;
+    let orders = cds::orders(&hook, user.prescriber_role.as_deref(), &today().to_string())
+        .map_err(|m| {
+            ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                m.0.split(':').next().unwrap_or("$"),
+                m.0.clone(),
+            )
+        })?;
     let mut cards = Vec::new();
-    let mut rule_set = String::new();
-    for (i, request) in requests.iter().enumerate() {
+    let mut rule_set = state.rules.version();
+    let mut requests = Vec::with_capacity(orders.len());
+    for (i, order) in orders.iter().enumerate() {
+        let request = match &order.request {
+            Ok(request) => request,
+            Err(undecidable) => {
+                cards.push(cds::undecidable_card(undecidable));
+                continue;
+            }
+        };
         let unprocessable = |e: ContractError| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -1062,7 +1069,12 @@ async fn cds_hook(
             .as_ref()
             .and_then(|(c, _)| serde_json::from_slice::<serde_json::Value>(c).ok())
             .unwrap_or_else(|| request.clone());
-        cards.extend(cds::cards(&decision, &cds::medicine_name(&named)));
+        cards.extend(cds::cards(
+            &decision,
+            &cds::medicine_name(&named),
+            order.resource,
+        ));
+        requests.push(request.clone());
     }
     // The audit trail keeps the decision requests the hook was mapped to, not the FHIR body:
     // a prefetched Patient may carry a national identity number, which is not stored.

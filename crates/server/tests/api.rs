@@ -6,7 +6,7 @@ mod support;
 
 use server::auth::{Claims, LOCAL_AUDIENCE, LOCAL_ISSUER};
 use server::{ENDPOINTS, LocalKey, Role};
-use support::{TestDb, http, spawn};
+use support::{TestDb, assert_valid_cards, http, spawn};
 
 fn claims(role: Role, now: i64) -> Claims {
     Claims {
@@ -315,29 +315,6 @@ async fn raw_options(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     (status, text)
-}
-
-fn assert_valid_cards(answer: &serde_json::Value) {
-    let cards = answer["cards"].as_array().expect("a list of cards");
-    assert!(!cards.is_empty());
-    for c in cards {
-        let summary = c["summary"].as_str().expect("summary");
-        assert!(
-            !summary.is_empty() && summary.chars().count() < 140,
-            "{summary}"
-        );
-        assert!(
-            ["info", "warning", "critical"].contains(&c["indicator"].as_str().unwrap_or("")),
-            "{c}"
-        );
-        assert!(
-            c["source"]["label"].as_str().is_some_and(|l| !l.is_empty()),
-            "{c}"
-        );
-        for s in c["suggestions"].as_array().into_iter().flatten() {
-            assert!(s["label"].as_str().is_some(), "{s}");
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -194,3 +194,90 @@ pub fn decide_body(marker: usize) -> String {
         r#"{{"date":"2025-01-15","drug":{{"atc":"H02AB13","substance":"deflazacort {marker}"}},"prescriber":{{"role":"hospital_doctor"}}}}"#
     )
 }
+
+/// A CDS Hooks 2.0 answer as the specification defines it (§ CDS Service Response, Card
+/// Attributes, Suggestion, Action), checked field by field; and no empty list anywhere, which
+/// the specification asks of optional arrays.
+pub fn assert_valid_cards(answer: &serde_json::Value) {
+    let cards = answer["cards"].as_array().expect("a list of cards");
+    assert!(!cards.is_empty(), "{answer}");
+    assert_no_empty_lists(answer, "$");
+    let is_uuid = |v: &serde_json::Value| {
+        v.as_str().is_some_and(|u| {
+            u.len() == 36
+                && u.char_indices().all(|(i, c)| {
+                    if [8, 13, 18, 23].contains(&i) {
+                        c == '-'
+                    } else {
+                        c.is_ascii_hexdigit()
+                    }
+                })
+        })
+    };
+    for c in cards {
+        assert!(is_uuid(&c["uuid"]), "card uuid: {c}");
+        let summary = c["summary"].as_str().expect("summary");
+        assert!(
+            !summary.is_empty() && summary.chars().count() < 140,
+            "{summary}"
+        );
+        assert!(
+            ["info", "warning", "critical"].contains(&c["indicator"].as_str().unwrap_or("")),
+            "{c}"
+        );
+        assert!(
+            c["source"]["label"].as_str().is_some_and(|l| !l.is_empty()),
+            "{c}"
+        );
+        if let Some(detail) = c.get("detail") {
+            assert!(detail.is_string(), "{c}");
+        }
+        if let Some(suggestions) = c.get("suggestions") {
+            assert!(
+                ["at-most-one", "any"].contains(&c["selectionBehavior"].as_str().unwrap_or("")),
+                "selectionBehavior with suggestions: {c}"
+            );
+            for s in suggestions.as_array().expect("suggestions is a list") {
+                assert!(s["label"].as_str().is_some_and(|l| !l.is_empty()), "{s}");
+                assert!(is_uuid(&s["uuid"]), "suggestion uuid: {s}");
+                if let Some(r) = s.get("isRecommended") {
+                    assert!(r.is_boolean(), "{s}");
+                }
+                for a in s["actions"].as_array().into_iter().flatten() {
+                    let kind = a["type"].as_str().unwrap_or("");
+                    assert!(["create", "update", "delete"].contains(&kind), "{a}");
+                    assert!(a["description"].is_string(), "{a}");
+                    if kind == "delete" {
+                        assert!(a["resourceId"].is_array(), "{a}");
+                    } else {
+                        assert!(a["resource"]["resourceType"].is_string(), "{a}");
+                    }
+                }
+            }
+        }
+        for l in c["links"].as_array().into_iter().flatten() {
+            assert!(l["label"].is_string() && l["url"].is_string(), "{l}");
+            assert!(
+                ["absolute", "smart"].contains(&l["type"].as_str().unwrap_or("")),
+                "{l}"
+            );
+        }
+    }
+}
+
+fn assert_no_empty_lists(v: &serde_json::Value, path: &str) {
+    match v {
+        serde_json::Value::Array(items) => {
+            assert!(!items.is_empty(), "an empty list at {path}");
+            for (i, x) in items.iter().enumerate() {
+                assert_no_empty_lists(x, &format!("{path}[{i}]"));
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                assert_no_empty_lists(x, &format!("{path}.{k}"));
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # schemathesis (PyPI) against the running service's own OpenAPI document: a bounded number of
-# generated requests per operation, for several roles; any server error (5xx) fails the run.
+# generated requests per operation, as every role, with every check — no server error, every
+# status and content type documented, every answer matching its schema, schema-violating
+# requests refused and schema-valid ones accepted (the exceptions, each a rule no JSON schema
+# can state, are listed with their reasons in .ci/schemathesis.toml). Any failure fails the run.
 # Usage: .ci/schemathesis.sh BINARY   (run by .ci/run after the tests). The coverage phase is
 # left out: in schemathesis 4.32.5 it sometimes stops with a KeyError of its own (seen here).
 set -euo pipefail
@@ -11,10 +14,10 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$D"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-for role in administrator prescriber pharmacist; do
+for role in administrator prescriber pharmacist helfo_caseworker dmp_caseworker stockpile_manager analyst clinic_head; do
   TOKEN=$("$B" token --data "$D/data" --role "$role" --name schemathesis --prescriber-role gp)
   echo "-- as $role"
-  st run "http://127.0.0.1:$PORT/api/openapi.json" -H "Authorization: Bearer $TOKEN" \
-    --checks not_a_server_error --max-examples 10 --workers 2 --seed 1 --no-color \
-    --phases examples,fuzzing,stateful 2>&1 | tail -n 25
+  st --config-file "$(dirname "$0")/schemathesis.toml" run "http://127.0.0.1:$PORT/api/openapi.json" \
+    -H "Authorization: Bearer $TOKEN" --checks all --max-examples 10 --workers 2 --seed 1 \
+    --no-color --phases examples,fuzzing,stateful 2>&1 | tail -n 25
 done

@@ -703,11 +703,21 @@ pub async fn helfo_coverage(
         .and_then(Value::as_str)
         .ok_or_else(|| bad("atc", "ventet en ATC-kode"))
         .and_then(|a| Atc::parse(a).map_err(|e| bad("atc", &e.to_string())))?;
-    let date = match map.get("date").and_then(Value::as_str) {
-        Some(d) => Date::parse(d).map_err(|e| bad("date", &e.to_string()))?,
+    let date = match map.get("date") {
         None => today(),
+        Some(d) => d
+            .as_str()
+            .ok_or_else(|| bad("date", "ventet en dato (ÅÅÅÅ-MM-DD)"))
+            .and_then(|d| Date::parse(d).map_err(|e| bad("date", &e.to_string())))?,
     };
-    let omeq = map.get("omeq").and_then(Value::as_f64);
+    let omeq = match map.get("omeq") {
+        None => None,
+        Some(o) => Some(
+            o.as_f64()
+                .filter(|o| *o >= 0.0)
+                .ok_or_else(|| bad("omeq", "ventet et tall, 0 eller mer (OMEQ mg per døgn)"))?,
+        ),
+    };
     let answer = match workflow::helfo_coverage(&state, patient_id, atc, date, omeq, None).await? {
         Ok(g) => json!({
             "covered": true,
@@ -766,24 +776,24 @@ pub async fn overview_table(
         Some(d) => Date::parse(d).map_err(|e| bad(field, &e.to_string())),
         None => Ok(default),
     };
+    // Read every parameter whichever overview is asked for: a wrong value is named, never
+    // passed over in silence.
+    let from = date(
+        "from",
+        from,
+        Date::from_ymd(today.year(), 1, 1).unwrap_or(today),
+    )?;
+    let to = date("to", to, today)?;
+    if to < from {
+        return Err(bad("to", "til-datoen må være etter fra-datoen"));
+    }
+    let granularity = match period.filter(|p| !p.is_empty()) {
+        None => Granularity::Year,
+        Some(p) => Granularity::from_code(p)
+            .ok_or_else(|| bad("period", "ventet month, quarter eller year"))?,
+    };
     match name {
-        "kostnader" => {
-            let from = date(
-                "from",
-                from,
-                Date::from_ymd(today.year(), 1, 1).unwrap_or(today),
-            )?;
-            let to = date("to", to, today)?;
-            if to < from {
-                return Err(bad("to", "til-datoen må være etter fra-datoen"));
-            }
-            let granularity = match period.filter(|p| !p.is_empty()) {
-                None => Granularity::Year,
-                Some(p) => Granularity::from_code(p)
-                    .ok_or_else(|| bad("period", "ventet month, quarter eller year"))?,
-            };
-            Ok(overview::approved_cost(&rows, granularity, from, to))
-        }
+        "kostnader" => Ok(overview::approved_cost(&rows, granularity, from, to)),
         "utproving" => Ok(overview::patients_on_trial_treatment(&rows)),
         "soknader" => Ok(overview::applications_by_state_and_age(&rows, today)),
         _ => Err(CaseError(WorkflowError::NotFound)),

@@ -106,6 +106,66 @@ pub struct Undecidable {
     pub reason: String,
 }
 
+/// Why a hook request is not shaped as CDS Hooks 2.0 requires (→ 400, naming the field):
+/// `hookInstance`, `context.userId` and `context.patientId` are text, `draftOrders` is a Bundle
+/// with a list of entries, `selections` a list of texts, `prefetch` an object of resources (or
+/// null where the client could not fetch one). What is shaped right but missing for a decision
+/// is [`Missing`] instead (→ 412).
+pub fn malformed(hook: &Value) -> Option<(&'static str, &'static str)> {
+    let context = &hook["context"];
+    let orders = &context["draftOrders"];
+    let checks: [(bool, &str, &str); 8] = [
+        (
+            hook["hookInstance"].as_str().is_some_and(|s| !s.is_empty()),
+            "hookInstance",
+            "ventet tekst (kallets id)",
+        ),
+        (context.is_object(), "context", "ventet et objekt"),
+        (
+            context["userId"].as_str().is_some_and(|s| !s.is_empty()),
+            "context.userId",
+            "ventet tekst, f.eks. PractitionerRole/123",
+        ),
+        (
+            context["patientId"].as_str().is_some_and(|s| !s.is_empty()),
+            "context.patientId",
+            "ventet tekst (Patient.id)",
+        ),
+        (
+            orders.is_null()
+                || (orders["resourceType"] == "Bundle"
+                    && (orders["entry"].is_null() || orders["entry"].is_array())),
+            "context.draftOrders",
+            "ventet en FHIR Bundle med en liste av entry",
+        ),
+        (
+            context["selections"].is_null()
+                || context["selections"]
+                    .as_array()
+                    .is_some_and(|s| s.iter().all(Value::is_string)),
+            "context.selections",
+            "ventet en liste av tekster, f.eks. MedicationRequest/103",
+        ),
+        (
+            hook["prefetch"].is_null() || hook["prefetch"].is_object(),
+            "prefetch",
+            "ventet et objekt",
+        ),
+        (
+            hook["prefetch"].as_object().is_none_or(|p| {
+                p.values()
+                    .all(|r| r.is_null() || r["resourceType"].is_string())
+            }),
+            "prefetch",
+            "ventet FHIR-ressurser (eller null) under hver nøkkel",
+        ),
+    ];
+    checks
+        .into_iter()
+        .find(|(ok, _, _)| !ok)
+        .map(|(_, field, message)| (field, message))
+}
+
 /// The draft `MedicationRequest`s the hook asks about, each mapped to a decision request:
 /// `order-select` the ones in `context.selections`, `order-sign` every one. Other draft orders
 /// (a `NutritionOrder`, a `ServiceRequest`) are context, not questions for this service.
@@ -315,6 +375,15 @@ pub fn uuid() -> String {
         &h[16..20],
         &h[20..]
     )
+}
+
+/// Whether `text` is a UUID as CDS Hooks writes them: 8-4-4-4-12 hexadecimal digits.
+pub fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// The medicine of a decision request, as people name it: the brand, else the substance.

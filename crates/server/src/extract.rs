@@ -19,7 +19,7 @@ pub struct Query<T>(pub T);
 pub struct Form<T>(pub T);
 
 /// A refusal in the shape the path calls for.
-fn refuse(path: &str, status: StatusCode, field: &str, message: String) -> Response {
+pub(crate) fn refuse(path: &str, status: StatusCode, field: &str, message: String) -> Response {
     if path.starts_with("/api/") || path.starts_with("/cds-services") {
         ApiError::new(status, field, message).into_response()
     } else {

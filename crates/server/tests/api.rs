@@ -620,6 +620,27 @@ async fn cds_hooks_answer_with_cards() {
     assert_eq!(status, 412, "{body}");
     assert!(body.contains("practitionerRole"), "{body}");
 
+    // A request not shaped as CDS Hooks says is 400, naming the field (found by schemathesis:
+    // it was 412, as if only something were missing).
+    let mut malformed: serde_json::Value = serde_json::from_str(&hook(
+        "order-sign",
+        "C10AA05",
+        "atorvastatin",
+        None,
+        Some("fastlege"),
+        true,
+    ))
+    .unwrap();
+    malformed["context"]["draftOrders"]["entry"] = serde_json::json!(7);
+    let (status, body) = http(app.addr, "POST", sign, Some(&token), &malformed.to_string()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("context.draftOrders"), "{body}");
+    malformed["context"]["draftOrders"]["entry"] = serde_json::json!([]);
+    malformed.as_object_mut().unwrap().remove("hookInstance");
+    let (status, body) = http(app.addr, "POST", sign, Some(&token), &malformed.to_string()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("hookInstance"), "{body}");
+
     // The wrong hook for the service, and an unknown service.
     let (status, _) = http(
         app.addr,

@@ -327,6 +327,22 @@ async fn b3_applications_are_decided_at_once_or_queued_for_a_caseworker() {
         )
         .await;
         assert_eq!(cover["covered"], false, "{place}");
+        // A wrongly typed date or dose is named, not passed over (found by schemathesis).
+        for (field, body) in [
+            (
+                "date",
+                json!({"patient_id": "01010012356", "atc": "R03DC03", "date": true}),
+            ),
+            (
+                "omeq",
+                json!({"patient_id": "01010012356", "atc": "R03DC03", "omeq": null}),
+            ),
+        ] {
+            let (status, refused) =
+                call(&app, "POST", "/api/v1/helfo/coverage", &pharmacist, body).await;
+            assert_eq!(status, 422, "{place}: {refused}");
+            assert_eq!(refused["error"]["field"], field, "{place}");
+        }
 
         // Refused at once, with the rule.
         let mut f = helfo_fields("15058012359");
@@ -537,6 +553,17 @@ async fn o4_overviews_export_as_csv_and_xlsx() {
         )
         .await;
         assert_eq!(status, 422, "{place}: {body}");
+        // Every overview reads its parameters: a wrong one is named even where it is not used.
+        let (status, body) = http(
+            app.addr,
+            "GET",
+            "/api/v1/overviews/utproving?from=igår",
+            Some(&analyst),
+            "",
+        )
+        .await;
+        assert_eq!(status, 422, "{place}: {body}");
+        assert!(body.contains("\"from\""), "{place}: {body}");
         assert_eq!(
             http(
                 app.addr,

@@ -12,6 +12,10 @@
 //!   operation's limit; `401` and `403` for a
 //!   signed-in operation; `503` when the audit trail cannot be written.
 //!
+//! - the vocabularies: every coded value of the contract (payer, scheme, prescription, setting,
+//!   role …) is listed from the domain enum that reads and writes it, so a code added there is
+//!   in the document too.
+//!
 //! The test `the_openapi_document_lists_every_endpoint` holds the two together both ways.
 
 use std::sync::OnceLock;
@@ -30,6 +34,7 @@ pub fn document() -> &'static str {
         let mut doc: Value =
             serde_json::from_str(WRITTEN).expect("openapi.json is JSON (a test reads it)");
         complete(&mut doc);
+        vocabularies(&mut doc);
         doc.to_string()
     })
 }
@@ -104,5 +109,120 @@ fn add(responses: &mut Value, status: &str, description: &str) {
             "description": description,
             "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
         });
+    }
+}
+
+/// Every coded value of `$t`, as the contract writes it.
+macro_rules! codes {
+    ($t:ty) => {
+        <$t>::ALL
+            .iter()
+            .map(|v| v.code())
+            .collect::<Vec<&'static str>>()
+    };
+}
+
+/// The enums of the contract's schemas, from the domain's vocabularies. Returns the places it
+/// did not find in `openapi.json` (a test requires none).
+fn vocabularies(doc: &mut Value) -> Vec<String> {
+    use domain::{
+        ActionKind, Applicant, Authorisation, BlockerCode, NyeMetoder, OpioidKind, Pain, PatientId,
+        Payer, PrescriberRole, Prescription, PrescriptionGroup, Scheme, Setting, StartedIn,
+        WrittenForm,
+    };
+    let mut lists: Vec<(String, Vec<&'static str>)> = Vec::new();
+    for request in ["DecisionRequest", "DispensingRequest"] {
+        let drug = format!("/components/schemas/{request}/properties/drug/properties");
+        lists.push((format!("{drug}/authorisation"), codes!(Authorisation)));
+        lists.push((
+            format!("{drug}/prescription_group"),
+            codes!(PrescriptionGroup),
+        ));
+    }
+    let request = "/components/schemas/DecisionRequest/properties";
+    lists.extend([
+        (
+            format!("{request}/use/properties/nye_metoder"),
+            codes!(NyeMetoder),
+        ),
+        (format!("{request}/setting"), codes!(Setting)),
+        (format!("{request}/started_in"), codes!(StartedIn)),
+        (
+            format!("{request}/prescriber/properties/role"),
+            codes!(PrescriberRole),
+        ),
+        (
+            format!("{request}/patient/properties/id"),
+            codes!(PatientId),
+        ),
+        (format!("{request}/opioid/properties/pain"), codes!(Pain)),
+        (
+            format!("{request}/opioid/properties/kind"),
+            codes!(OpioidKind),
+        ),
+    ]);
+    let decision = "/components/schemas/Decision/properties";
+    lists.extend([
+        (format!("{decision}/payer"), codes!(Payer)),
+        (format!("{decision}/scheme"), codes!(Scheme)),
+        (format!("{decision}/prescription"), codes!(Prescription)),
+        (
+            format!("{decision}/actions/items/properties/kind"),
+            codes!(ActionKind),
+        ),
+        (
+            format!("{decision}/actions/items/properties/applicant"),
+            codes!(Applicant),
+        ),
+        (
+            format!("{decision}/blockers/items/properties/code"),
+            codes!(BlockerCode),
+        ),
+    ]);
+    let dispensing = "/components/schemas/DispensingDecision/properties";
+    lists.extend([
+        (
+            "/components/schemas/DispensingRequest/properties/prescription/properties/form".into(),
+            codes!(WrittenForm),
+        ),
+        (format!("{dispensing}/register_as"), codes!(WrittenForm)),
+        (format!("{dispensing}/payer"), codes!(Payer)),
+        (
+            format!("{dispensing}/blockers/items/properties/code"),
+            codes!(BlockerCode),
+        ),
+    ]);
+    let mut missing = Vec::new();
+    for (pointer, codes) in lists {
+        let Some(schema) = doc.pointer_mut(&pointer).filter(|s| s.is_object()) else {
+            missing.push(pointer);
+            continue;
+        };
+        let mut values: Vec<Value> = codes.into_iter().map(Value::from).collect();
+        if schema["nullable"] == true {
+            values.push(Value::Null);
+        }
+        schema["enum"] = Value::Array(values);
+    }
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_vocabulary_has_its_place_in_the_document() {
+        let mut doc: Value = serde_json::from_str(WRITTEN).unwrap();
+        assert_eq!(vocabularies(&mut doc), Vec::<String>::new());
+        let served: Value = serde_json::from_str(document()).unwrap();
+        let scheme = &served["components"]["schemas"]["Decision"]["properties"]["scheme"]["enum"];
+        assert_eq!(scheme.as_array().unwrap().len(), domain::Scheme::ALL.len());
+        let setting =
+            &served["components"]["schemas"]["DecisionRequest"]["properties"]["setting"]["enum"];
+        assert!(
+            setting.as_array().unwrap().contains(&Value::Null),
+            "nullable kept"
+        );
     }
 }

@@ -9,16 +9,20 @@ use domain::{
     PrescriberRole, PrescriptionGroup, RefundCode, Setting, StartedIn, Treatment, Usage,
     WrittenForm,
 };
+use schemars::JsonSchema;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::ContractError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DecisionRequest")]
 struct WireDecisionRequest<'a> {
+    /// The day the decision is for (`YYYY-MM-DD`): the rules in force that day apply.
     #[serde(borrow)]
+    #[schemars(extend("format" = "date"))]
     date: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "object")]
     drug: WireDrug<'a>,
@@ -38,24 +42,32 @@ struct WireDecisionRequest<'a> {
     opioid: WireOpioid<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WireDrug<'a> {
+    /// ATC code, 1/3/4/5/7 characters (ATCvet with a leading Q).
     #[serde(borrow)]
+    #[schemars(extend("pattern" = ATC_PATTERN, "example" = "H02AB13"))]
     atc: Cow<'a, str>,
+    /// The active substance.
     #[serde(borrow)]
+    #[schemars(length(min = 1), extend("pattern" = r"\S", "example" = "deflazacort"))]
     substance: Cow<'a, str>,
+    /// The brand name; leave the field out when it is not known (an empty text is refused).
     #[serde(default, borrow)]
+    #[schemars(length(min = 1), extend("pattern" = r"\S"))]
     brand: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     authorisation: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     prescription_group: Option<Cow<'a, str>>,
+    /// THC content, per cent (cannabis, G2).
     #[serde(default)]
+    #[schemars(range(min = 0, max = 100))]
     thc_percent: Option<f64>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WireUse<'a> {
     #[serde(default)]
@@ -78,14 +90,14 @@ struct WireUse<'a> {
     nye_metoder: Option<Cow<'a, str>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WirePrescriber<'a> {
     #[serde(borrow)]
     role: Cow<'a, str>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WirePatient<'a> {
     #[serde(default, borrow)]
@@ -98,19 +110,23 @@ struct WirePatient<'a> {
     age: Option<u16>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WireTreatment {
+    /// Months of treatment a year (at least 3 of 12 for long-term use); left out: 12.
     #[serde(default)]
+    #[schemars(range(min = 0, max = 12))]
     months_per_year: Option<f64>,
     #[serde(default)]
     repeated: bool,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WireOpioid<'a> {
+    /// Oral morphine equivalents, mg a day.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     omeq: Option<f64>,
     #[serde(default, borrow)]
     pain: Option<Cow<'a, str>>,
@@ -118,10 +134,13 @@ struct WireOpioid<'a> {
     kind: Option<Cow<'a, str>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DispensingRequest")]
 struct WireDispensingRequest<'a> {
+    /// The day of dispensing (`YYYY-MM-DD`).
     #[serde(borrow)]
+    #[schemars(extend("format" = "date"))]
     date: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "object")]
     drug: WireDrug<'a>,
@@ -129,15 +148,42 @@ struct WireDispensingRequest<'a> {
     prescription: WirePrescription<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WirePrescription<'a> {
     #[serde(borrow)]
     form: Cow<'a, str>,
+    /// The day the prescription was issued (`YYYY-MM-DD`).
     #[serde(borrow)]
+    #[schemars(extend("format" = "date"))]
     issued: Cow<'a, str>,
+    /// Its last valid day (`YYYY-MM-DD`).
     #[serde(borrow)]
+    #[schemars(extend("format" = "date"))]
     valid_until: Cow<'a, str>,
+}
+
+/// An ATC code as the parser takes it (`domain::Atc::parse`: upper or lower case, the human main
+/// groups, ATCvet with a leading Q), for the schema.
+const ATC_PATTERN: &str = "^([ABCDGHJLMNPRSVabcdghjlmnprsv]|[Qq][ABCDGHIJLMNPRSVabcdghijlmnprsv])([0-9]{2}([A-Za-z]([A-Za-z]([0-9]{2})?)?)?)?$";
+
+/// The JSON Schemas (OpenAPI 3.0 flavour: `nullable`, everything inline) of the `decide` and
+/// `dispense` requests, made from the very structs the parser reads them with — so a field the
+/// parser takes or refuses cannot be missing from, or extra in, the API document. The coded
+/// values' lists are added by the server from the domain vocabularies.
+pub fn request_schemas() -> serde_json::Value {
+    let mut settings = schemars::generate::SchemaSettings::openapi3();
+    settings.inline_subschemas = true;
+    let generator = settings.into_generator();
+    let schema = |mut s: schemars::Schema| {
+        s.remove("$schema");
+        s.remove("title");
+        s.to_value()
+    };
+    serde_json::json!({
+        "DecisionRequest": schema(generator.clone().into_root_schema_for::<WireDecisionRequest>()),
+        "DispensingRequest": schema(generator.into_root_schema_for::<WireDispensingRequest>()),
+    })
 }
 
 /// Reads a struct only from a JSON object. serde would also read a struct from an array, by

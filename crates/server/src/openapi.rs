@@ -1,9 +1,12 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 //!
 //! What each operation takes and answers — its parameters, body and success answer — is
-//! written in `openapi.json`. What the code decides is filled in from the code, so it cannot
+//! written in `openapi.json`, except where the code can say it. What the code decides is filled in from the code, so it cannot
 //! drift from the router:
 //!
+//! - the `decide` and `dispense` request schemas: made from the structs the contract parses those
+//!   requests with ([`contract::request_schemas`], schemars), so every field the parser takes is
+//!   there with its type, bounds and pattern, and no other;
 //! - who may call: the roles of [`ENDPOINTS`], the table the authorisation checks use;
 //! - the security requirement of every signed-in operation (bearer, or DPoP-bound);
 //! - the error answers every operation of a kind gives, in the one envelope
@@ -33,10 +36,20 @@ pub fn document() -> &'static str {
     DOCUMENT.get_or_init(|| {
         let mut doc: Value =
             serde_json::from_str(WRITTEN).expect("openapi.json is JSON (a test reads it)");
+        requests(&mut doc);
         complete(&mut doc);
         vocabularies(&mut doc);
         doc.to_string()
     })
+}
+
+/// The `decide` and `dispense` requests' schemas, from the structs the contract parses them with.
+fn requests(doc: &mut Value) {
+    if let Value::Object(generated) = contract::request_schemas() {
+        for (name, schema) in generated {
+            doc["components"]["schemas"][name] = schema;
+        }
+    }
 }
 
 fn complete(doc: &mut Value) {
@@ -214,6 +227,7 @@ mod tests {
     #[test]
     fn every_vocabulary_has_its_place_in_the_document() {
         let mut doc: Value = serde_json::from_str(WRITTEN).unwrap();
+        requests(&mut doc);
         assert_eq!(vocabularies(&mut doc), Vec::<String>::new());
         let served: Value = serde_json::from_str(document()).unwrap();
         let scheme = &served["components"]["schemas"]["Decision"]["properties"]["scheme"]["enum"];

@@ -191,6 +191,48 @@ pub(crate) fn bad(field: &str, message: &str) -> CaseError {
     ])))
 }
 
+/// A case form sent as JSON: `{fields, submit?, version?}`.
+pub(crate) struct FormBody {
+    /// The body's keys.
+    pub map: serde_json::Map<String, Value>,
+    /// The form's fields.
+    pub fields: Fields,
+    /// Submit (checked in full and decided) rather than save a draft.
+    pub submit: bool,
+}
+
+/// Reads a case form: a key other than `fields`, `submit` and `version`, a field name the form
+/// (`form`: the case kind's `FIELDS`) does not have, or a `submit` that is not true or false is
+/// refused, naming it — a misspelt field would otherwise be dropped and the case filed without it.
+pub(crate) fn form_body(body: &[u8], form: &[&str]) -> Result<FormBody, CaseError> {
+    let map = body_object(body)?;
+    if let Some(key) = map
+        .keys()
+        .find(|k| !matches!(k.as_str(), "fields" | "submit" | "version"))
+    {
+        return Err(bad(key, "ukjent nøkkel: ventet fields, submit og version"));
+    }
+    let submit = match map.get("submit") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(bad("submit", "ventet true eller false")),
+    };
+    if let Some(Value::Object(given)) = map.get("fields")
+        && let Some(name) = given.keys().find(|k| !form.contains(&k.as_str()))
+    {
+        return Err(bad(
+            &format!("fields.{name}"),
+            "skjemaet har ikke dette feltet (se API-beskrivelsen for feltnavnene)",
+        ));
+    }
+    let fields = fields_from_json(map.get("fields"))?;
+    Ok(FormBody {
+        map,
+        fields,
+        submit,
+    })
+}
+
 /// The form's fields from JSON: strings as they are, numbers and booleans as text, arrays of
 /// strings as lines (evaluation dates, stop rules).
 pub fn fields_from_json(value: Option<&Value>) -> Result<Fields, CaseError> {
@@ -296,9 +338,7 @@ pub async fn off_label_create(
 ) -> Result<Response, CaseError> {
     let (user, role) = authorize(&state, &headers, APPLICANTS)?;
     let actor = workflow::actor(&user, role);
-    let map = body_object(&body)?;
-    let fields = fields_from_json(map.get("fields"))?;
-    let submit = map.get("submit").and_then(Value::as_bool).unwrap_or(false);
+    let FormBody { fields, submit, .. } = form_body(&body, cases::off_label::FIELDS)?;
     let saved = workflow::off_label_save(&state, &actor, None, fields, submit, today()).await?;
     answer_case(&state, &actor, saved, StatusCode::CREATED).await
 }
@@ -312,10 +352,12 @@ pub async fn off_label_update(
 ) -> Result<Response, CaseError> {
     let (user, role) = authorize(&state, &headers, APPLICANTS)?;
     let actor = workflow::actor(&user, role);
-    let map = body_object(&body)?;
+    let FormBody {
+        map,
+        fields,
+        submit,
+    } = form_body(&body, cases::off_label::FIELDS)?;
     let version = version_of(&map)?;
-    let fields = fields_from_json(map.get("fields"))?;
-    let submit = map.get("submit").and_then(Value::as_bool).unwrap_or(false);
     // Visibility first: a case the caller may not see does not exist for them.
     workflow::load(&state, &actor, id).await?;
     let saved =
@@ -484,8 +526,7 @@ pub async fn helfo_lookup(
     body: Bytes,
 ) -> Result<Response, CaseError> {
     let (user, role) = authorize(&state, &headers, APPLICANTS)?;
-    let map = body_object(&body)?;
-    let fields = fields_from_json(map.get("fields"))?;
+    let FormBody { fields, .. } = form_body(&body, cases::helfo::FIELDS)?;
     let prescriber = user
         .prescriber_role
         .as_deref()
@@ -551,8 +592,7 @@ pub async fn helfo_create(
     let (user, role) = authorize(&state, &headers, APPLICANTS)?;
     let actor = workflow::actor(&user, role);
     let prescriber = workflow::prescriber_role(&user)?;
-    let map = body_object(&body)?;
-    let fields = fields_from_json(map.get("fields"))?;
+    let FormBody { fields, .. } = form_body(&body, cases::helfo::FIELDS)?;
     match workflow::helfo_submit(&state, &actor, prescriber, fields, today()).await? {
         HelfoSubmitted::NotNeeded(a) => Ok(json_answer(
             StatusCode::OK,

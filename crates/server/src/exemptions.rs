@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use store::{CaseData, CaseFilter, CaseRecord};
 
 use crate::cases_api::{
-    CaseError, bad, body_object, case_json, fields_from_json, json_answer, read, read_answer,
+    CaseError, FormBody, bad, body_object, case_json, form_body, json_answer, read, read_answer,
     saved_answer, version_of,
 };
 use crate::extract::{Path, Query};
@@ -263,8 +263,7 @@ pub async fn api_submit(
         Role::Prescriber => Some(workflow::prescriber_role(&user)?),
         _ => None,
     };
-    let map = body_object(&body)?;
-    let fields = fields_from_json(map.get("fields"))?;
+    let FormBody { fields, .. } = form_body(&body, cases::exemption::FIELDS)?;
     let (saved, a) = submit(&state, &actor, prescriber, fields, today()).await?;
     let (record, events) = workflow::load(&state, &actor, saved.id).await?;
     let mut body = case_json(&record, &events, &[]);

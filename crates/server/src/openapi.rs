@@ -7,6 +7,7 @@
 //! - the `decide` and `dispense` request schemas: made from the structs the contract parses those
 //!   requests with ([`contract::request_schemas`], schemars), so every field the parser takes is
 //!   there with its type, bounds and pattern, and no other;
+//! - the case forms' `fields`: the names each case kind reads (`cases::…::FIELDS`), no others;
 //! - who may call: the roles of [`ENDPOINTS`], the table the authorisation checks use;
 //! - the security requirement of every signed-in operation (bearer, or DPoP-bound);
 //! - the error answers every operation of a kind gives, in the one envelope
@@ -37,6 +38,7 @@ pub fn document() -> &'static str {
         let mut doc: Value =
             serde_json::from_str(WRITTEN).expect("openapi.json is JSON (a test reads it)");
         requests(&mut doc);
+        case_forms(&mut doc);
         complete(&mut doc);
         vocabularies(&mut doc);
         doc.to_string()
@@ -49,6 +51,74 @@ fn requests(doc: &mut Value) {
         for (name, schema) in generated {
             doc["components"]["schemas"][name] = schema;
         }
+    }
+}
+
+/// The case forms' bodies: `fields` lists exactly the names the case kind reads (its `FIELDS`
+/// in `cases`), which is what [`crate::cases_api::form_body`] takes and refuses by.
+fn case_forms(doc: &mut Value) {
+    let forms: [(&str, &str, &[&str], bool); 5] = [
+        ("/api/v1/off-label", "post", cases::off_label::FIELDS, false),
+        (
+            "/api/v1/off-label/{id}",
+            "put",
+            cases::off_label::FIELDS,
+            true,
+        ),
+        ("/api/v1/helfo/lookup", "post", cases::helfo::FIELDS, false),
+        (
+            "/api/v1/helfo/applications",
+            "post",
+            cases::helfo::FIELDS,
+            false,
+        ),
+        (
+            "/api/v1/exemptions",
+            "post",
+            cases::exemption::FIELDS,
+            false,
+        ),
+    ];
+    // A draft may hold anything typed so far: text, a number, yes/no, lines (a list of texts);
+    // the form's rules check the values when it is submitted.
+    let value = json!({
+        "nullable": true,
+        "anyOf": [
+            { "type": "string" }, { "type": "number" }, { "type": "boolean" },
+            { "type": "array", "items": { "type": "string" } }
+        ]
+    });
+    for (path, method, names, versioned) in forms {
+        let Some(schema) = doc.pointer_mut(&format!(
+            "/paths/{}/{method}/requestBody/content/application~1json/schema",
+            path.replace('~', "~0").replace('/', "~1")
+        )) else {
+            continue;
+        };
+        let described = schema["properties"]["fields"]["description"].clone();
+        let properties: serde_json::Map<String, Value> = names
+            .iter()
+            .map(|n| (n.to_string(), value.clone()))
+            .collect();
+        let mut required = vec!["fields"];
+        if versioned {
+            required.push("version");
+        }
+        *schema = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": required,
+            "properties": {
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "description": described,
+                    "properties": properties,
+                },
+                "submit": { "type": "boolean", "nullable": true, "description": "Submit (checked in full and decided by the engine) rather than save a draft" },
+                "version": { "type": "integer", "description": "The version the form was loaded at (when changing a saved case)" },
+            }
+        });
     }
 }
 

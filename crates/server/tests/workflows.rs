@@ -291,8 +291,32 @@ async fn b3_applications_are_decided_at_once_or_queued_for_a_caseworker() {
         wegovy["atc"] = json!("A10BJ06");
         wegovy["substance"] = json!("semaglutid");
         wegovy["brand"] = json!("Wegovy FlexTouch");
-        let (status, warned) = call(&app, "POST", "/api/v1/helfo/lookup", &gp, apply(wegovy)).await;
+        let (status, warned) = call(
+            &app,
+            "POST",
+            "/api/v1/helfo/lookup",
+            &gp,
+            apply(wegovy.clone()),
+        )
+        .await;
         assert_eq!(status, 200, "{place}: {warned}");
+        // A misspelt field, a stray key or a submit that is not true/false is named, never
+        // dropped (the case would be filed without it).
+        let mut misspelt = wegovy.clone();
+        misspelt["diagnoses"] = json!("fedme");
+        let mut stray = apply(wegovy.clone());
+        stray["sumbit"] = json!(true);
+        let mut odd_submit = apply(wegovy);
+        odd_submit["submit"] = json!("ja");
+        for (body, field) in [
+            (apply(misspelt), "fields.diagnoses"),
+            (stray, "sumbit"),
+            (odd_submit, "submit"),
+        ] {
+            let (status, refused) = call(&app, "POST", "/api/v1/helfo/lookup", &gp, body).await;
+            assert_eq!(status, 422, "{place}: {refused}");
+            assert_eq!(refused["error"]["field"], field, "{place}: {refused}");
+        }
         assert!(
             warned["applicant_warning"]
                 .as_str()

@@ -1,26 +1,25 @@
 //! The OpenAPI 3 document served at `/api/openapi.json`.
 //!
-//! What each operation takes and answers — its parameters, body and success answer — is
-//! written in `openapi.json`, except where the code can say it. What the code decides is filled in from the code, so it cannot
-//! drift from the router:
+//! What each operation takes and answers is written in `openapi.json`, except what the code can
+//! say itself. That is filled in from the code, so it cannot drift from the server:
 //!
-//! - the `decide` and `dispense` request schemas: made from the structs the contract parses those
-//!   requests with ([`contract::request_schemas`], schemars), so every field the parser takes is
-//!   there with its type, bounds and pattern, and no other;
+//! - the `decide` and `dispense` request schemas: made from the structs the contract parses
+//!   those requests with ([`contract::request_schemas`], schemars), so every field the parser
+//!   takes is there with its type, bounds and pattern, and no other;
 //! - the case forms' `fields`: the names each case kind reads (`cases::…::FIELDS`), no others;
+//! - the coded values (payer, scheme, prescription, setting, role …): listed from the domain
+//!   enum that reads and writes them, so a code added there is in the document too;
 //! - who may call: the roles of [`ENDPOINTS`], the table the authorisation checks use;
 //! - the security requirement of every signed-in operation (bearer, or DPoP-bound);
 //! - the error answers every operation of a kind gives, in the one envelope
 //!   (`{"error": {"field", "message"}}`): `400` for a path or query value of the wrong type or
 //!   a body that is not JSON ([`crate::extract`] names the field); `413` for a body over the
-//!   operation's limit; `401` and `403` for a
-//!   signed-in operation; `503` when the audit trail cannot be written.
+//!   operation's limit; `401` and `403` for a signed-in operation; `503` when the audit trail
+//!   cannot be written.
 //!
-//! - the vocabularies: every coded value of the contract (payer, scheme, prescription, setting,
-//!   role …) is listed from the domain enum that reads and writes it, so a code added there is
-//!   in the document too.
-//!
-//! The test `the_openapi_document_lists_every_endpoint` holds the two together both ways.
+//! The test `the_openapi_document_lists_every_endpoint` holds the document and [`ENDPOINTS`]
+//! together both ways; schemathesis (`.ci/schemathesis.sh`) holds the written parts to what the
+//! server does.
 
 use std::sync::OnceLock;
 

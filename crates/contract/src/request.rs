@@ -47,7 +47,7 @@ struct WireDecisionRequest<'a> {
 struct WireDrug<'a> {
     /// ATC code, 1/3/4/5/7 characters (ATCvet with a leading Q).
     #[serde(borrow)]
-    #[schemars(extend("pattern" = ATC_PATTERN, "example" = "H02AB13"))]
+    #[schemars(extend("pattern" = Atc::pattern(), "example" = "H02AB13"))]
     atc: Cow<'a, str>,
     /// The active substance.
     #[serde(borrow)]
@@ -162,10 +162,6 @@ struct WirePrescription<'a> {
     #[schemars(extend("format" = "date"))]
     valid_until: Cow<'a, str>,
 }
-
-/// An ATC code as the parser takes it (`domain::Atc::parse`: upper or lower case, the human main
-/// groups, ATCvet with a leading Q), for the schema.
-const ATC_PATTERN: &str = "^([ABCDGHJLMNPRSVabcdghjlmnprsv]|[Qq][ABCDGHIJLMNPRSVabcdghijlmnprsv])([0-9]{2}([A-Za-z]([A-Za-z]([0-9]{2})?)?)?)?$";
 
 /// The JSON Schemas (OpenAPI 3.0 flavour: `nullable`, everything inline) of the `decide` and
 /// `dispense` requests, made from the very structs the parser reads them with — so a field the

@@ -77,6 +77,22 @@ impl fmt::Display for AtcError {
 impl std::error::Error for AtcError {}
 
 impl Atc {
+    /// What [`Atc::parse`] takes, as a regular expression for a JSON Schema (the API document):
+    /// a main group of the human system, or Q and an ATCvet main group, then two digits, a
+    /// letter, a letter, two digits, stopping after any level; either case. Made from the same
+    /// lists of main groups, so the two cannot differ.
+    pub fn pattern() -> String {
+        let both_cases = |groups: &[u8]| {
+            let upper = String::from_utf8_lossy(groups).into_owned();
+            format!("{upper}{}", upper.to_ascii_lowercase())
+        };
+        format!(
+            "^([{}]|[Qq][{}])([0-9]{{2}}([A-Za-z]([A-Za-z]([0-9]{{2}})?)?)?)?$",
+            both_cases(HUMAN_MAIN_GROUPS),
+            both_cases(VET_MAIN_GROUPS)
+        )
+    }
+
     /// Parses an ATC or ATCvet code at any level.
     pub fn parse(text: &str) -> Result<Atc, AtcError> {
         let fail = |reason| AtcError {
@@ -205,6 +221,15 @@ impl fmt::Debug for Atc {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_schema_pattern_is_made_from_the_main_groups() {
+        assert_eq!(
+            Atc::pattern(),
+            "^([ABCDGHJLMNPRSVabcdghjlmnprsv]|[Qq][ABCDGHIJLMNPRSVabcdghijlmnprsv])([0-9]{2}([A-Za-z]([A-Za-z]([0-9]{2})?)?)?)?$"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -83,6 +83,73 @@ pub fn discovery() -> Value {
     ]})
 }
 
+/// This service's CDS services: (service id, the hook it takes). The discovery document lists
+/// them; a call to any other id is 404.
+pub const SERVICES: &[(&str, &str)] = &[
+    ("legemiddel-order-select", "order-select"),
+    ("legemiddel-order-sign", "order-sign"),
+];
+
+/// The hook a service id takes.
+pub fn hook_of(service: &str) -> Option<&'static str> {
+    SERVICES
+        .iter()
+        .find(|(id, _)| *id == service)
+        .map(|(_, hook)| *hook)
+}
+
+/// Why a feedback body is not shaped as CDS Hooks 2.0's Feedback (→ 400, naming the field):
+/// a non-empty `feedback` list, each with the card's UUID, `accepted` or `overridden`, and,
+/// where given, `acceptedSuggestions` as a list of `{id}`, `overrideReason` as an object and
+/// `outcomeTimestamp` as an RFC 3339 time.
+pub fn malformed_feedback(body: &Value) -> Option<(String, &'static str)> {
+    let Some(items) = body["feedback"].as_array().filter(|f| !f.is_empty()) else {
+        return Some((
+            "feedback".into(),
+            "ventet en liste med minst én tilbakemelding",
+        ));
+    };
+    items.iter().enumerate().find_map(|(i, f)| {
+        let checks: [(bool, &str, &'static str); 5] = [
+            (
+                f["card"].as_str().is_some_and(is_uuid),
+                "card",
+                "ventet kortets uuid (8-4-4-4-12 heksadesimale tegn)",
+            ),
+            (
+                matches!(f["outcome"].as_str(), Some("accepted" | "overridden")),
+                "outcome",
+                "ventet accepted eller overridden",
+            ),
+            (
+                f.get("acceptedSuggestions").is_none_or(|a| {
+                    a.as_array()
+                        .is_some_and(|a| a.iter().all(|s| s["id"].is_string()))
+                }),
+                "acceptedSuggestions",
+                "ventet en liste av forslag, hvert med id",
+            ),
+            (
+                f.get("overrideReason").is_none_or(Value::is_object),
+                "overrideReason",
+                "ventet et objekt (reason, userComment)",
+            ),
+            (
+                f.get("outcomeTimestamp").is_none_or(|t| {
+                    t.as_str()
+                        .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+                }),
+                "outcomeTimestamp",
+                "ventet et tidspunkt etter RFC 3339, f.eks. 2026-12-01T10:00:00Z",
+            ),
+        ];
+        checks
+            .into_iter()
+            .find(|(ok, _, _)| !ok)
+            .map(|(_, field, message)| (format!("feedback[{i}].{field}"), message))
+    })
+}
+
 /// What a hook request lacks for a decision (→ 412).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Missing(pub String);

@@ -953,10 +953,7 @@ async fn cds_feedback(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (user, role) = authorize(&state, &headers, DECIDERS)?;
-    if !matches!(
-        id.as_str(),
-        "legemiddel-order-select" | "legemiddel-order-sign"
-    ) {
+    if cds::hook_of(&id).is_none() {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "id",
@@ -965,60 +962,8 @@ async fn cds_feedback(
     }
     let v: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "$", format!("ugyldig JSON: {e}")))?;
-    let items = v["feedback"]
-        .as_array()
-        .filter(|f| !f.is_empty())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "feedback",
-                "ventet en liste med minst én tilbakemelding",
-            )
-        })?;
-    for (i, f) in items.iter().enumerate() {
-        if !f["card"].as_str().is_some_and(cds::is_uuid) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                &format!("feedback[{i}].card"),
-                "ventet kortets uuid (8-4-4-4-12 heksadesimale tegn)",
-            ));
-        }
-        if !matches!(f["outcome"].as_str(), Some("accepted" | "overridden")) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                &format!("feedback[{i}].outcome"),
-                "ventet accepted eller overridden",
-            ));
-        }
-        if let Some(accepted) = f.get("acceptedSuggestions")
-            && !accepted
-                .as_array()
-                .is_some_and(|a| a.iter().all(|s| s["id"].is_string()))
-        {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                &format!("feedback[{i}].acceptedSuggestions"),
-                "ventet en liste av forslag, hvert med id",
-            ));
-        }
-        if f.get("overrideReason").is_some_and(|r| !r.is_object()) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                &format!("feedback[{i}].overrideReason"),
-                "ventet et objekt (reason, userComment)",
-            ));
-        }
-        if let Some(when) = f.get("outcomeTimestamp")
-            && when
-                .as_str()
-                .is_none_or(|t| chrono::DateTime::parse_from_rfc3339(t).is_err())
-        {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                &format!("feedback[{i}].outcomeTimestamp"),
-                "ventet et tidspunkt etter RFC 3339, f.eks. 2026-12-01T10:00:00Z",
-            ));
-        }
+    if let Some((field, message)) = cds::malformed_feedback(&v) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, &field, message));
     }
     let receipt = record(
         &state,
@@ -1041,16 +986,12 @@ async fn cds_hook(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (user, role) = authorize(&state, &headers, DECIDERS)?;
-    let hook_name = match id.as_str() {
-        "legemiddel-order-select" => "order-select",
-        "legemiddel-order-sign" => "order-sign",
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "id",
-                format!("ukjent CDS-tjeneste «{id}»"),
-            ));
-        }
+    let Some(hook_name) = cds::hook_of(&id) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "id",
+            format!("ukjent CDS-tjeneste «{id}»"),
+        ));
     };
     let hook: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "$", format!("ugyldig JSON: {e}")))?;

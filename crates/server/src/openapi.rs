@@ -38,6 +38,7 @@ pub fn document() -> &'static str {
             serde_json::from_str(WRITTEN).expect("openapi.json is JSON (a test reads it)");
         requests(&mut doc);
         case_forms(&mut doc);
+        atc_fields(&mut doc);
         complete(&mut doc);
         vocabularies(&mut doc);
         doc.to_string()
@@ -49,6 +50,20 @@ fn requests(doc: &mut Value) {
     if let Value::Object(generated) = contract::request_schemas() {
         for (name, schema) in generated {
             doc["components"]["schemas"][name] = schema;
+        }
+    }
+}
+
+/// Every other ATC field of the written document takes the pattern the parser takes.
+fn atc_fields(doc: &mut Value) {
+    let body = "requestBody/content/application~1json/schema/properties";
+    for pointer in [
+        format!("/paths/~1api~1v1~1stockpiles~1simulate/post/{body}/atc"),
+        format!("/paths/~1api~1v1~1stockpiles~1events/post/{body}/events/items/properties/atc"),
+        format!("/paths/~1api~1v1~1helfo~1coverage/post/{body}/atc"),
+    ] {
+        if let Some(field) = doc.pointer_mut(&pointer).filter(|f| f.is_object()) {
+            field["pattern"] = json!(domain::Atc::pattern());
         }
     }
 }

@@ -32,6 +32,19 @@ const DISPENSE: &str = r#"{"date":"2025-01-20","drug":{"atc":"M01CC01","substanc
 
 /// A CDS Hooks 2.0 request in the specification's shape: a draft MedicationRequest coded with
 /// ATC, and the patient and practitioner role prefetched.
+/// A GP's atorvastatin order as `kind` (`order-sign` or `order-select`), as JSON to change.
+fn atorvastatin_hook(kind: &str) -> serde_json::Value {
+    serde_json::from_str(&hook(
+        kind,
+        "C10AA05",
+        "atorvastatin",
+        None,
+        Some("fastlege"),
+        true,
+    ))
+    .unwrap()
+}
+
 fn hook(
     hook: &str,
     atc: &str,
@@ -443,15 +456,7 @@ async fn cds_hooks_answer_with_cards() {
 
     // An OperationOutcome (or null) where the Patient should be: the client could not fetch
     // it — 412, never a patient.
-    let mut failed: serde_json::Value = serde_json::from_str(&hook(
-        "order-sign",
-        "C10AA05",
-        "atorvastatin",
-        None,
-        Some("fastlege"),
-        true,
-    ))
-    .unwrap();
+    let mut failed: serde_json::Value = atorvastatin_hook("order-sign");
     failed["prefetch"]["patient"] = serde_json::json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]});
     let (status, body) = http(app.addr, "POST", sign, Some(&token), &failed.to_string()).await;
     assert_eq!(status, 412, "{body}");
@@ -460,15 +465,7 @@ async fn cds_hooks_answer_with_cards() {
     assert_eq!(status, 412);
 
     // order-select decides what is selected: two draft orders, one selected → its cards only.
-    let mut select: serde_json::Value = serde_json::from_str(&hook(
-        "order-select",
-        "C10AA05",
-        "atorvastatin",
-        None,
-        Some("fastlege"),
-        true,
-    ))
-    .unwrap();
+    let mut select: serde_json::Value = atorvastatin_hook("order-select");
     let mut other = select["context"]["draftOrders"]["entry"][0].clone();
     other["resource"]["id"] = serde_json::json!("mr2");
     other["resource"]["medicationCodeableConcept"] = serde_json::json!({"coding": [{"system": "http://www.whocc.no/atc", "code": "J01GB06", "display": "amikacin"}], "text": "Arikayce"});
@@ -622,15 +619,7 @@ async fn cds_hooks_answer_with_cards() {
 
     // A request not shaped as CDS Hooks says is 400, naming the field (found by schemathesis:
     // it was 412, as if only something were missing).
-    let mut malformed: serde_json::Value = serde_json::from_str(&hook(
-        "order-sign",
-        "C10AA05",
-        "atorvastatin",
-        None,
-        Some("fastlege"),
-        true,
-    ))
-    .unwrap();
+    let mut malformed: serde_json::Value = atorvastatin_hook("order-sign");
     malformed["context"]["draftOrders"]["entry"] = serde_json::json!(7);
     let (status, body) = http(app.addr, "POST", sign, Some(&token), &malformed.to_string()).await;
     assert_eq!(status, 400, "{body}");

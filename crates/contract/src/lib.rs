@@ -15,7 +15,9 @@ mod response;
 pub mod settlement;
 
 pub use error::ContractError;
-pub use request::{parse_decision_request, parse_dispensing_request, request_schemas};
+pub use request::{
+    parse_decision_request, parse_dispensing_request, read_object, request_schemas, schema_of,
+};
 pub use response::{write_decision, write_dispensing, write_error};
 
 use domain::Date;

@@ -1,6 +1,10 @@
 //! Pharmacy contract v1 (`shared/contract/pharmacy-v1.md`): a dispensing as JSON, read as
 //! strictly as the decision contract — unknown fields, unknown codes, bad dates, bad check
 //! digits are errors naming the field.
+//!
+//! The wire structs below are also the API document's schema of a dispensing (schemars): the
+//! bounds and codes written beside each field are the ones [`parse_dispensing`] checks, taken
+//! from the same tables.
 
 use std::borrow::Cow;
 
@@ -10,17 +14,24 @@ use dispense::pharmacy::{
 };
 use domain::identity::PersonId;
 use domain::{Date, PatientId, PrescriberRole, RefundCode};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::ContractError;
 use crate::request::{Object, object};
 
-#[derive(Deserialize)]
+/// A dispensing registered at a pharmacy (`POST /api/v1/pharmacy/dispensings`).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PharmacyDispensing")]
 struct WireDispensing<'a> {
+    /// The pharmacy's own id for this dispensing: sent again, it is registered once.
     #[serde(borrow)]
+    #[schemars(length(min = 1, max = 64), extend("pattern" = r"\S"))]
     dispensing_id: Cow<'a, str>,
+    /// The day of dispensing (`YYYY-MM-DD`).
     #[serde(borrow)]
+    #[schemars(extend("format" = "date"))]
     date: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "object")]
     pharmacy: WirePharmacy<'a>,
@@ -30,110 +41,226 @@ struct WireDispensing<'a> {
     prescription: WirePrescription<'a>,
     #[serde(borrow, deserialize_with = "object")]
     drug: WireDrug<'a>,
+    /// Packages handed out: at most three decimals (a part of a package, in thousandths).
+    #[schemars(extend("minimum" = 0, "exclusiveMinimum" = true, "maximum" = MAX_PACKAGES))]
     packages: f64,
     #[serde(default, borrow, deserialize_with = "object")]
     substitution: WireSubstitution<'a>,
+    /// Addition to v1: the days the dispensing lasts at the prescribed dosage; on a blue
+    /// prescription at most three months (rules/dispensing.toml).
     #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1, max = MAX_SUPPLY_DAYS))]
     supply_days: Option<f64>,
     #[serde(default, borrow)]
     approval_exemption: Option<WireExemption<'a>>,
 }
 
-#[derive(Deserialize)]
+/// The most packages one dispensing takes.
+const MAX_PACKAGES: f64 = 1000.0;
+/// The longest supply one dispensing may state, in days (ten years: a bound on input, not a
+/// rule; the rules' own limits are in the rule data).
+const MAX_SUPPLY_DAYS: u32 = 3660;
+/// The largest daily dose read, in the dose's unit (a bound on input, not a rule).
+const MAX_DOSE: f64 = 100_000.0;
+/// The largest daily dose in mg OMEQ read.
+const MAX_OMEQ: f64 = 10_000.0;
+
+/// The patient's number kinds, with their contract codes.
+const ID_KINDS: [(PatientId, &str); 3] = [
+    (PatientId::Fnr, "fnr"),
+    (PatientId::Dnr, "dnr"),
+    (PatientId::None, "none"),
+];
+
+/// A daily dose from its amount, in one unit.
+type DoseIn = fn(f64) -> ruleset::Dose;
+/// An approval exemption from its reference, of one kind.
+type ExemptionOf = fn(String) -> ApprovalExemption;
+
+/// How a daily dose is stated (`prescription.daily_dose.unit`): per day, or per hour for a
+/// patch.
+const DOSE_UNITS: [(DoseIn, &str); 2] = [
+    (ruleset::Dose::MgPerDay, "mg_per_day"),
+    (ruleset::Dose::UgPerHour, "ug_per_hour"),
+];
+
+/// The kinds of approval exemption (G1).
+const EXEMPTION_KINDS: [(ExemptionOf, &str); 2] = [
+    (
+        |reference| ApprovalExemption::Notification { reference },
+        "notification",
+    ),
+    (
+        |reference| ApprovalExemption::DmpApproval { reference },
+        "dmp_approval",
+    ),
+];
+
+/// The codes of a table, for the schema's `enum`.
+fn codes<T>(all: &[(T, &'static str)]) -> Vec<&'static str> {
+    all.iter().map(|(_, c)| *c).collect()
+}
+
+/// Addition to v1: the approval exemption the pharmacy holds for an unregistered medicine (G1):
+/// a notification where FEST says «Apotek vurderer», DMP's approval where it says «Må søkes».
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WireExemption<'a> {
     #[serde(borrow)]
+    #[schemars(extend("enum" = codes(&EXEMPTION_KINDS)))]
     kind: Cow<'a, str>,
+    /// The notification's or approval's reference.
     #[serde(borrow)]
+    #[schemars(length(min = 1, max = 64), extend("pattern" = r"\S"))]
     reference: Cow<'a, str>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WirePharmacy<'a> {
     #[serde(borrow)]
+    #[schemars(length(min = 1, max = 64), extend("pattern" = r"\S"))]
     id: Cow<'a, str>,
     #[serde(borrow)]
+    #[schemars(length(min = 1, max = 200), extend("pattern" = r"\S"))]
     name: Cow<'a, str>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WirePatient<'a> {
     #[serde(borrow)]
+    #[schemars(extend("enum" = codes(&ID_KINDS)))]
     id_kind: Cow<'a, str>,
+    /// The national identity or D-number (11 digits, check digits checked); left out when
+    /// `id_kind` is `none`.
     #[serde(default, borrow)]
+    #[schemars(extend("pattern" = "^[0-9]{11}$"))]
     id: Option<Cow<'a, str>>,
     #[serde(borrow)]
+    #[schemars(extend("format" = "date"))]
     birth_date: Cow<'a, str>,
+    /// Addition to v1: the municipality number of residence; it decides the trust and the
+    /// regional health authority that pay an H-prescription (rules/trusts.toml).
     #[serde(default, borrow)]
+    #[schemars(extend("pattern" = "^[0-9]{4}$"))]
     municipality: Option<Cow<'a, str>>,
+    /// Addition to v1: a minimum pensioner pays no co-payment (§ 8).
     #[serde(default)]
     minimum_pensioner: bool,
+    /// E4: the prioritised patient group the patient belongs to, as a restriction in force
+    /// names it (e.g. «barn»).
     #[serde(default, borrow)]
+    #[schemars(length(max = 64))]
     priority_group: Option<Cow<'a, str>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WirePrescription<'a> {
+    /// The prescription's id (the e-prescription's).
     #[serde(borrow)]
+    #[schemars(length(min = 1, max = 64), extend("pattern" = r"\S"))]
     id: Cow<'a, str>,
     #[serde(borrow)]
+    #[schemars(extend("enum" = codes(&RxForm::ALL)))]
     form: Cow<'a, str>,
     #[serde(borrow)]
+    #[schemars(extend("format" = "date"))]
     issued: Cow<'a, str>,
     #[serde(borrow)]
+    #[schemars(extend("format" = "date"))]
     valid_until: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "object")]
     prescriber: WirePrescriber<'a>,
+    /// The refund code (ICPC-2, ICD-10 or a refund list code); only on a blue or
+    /// H-prescription.
     #[serde(default, borrow)]
     refund_code: Option<Cow<'a, str>>,
+    /// The trust of the note (`white_note` only): its name or id in the trust register
+    /// (rules/trusts.toml); an unknown trust is 422.
     #[serde(default, borrow)]
+    #[schemars(length(min = 1, max = 200), extend("pattern" = r"\S"))]
     paying_trust: Option<Cow<'a, str>>,
+    /// Why the prescriber reserved against substitution, or `none`.
     #[serde(default, borrow)]
+    #[schemars(extend("enum" = reservation_codes()))]
     reserved_against_substitution: Option<Cow<'a, str>>,
+    /// The daily dose in mg oral morphine equivalents.
     #[serde(default)]
+    #[schemars(extend("minimum" = 0, "exclusiveMinimum" = true, "maximum" = MAX_OMEQ))]
     daily_dose_omeq: Option<f64>,
     #[serde(default, borrow)]
     daily_dose: Option<WireDose<'a>>,
+    /// Addition to v1: an approved occupational injury; no co-payment (§ 8).
     #[serde(default)]
     occupational_injury: bool,
 }
 
-#[derive(Deserialize)]
+/// `none`, then the reasons of [`Reservation::ALL`].
+fn reservation_codes() -> Vec<&'static str> {
+    std::iter::once("none")
+        .chain(codes(&Reservation::ALL))
+        .collect()
+}
+
+/// Addition to v1: the prescribed daily dose of the substance (opioids), converted to mg OMEQ
+/// by rules/omeq.toml.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WireDose<'a> {
+    #[schemars(extend("minimum" = 0, "exclusiveMinimum" = true, "maximum" = MAX_DOSE))]
     amount: f64,
     #[serde(borrow)]
+    #[schemars(extend("enum" = codes(&DOSE_UNITS)))]
     unit: Cow<'a, str>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WirePrescriber<'a> {
+    /// The prescriber's number in the health personnel register (HPR).
     #[serde(borrow)]
+    #[schemars(length(min = 1, max = 16), extend("pattern" = r"\S"))]
     hpr: Cow<'a, str>,
     #[serde(borrow)]
+    #[schemars(length(min = 1, max = 200), extend("pattern" = r"\S"))]
     name: Cow<'a, str>,
     #[serde(borrow)]
+    #[schemars(extend("enum" = prescriber_roles()))]
     role: Cow<'a, str>,
 }
 
-#[derive(Deserialize)]
+fn prescriber_roles() -> Vec<&'static str> {
+    PrescriberRole::ALL.iter().map(|r| r.code()).collect()
+}
+
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WireDrug<'a> {
+    /// The package's varenummer in FEST (six digits, leading zeros kept).
     #[serde(borrow)]
+    #[schemars(extend("pattern" = VARENR_PATTERN))]
     varenr: Cow<'a, str>,
 }
 
-#[derive(Deserialize, Default)]
+/// A varenummer: six digits.
+const VARENR_PATTERN: &str = "^[0-9]{6}$";
+
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WireSubstitution<'a> {
+    /// The package offered instead (generic substitution), if any.
     #[serde(default, borrow)]
+    #[schemars(extend("pattern" = VARENR_PATTERN))]
     offered_varenr: Option<Cow<'a, str>>,
     #[serde(default)]
     patient_refused: bool,
+}
+
+/// The JSON Schema of a dispensing, made from the structs [`parse_dispensing`] reads it with.
+pub fn dispensing_schema() -> serde_json::Value {
+    crate::schema_of::<WireDispensing>()
 }
 
 fn date(field: &str, text: &str) -> Result<Date, ContractError> {
@@ -178,15 +305,7 @@ fn one_of<T: Copy>(field: &str, value: &str, all: &[(T, &str)]) -> Result<T, Con
 /// Reads a dispensing (`POST /api/v1/pharmacy/dispensings`).
 pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
     let Object::<WireDispensing>(w) = crate::error::from_json(json)?;
-    let id_kind = one_of(
-        "patient.id_kind",
-        &w.patient.id_kind,
-        &[
-            (PatientId::Fnr, "fnr"),
-            (PatientId::Dnr, "dnr"),
-            (PatientId::None, "none"),
-        ],
-    )?;
+    let id_kind = one_of("patient.id_kind", &w.patient.id_kind, &ID_KINDS)?;
     let id = match (id_kind, &w.patient.id) {
         (PatientId::None, None) => None,
         (PatientId::None, Some(_)) => {
@@ -218,8 +337,9 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
         ContractError::new(
             "prescription.prescriber.role",
             format!(
-                "ukjent verdi «{}»; ventet gp, specialist, hospital_doctor eller pain_clinic",
-                w.prescription.prescriber.role
+                "ukjent verdi «{}»; ventet en av: {}",
+                w.prescription.prescriber.role,
+                prescriber_roles().join(", ")
             ),
         )
     })?;
@@ -250,7 +370,7 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
         ));
     }
     if let Some(d) = w.prescription.daily_dose_omeq
-        && !(d.is_finite() && d > 0.0 && d <= 10_000.0)
+        && !(d.is_finite() && d > 0.0 && d <= MAX_OMEQ)
     {
         return Err(ContractError::new(
             "prescription.daily_dose_omeq",
@@ -260,22 +380,14 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
     let daily_dose = match &w.prescription.daily_dose {
         None => None,
         Some(dose) => {
-            if !(dose.amount.is_finite() && dose.amount > 0.0 && dose.amount <= 100_000.0) {
+            if !(dose.amount.is_finite() && dose.amount > 0.0 && dose.amount <= MAX_DOSE) {
                 return Err(ContractError::new(
                     "prescription.daily_dose.amount",
                     "ventet døgndosen: et tall over 0",
                 ));
             }
-            Some(match dose.unit.as_ref() {
-                "mg_per_day" => ruleset::Dose::MgPerDay(dose.amount),
-                "ug_per_hour" => ruleset::Dose::UgPerHour(dose.amount),
-                other => {
-                    return Err(ContractError::new(
-                        "prescription.daily_dose.unit",
-                        format!("ukjent verdi «{other}»; ventet mg_per_day eller ug_per_hour"),
-                    ));
-                }
-            })
+            let unit = one_of("prescription.daily_dose.unit", &dose.unit, &DOSE_UNITS)?;
+            Some(unit(dose.amount))
         }
     };
     let municipality = match w.patient.municipality.as_deref() {
@@ -290,7 +402,9 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
     };
     let supply_days = match w.supply_days {
         None => None,
-        Some(d) if d.fract() == 0.0 && (1.0..=3660.0).contains(&d) => Some(d as u32),
+        Some(d) if d.fract() == 0.0 && (1.0..=f64::from(MAX_SUPPLY_DAYS)).contains(&d) => {
+            Some(d as u32)
+        }
         Some(_) => {
             return Err(ContractError::new(
                 "supply_days",
@@ -302,19 +416,11 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
         None => None,
         Some(e) => {
             let reference = text("approval_exemption.reference", &e.reference, 64)?;
-            Some(match e.kind.as_ref() {
-                "notification" => ApprovalExemption::Notification { reference },
-                "dmp_approval" => ApprovalExemption::DmpApproval { reference },
-                other => {
-                    return Err(ContractError::new(
-                        "approval_exemption.kind",
-                        format!("ukjent verdi «{other}»; ventet notification eller dmp_approval"),
-                    ));
-                }
-            })
+            let kind = one_of("approval_exemption.kind", &e.kind, &EXEMPTION_KINDS)?;
+            Some(kind(reference))
         }
     };
-    if !(w.packages.is_finite() && w.packages > 0.0 && w.packages <= 1000.0) {
+    if !(w.packages.is_finite() && w.packages > 0.0 && w.packages <= MAX_PACKAGES) {
         return Err(ContractError::new(
             "packages",
             "ventet antall pakninger: et tall over 0 (høyst 1000)",
@@ -453,5 +559,53 @@ mod tests {
         let mut v = valid();
         v["dispensing_id"] = json!("x".repeat(65));
         assert_eq!(field_of(v), "dispensing_id");
+    }
+
+    /// The API document's codes are the parser's: each code the schema lists is read, and a
+    /// code it does not list is refused, at the same field.
+    #[test]
+    fn the_schema_lists_the_codes_the_parser_takes() {
+        let schema = dispensing_schema();
+        let places: [(&str, &str, fn(&mut serde_json::Value, &str)); 4] = [
+            (
+                "/properties/prescription/properties/form",
+                "prescription.form",
+                |v, c| {
+                    v["prescription"]["form"] = json!(c);
+                    v["prescription"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("refund_code");
+                },
+            ),
+            (
+                "/properties/prescription/properties/reserved_against_substitution",
+                "prescription.reserved_against_substitution",
+                |v, c| v["prescription"]["reserved_against_substitution"] = json!(c),
+            ),
+            (
+                "/properties/prescription/properties/daily_dose/properties/unit",
+                "prescription.daily_dose.unit",
+                |v, c| v["prescription"]["daily_dose"] = json!({"amount": 40, "unit": c}),
+            ),
+            (
+                "/properties/approval_exemption/properties/kind",
+                "approval_exemption.kind",
+                |v, c| v["approval_exemption"] = json!({"kind": c, "reference": "M-1"}),
+            ),
+        ];
+        for (pointer, field, set) in places {
+            let codes = schema.pointer(&format!("{pointer}/enum")).unwrap();
+            for code in codes.as_array().unwrap().iter().filter_map(|c| c.as_str()) {
+                let mut v = valid();
+                set(&mut v, code);
+                if let Err(e) = parse_dispensing(v.to_string().as_bytes()) {
+                    assert_ne!(e.field, field, "{code}: {e}");
+                }
+            }
+            let mut v = valid();
+            set(&mut v, "ukjent");
+            assert_eq!(field_of(v), field);
+        }
     }
 }

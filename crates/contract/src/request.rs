@@ -163,23 +163,56 @@ struct WirePrescription<'a> {
     valid_until: Cow<'a, str>,
 }
 
-/// The JSON Schemas (OpenAPI 3.0 flavour: `nullable`, everything inline) of the `decide` and
-/// `dispense` requests, made from the very structs the parser reads them with — so a field the
-/// parser takes or refuses cannot be missing from, or extra in, the API document. The coded
-/// values' lists are added by the server from the domain vocabularies.
+/// The JSON Schemas of the `decide` and `dispense` requests and of a pharmacy dispensing, made
+/// from the very structs the parsers read them with — so a field a parser takes or refuses
+/// cannot be missing from, or extra in, the API document. The coded values' lists of the two
+/// decision requests are added by the server from the domain vocabularies.
 pub fn request_schemas() -> serde_json::Value {
+    serde_json::json!({
+        "DecisionRequest": schema_of::<WireDecisionRequest>(),
+        "DispensingRequest": schema_of::<WireDispensingRequest>(),
+        "PharmacyDispensing": crate::pharmacy::dispensing_schema(),
+    })
+}
+
+/// The JSON Schema of `T` in the OpenAPI 3.0 flavour (`nullable`, everything inline, no
+/// `$schema` or `title`), for the API document.
+pub fn schema_of<T: JsonSchema>() -> serde_json::Value {
     let mut settings = schemars::generate::SchemaSettings::openapi3();
     settings.inline_subschemas = true;
-    let generator = settings.into_generator();
-    let schema = |mut s: schemars::Schema| {
-        s.remove("$schema");
-        s.remove("title");
-        s.to_value()
-    };
-    serde_json::json!({
-        "DecisionRequest": schema(generator.clone().into_root_schema_for::<WireDecisionRequest>()),
-        "DispensingRequest": schema(generator.into_root_schema_for::<WireDispensingRequest>()),
-    })
+    let mut schema = settings.into_generator().into_root_schema_for::<T>();
+    schema.remove("$schema");
+    schema.remove("title");
+    let mut value = schema.to_value();
+    null_in_nullable_enums(&mut value);
+    value
+}
+
+/// OpenAPI 3.0.3: `nullable` does not widen an `enum`, so a field that may be `null` lists
+/// `null` among its values — else the document would forbid a `null` the parser takes.
+fn null_in_nullable_enums(schema: &mut serde_json::Value) {
+    use serde_json::Value;
+    match schema {
+        Value::Object(map) => {
+            if map.get("nullable") == Some(&Value::Bool(true))
+                && let Some(Value::Array(values)) = map.get_mut("enum")
+                && !values.contains(&Value::Null)
+            {
+                values.push(Value::Null);
+            }
+            map.values_mut().for_each(null_in_nullable_enums);
+        }
+        Value::Array(items) => items.iter_mut().for_each(null_in_nullable_enums),
+        _ => {}
+    }
+}
+
+/// Reads one JSON object into `T` as strictly as the contract's own requests: the body must be
+/// an object, and a wrong type, a missing field or (with `deny_unknown_fields`) an unknown one
+/// is an error naming the field by its JSON path, in bokmål. For the service's other bodies.
+pub fn read_object<'de, T: Deserialize<'de>>(json: &'de [u8]) -> Result<T, ContractError> {
+    let Object::<T>(value) = crate::error::from_json(json)?;
+    Ok(value)
 }
 
 /// Reads a struct only from a JSON object. serde would also read a struct from an array, by

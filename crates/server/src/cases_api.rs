@@ -18,6 +18,7 @@ use domain::{Atc, Date, Role};
 use serde_json::{Value, json};
 use store::{CaseEvent, CaseFilter, CaseRecord};
 
+use crate::bodies::{CoverageQuestion, HelfoAnswer, HelfoRuling, OffLabelMove};
 use crate::workflow::{self, HelfoSubmitted, WorkflowError};
 use crate::{ApiError, AppState, authorize, today};
 
@@ -180,6 +181,12 @@ pub(crate) fn body_object(body: &[u8]) -> Result<serde_json::Map<String, Value>,
         Ok(_) => Err(bad("$", "ventet et JSON-objekt")),
         Err(e) => Err(bad("$", &format!("ugyldig JSON: {e}"))),
     }
+}
+
+/// A body read by its struct ([`crate::bodies`]): what is wrong is named by its field, as every
+/// other refusal of a case.
+pub(crate) fn read_body<'de, T: serde::Deserialize<'de>>(body: &'de [u8]) -> Result<T, CaseError> {
+    contract::read_object(body).map_err(|e| bad(&e.field, &e.message))
 }
 
 pub(crate) fn bad(field: &str, message: &str) -> CaseError {
@@ -493,27 +500,23 @@ pub async fn off_label_move(
 ) -> Result<Response, CaseError> {
     let (user, role) = authorize(&state, &headers, OFF_LABEL_ACTORS)?;
     let actor = workflow::actor(&user, role);
-    let map = body_object(&body)?;
-    let version = version_of(&map)?;
-    let code = map.get("move").and_then(Value::as_str).unwrap_or("");
-    let movement = Move::from_code(code).ok_or_else(|| {
+    let asked: OffLabelMove = read_body(&body)?;
+    let movement = Move::from_code(&asked.movement).ok_or_else(|| {
         let codes: Vec<&str> = Move::ALL.iter().map(|m| m.code()).collect();
         bad(
             "move",
-            &format!("ukjent trekk «{code}»; ventet en av: {}", codes.join(", ")),
+            &format!(
+                "ukjent trekk «{}»; ventet en av: {}",
+                asked.movement,
+                codes.join(", ")
+            ),
         )
     })?;
+    let version = asked.version;
     let request = Request {
         movement,
-        reason: map
-            .get("reason")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        stop_rule: map
-            .get("stop_rule")
-            .and_then(Value::as_u64)
-            .and_then(|i| usize::try_from(i).ok()),
+        reason: asked.reason,
+        stop_rule: asked.stop_rule.and_then(|i| usize::try_from(i).ok()),
     };
     let saved = workflow::off_label_move(&state, &actor, id, version, &request, today()).await?;
     answer_case(&state, &actor, saved, StatusCode::OK).await
@@ -644,14 +647,19 @@ pub async fn helfo_ruling(
 ) -> Result<Response, CaseError> {
     let (user, role) = authorize(&state, &headers, CASEWORKERS)?;
     let actor = workflow::actor(&user, role);
-    let map = body_object(&body)?;
-    let version = version_of(&map)?;
+    let asked: HelfoRuling = read_body(&body)?;
+    let given = |field: &str, date: &Option<String>| match date.as_deref() {
+        Some(d) if d.trim().is_empty() => {
+            Err(bad(field, "ventet en dato ÅÅÅÅ-MM-DD, eller utelat feltet"))
+        }
+        d => Ok(d.unwrap_or("").to_string()),
+    };
     let ruling = parse_ruling(
-        map.get("ruling").and_then(Value::as_str).unwrap_or(""),
-        map.get("valid_until").and_then(Value::as_str).unwrap_or(""),
-        map.get("deadline").and_then(Value::as_str).unwrap_or(""),
+        &asked.ruling,
+        &given("valid_until", &asked.valid_until)?,
+        &given("deadline", &asked.deadline)?,
     )?;
-    let reason = map.get("reason").and_then(Value::as_str).unwrap_or("");
+    let (version, reason) = (asked.version, asked.reason.as_str());
     let (record, saved) =
         workflow::helfo_rule(&state, &actor, id, version, &ruling, reason, today()).await?;
     helfo_saved(&state, &record, saved).await
@@ -675,6 +683,9 @@ async fn helfo_saved(
     ))
 }
 
+/// Helfo's rulings by code, as [`parse_ruling`] reads them.
+pub const HELFO_RULINGS: &[&str] = &["grant", "refuse", "more_information"];
+
 /// A ruling from its form or JSON values: `grant` (with `valid_until`), `refuse`, or
 /// `more_information` (with `deadline`; empty for the rule data's default).
 pub fn parse_ruling(ruling: &str, valid_until: &str, deadline: &str) -> Result<Ruling, CaseError> {
@@ -694,7 +705,10 @@ pub fn parse_ruling(ruling: &str, valid_until: &str, deadline: &str) -> Result<R
         }),
         other => Err(bad(
             "ruling",
-            &format!("ukjent vedtak «{other}»; ventet grant, refuse eller more_information"),
+            &format!(
+                "ukjent vedtak «{other}»; ventet en av: {}",
+                HELFO_RULINGS.join(", ")
+            ),
         )),
     }
 }
@@ -709,11 +723,10 @@ pub async fn helfo_answer(
 ) -> Result<Response, CaseError> {
     let (user, role) = authorize(&state, &headers, APPLICANTS)?;
     let actor = workflow::actor(&user, role);
-    let map = body_object(&body)?;
-    let version = version_of(&map)?;
-    let text = match map.get("answer") {
-        Some(Value::String(t)) => t.as_str(),
-        _ => return Err(bad("answer", "ventet tekst: opplysningene Helfo ba om")),
+    let HelfoAnswer { version, answer } = read_body(&body)?;
+    let text = match answer.trim() {
+        "" => return Err(bad("answer", "ventet tekst: opplysningene Helfo ba om")),
+        _ => answer.as_str(),
     };
     let (record, saved) =
         workflow::helfo_answer(&state, &actor, id, version, text, today()).await?;
@@ -728,35 +741,21 @@ pub async fn helfo_coverage(
     body: Bytes,
 ) -> Result<Response, CaseError> {
     let (user, role) = authorize(&state, &headers, COVERAGE)?;
-    let map = body_object(&body)?;
-    let patient_id = map
-        .get("patient_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            bad(
-                "patient_id",
-                "ventet fødselsnummer eller D-nummer (11 sifre)",
-            )
-        })?;
-    let atc = map
-        .get("atc")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("atc", "ventet en ATC-kode"))
-        .and_then(|a| Atc::parse(a).map_err(|e| bad("atc", &e.to_string())))?;
-    let date = match map.get("date") {
+    let asked: CoverageQuestion = read_body(&body)?;
+    let patient_id = asked.patient_id.as_str();
+    let atc = Atc::parse(&asked.atc).map_err(|e| bad("atc", &e.to_string()))?;
+    let date = match asked.date.as_deref() {
         None => today(),
-        Some(d) => d
-            .as_str()
-            .ok_or_else(|| bad("date", "ventet en dato (ÅÅÅÅ-MM-DD)"))
-            .and_then(|d| Date::parse(d).map_err(|e| bad("date", &e.to_string())))?,
+        Some(d) => Date::parse(d).map_err(|e| bad("date", &e.to_string()))?,
     };
-    let omeq = match map.get("omeq") {
-        None => None,
-        Some(o) => Some(
-            o.as_f64()
-                .filter(|o| *o >= 0.0)
-                .ok_or_else(|| bad("omeq", "ventet et tall, 0 eller mer (OMEQ mg per døgn)"))?,
-        ),
+    let omeq = match asked.omeq {
+        Some(o) if !(o.is_finite() && o >= 0.0) => {
+            return Err(bad(
+                "omeq",
+                "ventet et tall, 0 eller mer (OMEQ mg per døgn)",
+            ));
+        }
+        o => o,
     };
     let answer = match workflow::helfo_coverage(&state, patient_id, atc, date, omeq, None).await? {
         Ok(g) => json!({

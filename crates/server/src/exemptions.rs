@@ -17,9 +17,10 @@ use domain::{Date, PrescriberRole, Role};
 use serde_json::{Value, json};
 use store::{CaseData, CaseFilter, CaseRecord};
 
+use crate::bodies::ExemptionRuling;
 use crate::cases_api::{
-    CaseError, FormBody, bad, body_object, case_json, form_body, json_answer, read, read_answer,
-    saved_answer, version_of,
+    CaseError, FormBody, bad, case_json, form_body, json_answer, read, read_answer, read_body,
+    saved_answer,
 };
 use crate::extract::{Path, Query};
 use crate::workflow::{self, Saved, WorkflowError, create, ensure_version, event, update};
@@ -320,13 +321,19 @@ pub async fn api_show(
 }
 
 /// A ruling from its form or JSON value.
+/// DMP's rulings by code, as [`parse_ruling`] reads them.
+pub const RULINGS: &[&str] = &["approve", "refuse"];
+
 pub fn parse_ruling(text: &str) -> Result<Ruling, CaseError> {
     match text.trim() {
         "approve" => Ok(Ruling::Approve),
         "refuse" => Ok(Ruling::Refuse),
         other => Err(bad(
             "ruling",
-            &format!("ukjent vedtak «{other}»; ventet approve eller refuse"),
+            &format!(
+                "ukjent vedtak «{other}»; ventet en av: {}",
+                RULINGS.join(", ")
+            ),
         )),
     }
 }
@@ -340,10 +347,10 @@ pub async fn api_ruling(
 ) -> Result<Response, CaseError> {
     let (user, role) = authorize(&state, &headers, DMP)?;
     let actor = workflow::actor(&user, role);
-    let map = body_object(&body)?;
-    let version = version_of(&map)?;
-    let ruling = parse_ruling(map.get("ruling").and_then(Value::as_str).unwrap_or(""))?;
-    let reason = map.get("reason").and_then(Value::as_str);
+    let asked: ExemptionRuling = read_body(&body)?;
+    let version = asked.version;
+    let ruling = parse_ruling(&asked.ruling)?;
+    let reason = asked.reason.as_deref();
     let (record, saved) = rule(&state, &actor, id, version, ruling, reason, today()).await?;
     let events = state
         .store

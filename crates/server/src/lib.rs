@@ -7,6 +7,7 @@
 
 pub mod audit_head;
 pub mod auth;
+mod bodies;
 mod cases_api;
 mod catalogue;
 pub mod cds;

@@ -3,9 +3,11 @@
 //! What each operation takes and answers is written in `openapi.json`, except what the code can
 //! say itself. That is filled in from the code, so it cannot drift from the server:
 //!
-//! - the `decide` and `dispense` request schemas: made from the structs the contract parses
-//!   those requests with ([`contract::request_schemas`], schemars), so every field the parser
-//!   takes is there with its type, bounds and pattern, and no other;
+//! - every JSON request body but the case forms and CDS Hooks: made from the struct it is read
+//!   with (schemars) — the `decide` and `dispense` requests and a pharmacy dispensing
+//!   ([`contract::request_schemas`]), stockpile events, deliveries and supply stops, case moves
+//!   and rulings, coverage questions ([`crate::bodies`]) — so every field the reader takes is
+//!   there with its type, bounds, pattern and codes, and no other;
 //! - the case forms' `fields`: the names each case kind reads (`cases::…::FIELDS`), no others;
 //! - the coded values (payer, scheme, prescription, setting, role …): listed from the domain
 //!   enum that reads and writes them, so a code added there is in the document too;
@@ -38,32 +40,21 @@ pub fn document() -> &'static str {
             serde_json::from_str(WRITTEN).expect("openapi.json is JSON (a test reads it)");
         requests(&mut doc);
         case_forms(&mut doc);
-        atc_fields(&mut doc);
         complete(&mut doc);
         vocabularies(&mut doc);
         doc.to_string()
     })
 }
 
-/// The `decide` and `dispense` requests' schemas, from the structs the contract parses them with.
+/// The bodies' schemas, from the structs they are read with: the contract's requests and a
+/// pharmacy dispensing ([`contract::request_schemas`]), and the service's own bodies
+/// ([`crate::bodies`]).
 fn requests(doc: &mut Value) {
-    if let Value::Object(generated) = contract::request_schemas() {
-        for (name, schema) in generated {
-            doc["components"]["schemas"][name] = schema;
-        }
-    }
-}
-
-/// Every other ATC field of the written document takes the pattern the parser takes.
-fn atc_fields(doc: &mut Value) {
-    let body = "requestBody/content/application~1json/schema/properties";
-    for pointer in [
-        format!("/paths/~1api~1v1~1stockpiles~1simulate/post/{body}/atc"),
-        format!("/paths/~1api~1v1~1stockpiles~1events/post/{body}/events/items/properties/atc"),
-        format!("/paths/~1api~1v1~1helfo~1coverage/post/{body}/atc"),
-    ] {
-        if let Some(field) = doc.pointer_mut(&pointer).filter(|f| f.is_object()) {
-            field["pattern"] = json!(domain::Atc::pattern());
+    for generated in [contract::request_schemas(), crate::bodies::schemas()] {
+        if let Value::Object(generated) = generated {
+            for (name, schema) in generated {
+                doc["components"]["schemas"][name] = schema;
+            }
         }
     }
 }
@@ -322,5 +313,31 @@ mod tests {
             setting.as_array().unwrap().contains(&Value::Null),
             "nullable kept"
         );
+    }
+
+    /// Every `$ref` names a schema the document has: the written parts point at the generated
+    /// ones by name, so a name changed on a struct would leave a dangling reference.
+    #[test]
+    fn every_reference_resolves() {
+        fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::String(r)) = m.get("$ref") {
+                        out.push(r);
+                    }
+                    m.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let doc: Value = serde_json::from_str(document()).unwrap();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.contains(&"#/components/schemas/StockEvents"));
+        for r in found {
+            let pointer = r.strip_prefix('#').expect("local reference");
+            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+        }
     }
 }

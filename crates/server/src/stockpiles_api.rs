@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use store::stock_ledger::{Appended, LotKey, StockEventIn};
 use store::{NewRecord, StoreError};
 
+use crate::bodies::{Allocation, MAX_EVENTS, MAX_STOP_DAYS, StockEvent, StockEvents, SupplyStop};
 use crate::extract::Query;
 use crate::stockpiles::{self, Delivery, ReportError};
 use crate::{ApiError, AppState, authorize, json_headers, today};
@@ -48,112 +49,63 @@ fn from_store(e: StoreError) -> ApiError {
     }
 }
 
-fn body_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(bad("body", "ventet et JSON-objekt")),
-        Err(e) => Err(bad("body", format!("ugyldig JSON: {e}"))),
+/// A date field: `YYYY-MM-DD`, or today when left out.
+fn date_or_today(field: &str, value: Option<&str>) -> Result<Date, ApiError> {
+    value.map_or(Ok(today()), |d| {
+        Date::parse(d).map_err(|e| bad(field, e.to_string()))
+    })
+}
+
+/// Text that must say something: trimmed, not blank.
+fn filled<'a>(field: &str, value: &'a str, what: &str) -> Result<&'a str, ApiError> {
+    match value.trim() {
+        "" => Err(bad(field, format!("ventet {what}"))),
+        v => Ok(v),
     }
 }
 
-fn date_field(map: &serde_json::Map<String, Value>, field: &str) -> Result<Date, ApiError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(today()),
-        Some(Value::String(s)) => Date::parse(s).map_err(|e| bad(field, e.to_string())),
-        Some(_) => Err(bad(field, "ventet en dato ÅÅÅÅ-MM-DD")),
-    }
-}
-
-fn text<'a>(
-    map: &'a serde_json::Map<String, Value>,
-    field: &str,
-    what: &str,
-) -> Result<&'a str, ApiError> {
-    match map.get(field) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
-        _ => Err(bad(field, format!("ventet {what}"))),
-    }
-}
-
-fn integer(map: &serde_json::Map<String, Value>, field: &str, what: &str) -> Result<i64, ApiError> {
-    map.get(field)
-        .and_then(Value::as_i64)
-        .ok_or_else(|| bad(field, format!("ventet {what} (et heltall)")))
-}
-
-/// One event of the request body, or what is wrong with which field.
-fn event_in(i: usize, v: &Value, wholesalers: &[String]) -> Result<StockEventIn, ApiError> {
+/// One event of the request body, checked beyond its types, or what is wrong with which field.
+fn event_in(i: usize, e: StockEvent, wholesalers: &[String]) -> Result<StockEventIn, ApiError> {
     let at = |f: &str| format!("events[{i}].{f}");
-    let Value::Object(m) = v else {
-        return Err(bad(&format!("events[{i}]"), "ventet et objekt"));
-    };
-    const KNOWN: &[&str] = &[
-        "wholesaler",
-        "varenr",
-        "lot",
-        "atc",
-        "expiry",
-        "date",
-        "kind",
-        "quantity",
-        "reverses",
-        "note",
-        "key",
-    ];
-    if let Some(k) = m.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(bad(
-            &at(k),
-            format!("ukjent felt; kjente: {}", KNOWN.join(", ")),
-        ));
-    }
-    let s = |f: &str, what: &str| text(m, f, what).map_err(|e| bad(&at(f), e.message));
-    let wholesaler = s("wholesaler", "grossistens id")?;
+    let wholesaler = filled(&at("wholesaler"), &e.wholesaler, "grossistens id")?;
     if !wholesalers.iter().any(|w| w == wholesaler) {
         return Err(bad(
             &at("wholesaler"),
             format!("ukjent grossist; ventet en av {}", wholesalers.join(", ")),
         ));
     }
-    let varenr = s("varenr", "varenummeret (seks sifre)")?;
+    let varenr = e.varenr.trim();
     if varenr.len() != 6 || !varenr.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad(&at("varenr"), "ventet seks sifre"));
     }
-    let atc =
-        domain::Atc::parse(s("atc", "ATC-koden")?).map_err(|e| bad(&at("atc"), e.to_string()))?;
-    let date =
-        |f: &str| Date::parse(s(f, "en dato ÅÅÅÅ-MM-DD")?).map_err(|e| bad(&at(f), e.to_string()));
-    let kind = stock::EventKind::from_code(s("kind", "hendelsen")?).ok_or_else(|| {
+    let atc = domain::Atc::parse(&e.atc).map_err(|err| bad(&at("atc"), err.to_string()))?;
+    let date = |f: &str, d: &str| Date::parse(d).map_err(|err| bad(&at(f), err.to_string()));
+    let kind = stock::EventKind::from_code(&e.kind).ok_or_else(|| {
         bad(
             &at("kind"),
             "ventet received, issued, adjusted, counted, expired eller reversed",
         )
     })?;
+    let key = match e.key.as_deref() {
+        None => None,
+        Some(k) => Some(filled(&at("key"), k, "avsenderens id for hendelsen")?.to_string()),
+    };
     Ok(StockEventIn {
         lot: LotKey {
             wholesaler: wholesaler.into(),
             varenr: varenr.into(),
-            lot: s("lot", "partinummeret")?.into(),
+            lot: filled(&at("lot"), &e.lot, "partinummeret")?.into(),
         },
         atc: atc.to_string(),
-        expiry: date("expiry")?,
+        expiry: date("expiry", &e.expiry)?,
         event: stock::NewEvent {
-            date: date("date")?,
+            date: date("date", &e.date)?,
             kind,
-            quantity: m.get("quantity").and_then(Value::as_i64).unwrap_or(0),
-            reverses: match m.get("reverses") {
-                None | Some(Value::Null) => None,
-                Some(v) => Some(
-                    v.as_i64()
-                        .ok_or_else(|| bad(&at("reverses"), "ventet en hendelses id"))?,
-                ),
-            },
+            quantity: e.quantity,
+            reverses: e.reverses,
         },
-        note: m
-            .get("note")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        key: m.get("key").and_then(Value::as_str).map(str::to_string),
+        note: e.note.unwrap_or_default(),
+        key,
     })
 }
 
@@ -195,17 +147,16 @@ pub async fn events(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (user, role) = authorize(&state, &headers, STOCK_KEEPERS)?;
-    let map = body_object(&body)?;
+    let StockEvents { events } = contract::read_object(&body)?;
+    if events.is_empty() || events.len() > MAX_EVENTS {
+        return Err(bad("events", "ventet en liste med 1–10 000 hendelser"));
+    }
     let e1 = stockpiles::rules_on(&state.rules, today()).map_err(|m| bad("rules", m))?;
     let wholesalers: Vec<String> = e1.wholesalers.iter().map(|w| w.id.clone()).collect();
-    let list = match map.get("events") {
-        Some(Value::Array(a)) if !a.is_empty() && a.len() <= 10_000 => a,
-        _ => return Err(bad("events", "ventet en liste med 1–10 000 hendelser")),
-    };
-    let batch = list
-        .iter()
+    let batch = events
+        .into_iter()
         .enumerate()
-        .map(|(i, v)| event_in(i, v, &wholesalers))
+        .map(|(i, e)| event_in(i, e, &wholesalers))
         .collect::<Result<Vec<_>, _>>()?;
     let record = audit(
         &user,
@@ -354,13 +305,13 @@ pub async fn allocate(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (user, role) = authorize(&state, &headers, STOCK_KEEPERS)?;
-    let map = body_object(&body)?;
+    let asked: Allocation = contract::read_object(&body)?;
     let delivery = Delivery {
-        wholesaler: text(&map, "wholesaler", "grossistens id")?.to_string(),
-        varenr: text(&map, "varenr", "varenummeret")?.to_string(),
-        quantity: integer(&map, "quantity", "antall pakninger")?,
-        date: date_field(&map, "date")?,
-        dry_run: map.get("dry_run").and_then(Value::as_bool).unwrap_or(false),
+        wholesaler: filled("wholesaler", &asked.wholesaler, "grossistens id")?.to_string(),
+        varenr: filled("varenr", &asked.varenr, "varenummeret")?.to_string(),
+        quantity: asked.quantity,
+        date: date_or_today("date", asked.date.as_deref())?,
+        dry_run: asked.dry_run,
     };
     let record = audit(
         &user,
@@ -393,18 +344,16 @@ pub async fn simulate(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, STOCK_READERS)?;
-    let map = body_object(&body)?;
-    let days = integer(&map, "days", "stansens lengde i dager")?;
-    let days = u32::try_from(days)
-        .ok()
-        .filter(|d| (1..=3650).contains(d))
-        .ok_or_else(|| bad("days", "ventet 1–3650 dager"))?;
+    let stop: SupplyStop = contract::read_object(&body)?;
+    if !(1..=MAX_STOP_DAYS).contains(&stop.days) {
+        return Err(bad("days", format!("ventet 1–{MAX_STOP_DAYS} dager")));
+    }
     let sim = stockpiles::simulate(
         &state.store,
         &state.rules,
-        text(&map, "atc", "ATC-kode eller -gruppe")?,
-        days,
-        date_field(&map, "date")?,
+        filled("atc", &stop.atc, "ATC-kode eller -gruppe")?,
+        stop.days,
+        date_or_today("date", stop.date.as_deref())?,
     )
     .await
     .map_err(from_report)?;

@@ -134,8 +134,50 @@ async fn e1_e4_the_ledger_coverage_fefo_and_a_supply_stop_over_http() {
         );
         bad["wholesaler"] = json!("AHN");
         bad["varenr"] = json!("12345");
-        let (_, e) = call(&app, "POST", events, &manager, &json!({"events": [bad]})).await;
+        let (_, e) = call(
+            &app,
+            "POST",
+            events,
+            &manager,
+            &json!({"events": [bad.clone()]}),
+        )
+        .await;
         assert_eq!(e["error"]["field"], "events[0].varenr", "{place}");
+        // A wrongly typed quantity or key, or a misspelt field, is named — never read as 0, as
+        // no key (so a resend would be stored twice) or passed over.
+        bad["varenr"] = json!("012345");
+        for (field, value) in [
+            ("quantity", json!("5")),
+            ("key", json!(5)),
+            ("kvantum", json!(5)),
+        ] {
+            let mut wrong = bad.clone();
+            wrong[field] = value;
+            let (status, e) =
+                call(&app, "POST", events, &manager, &json!({"events": [ev("AHN", "ok", "2027-01-01", "2026-01-01", "received", 1), wrong]})).await;
+            assert_eq!(status, 422, "{place}: {e}");
+            assert_eq!(
+                e["error"]["field"],
+                format!("events[1].{field}"),
+                "{place}: {e}"
+            );
+        }
+        let (_, after) = call(
+            &app,
+            "GET",
+            "/api/v1/stockpiles/lots?wholesaler=AHN",
+            &manager,
+            &Value::Null,
+        )
+        .await;
+        assert!(
+            !after["lots"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["lot"] == "ok"),
+            "{place}: nothing of a refused batch stored"
+        );
         // A keyed event is stored once.
         let mut keyed = ev("NMD", "N1", "2027-06-30", "2026-11-01", "received", 40);
         keyed["key"] = json!("nmd-ordre-1");
@@ -208,6 +250,26 @@ async fn e1_e4_the_ledger_coverage_fefo_and_a_supply_stop_over_http() {
             json!([]),
             "{place}: a dry run records nothing"
         );
+        // `dry_run: "ja"` is refused, not read as «record it» (it was, before the body had a
+        // struct); so is a field the delivery does not have.
+        for (field, body) in [
+            (
+                "dry_run",
+                json!({"wholesaler": "AHN", "varenr": "012345", "quantity": 1, "dry_run": "ja"}),
+            ),
+            (
+                "dato",
+                json!({"wholesaler": "AHN", "varenr": "012345", "quantity": 1, "dato": "2026-12-01"}),
+            ),
+        ] {
+            let (status, e) =
+                call(&app, "POST", "/api/v1/stockpiles/allocate", &manager, &body).await;
+            assert_eq!(
+                (status, e["error"]["field"].as_str()),
+                (422, Some(field)),
+                "{place}: {e}"
+            );
+        }
 
         // A supply stop of 180 days: AHN's 1 200 packages against the year's 3 800 (the 3 650
         // and today's delivery of 150) last 115.3 days: empty on day 116.

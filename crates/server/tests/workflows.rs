@@ -359,7 +359,11 @@ async fn b3_applications_are_decided_at_once_or_queued_for_a_caseworker() {
             ),
             (
                 "omeq",
-                json!({"patient_id": "01010012356", "atc": "R03DC03", "omeq": null}),
+                json!({"patient_id": "01010012356", "atc": "R03DC03", "omeq": "mye"}),
+            ),
+            (
+                "note",
+                json!({"patient_id": "01010012356", "atc": "R03DC03", "note": "ukjent felt"}),
             ),
         ] {
             let (status, refused) =

@@ -187,8 +187,8 @@ pub struct ExemptionRuling {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "CoverageQuestion")]
 pub struct CoverageQuestion {
-    /// The patient's national identity or D-number.
-    #[schemars(length(min = 1), extend("pattern" = NOT_BLANK))]
+    /// The patient's fødselsnummer or D-number (11 digits; the check digits are checked).
+    #[schemars(extend("pattern" = "^[0-9]{11}$"))]
     pub patient_id: String,
     /// The medicine's ATC code.
     #[schemars(extend("pattern" = domain::Atc::pattern()))]

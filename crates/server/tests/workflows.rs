@@ -365,6 +365,10 @@ async fn b3_applications_are_decided_at_once_or_queued_for_a_caseworker() {
                 "note",
                 json!({"patient_id": "01010012356", "atc": "R03DC03", "note": "ukjent felt"}),
             ),
+            (
+                "patient_id",
+                json!({"patient_id": "01010012357", "atc": "R03DC03"}),
+            ),
         ] {
             let (status, refused) =
                 call(&app, "POST", "/api/v1/helfo/coverage", &pharmacist, body).await;

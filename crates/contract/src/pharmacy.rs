@@ -566,7 +566,8 @@ mod tests {
     #[test]
     fn the_schema_lists_the_codes_the_parser_takes() {
         let schema = dispensing_schema();
-        let places: [(&str, &str, fn(&mut serde_json::Value, &str)); 4] = [
+        type Set = fn(&mut serde_json::Value, &str);
+        let places: [(&str, &str, Set); 4] = [
             (
                 "/properties/prescription/properties/form",
                 "prescription.form",

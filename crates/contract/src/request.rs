@@ -29,8 +29,10 @@ struct WireDecisionRequest<'a> {
     #[serde(rename = "use", default, borrow, deserialize_with = "object")]
     usage: WireUse<'a>,
     #[serde(default, borrow)]
+    #[schemars(extend("enum" = codes!(Setting)))]
     setting: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
+    #[schemars(extend("enum" = codes!(StartedIn)))]
     started_in: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "object")]
     prescriber: WirePrescriber<'a>,
@@ -58,8 +60,10 @@ struct WireDrug<'a> {
     #[schemars(length(min = 1), extend("pattern" = r"\S"))]
     brand: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
+    #[schemars(extend("enum" = codes!(Authorisation)))]
     authorisation: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
+    #[schemars(extend("enum" = codes!(PrescriptionGroup)))]
     prescription_group: Option<Cow<'a, str>>,
     /// THC content, per cent (cannabis, G2).
     #[serde(default)]
@@ -87,6 +91,7 @@ struct WireUse<'a> {
     #[serde(default)]
     helfo_documentation: bool,
     #[serde(default, borrow)]
+    #[schemars(extend("enum" = codes!(NyeMetoder)))]
     nye_metoder: Option<Cow<'a, str>>,
 }
 
@@ -94,13 +99,16 @@ struct WireUse<'a> {
 #[serde(deny_unknown_fields)]
 struct WirePrescriber<'a> {
     #[serde(borrow)]
+    #[schemars(extend("enum" = codes!(PrescriberRole)))]
     role: Cow<'a, str>,
 }
 
 #[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WirePatient<'a> {
+    /// Which number the patient has: a fødselsnummer, a D-number, or neither.
     #[serde(default, borrow)]
+    #[schemars(extend("enum" = codes!(PatientId)))]
     id: Option<Cow<'a, str>>,
     #[serde(default)]
     member: Option<bool>,
@@ -129,8 +137,10 @@ struct WireOpioid<'a> {
     #[schemars(range(min = 0))]
     omeq: Option<f64>,
     #[serde(default, borrow)]
+    #[schemars(extend("enum" = codes!(Pain)))]
     pain: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
+    #[schemars(extend("enum" = codes!(OpioidKind)))]
     kind: Option<Cow<'a, str>>,
 }
 
@@ -152,6 +162,7 @@ struct WireDispensingRequest<'a> {
 #[serde(deny_unknown_fields)]
 struct WirePrescription<'a> {
     #[serde(borrow)]
+    #[schemars(extend("enum" = codes!(WrittenForm)))]
     form: Cow<'a, str>,
     /// The day the prescription was issued (`YYYY-MM-DD`).
     #[serde(borrow)]

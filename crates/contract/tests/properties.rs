@@ -316,6 +316,19 @@ proptest! {
         prop_assert!(first["explanation"].as_array().is_some_and(|c| !c.is_empty()));
     }
 
+    /// The fast writer writes exactly what serde writes of the answer's shape
+    /// (`contract::shape`), byte for byte — so the API document's answer schema, made from that
+    /// shape, describes what is sent.
+    #[test]
+    fn the_written_decision_is_its_documented_shape(req in valid_request()) {
+        let parsed = contract::parse_decision_request(&serde_json::to_vec(&req).unwrap()).unwrap();
+        let d = decide::decide(&parsed, rules()).unwrap();
+        let mut written = Vec::new();
+        contract::write_decision(&d, &mut written);
+        let shaped = serde_json::to_vec(&contract::shape::DecisionShape::from(&d)).unwrap();
+        prop_assert_eq!(String::from_utf8(written).unwrap(), String::from_utf8(shaped).unwrap());
+    }
+
     /// F3: from its listing date, a listed medicine is never paid by the National Insurance,
     /// whatever else the request says.
     #[test]
@@ -352,7 +365,14 @@ proptest! {
         let mut drug = json!({"atc": atc, "substance": substance});
         if let Some(b) = brand { drug["brand"] = json!(b); }
         let req = json!({"date": date, "drug": drug, "prescription": {"form": form, "issued": issued, "valid_until": valid_until}});
-        let d = run(Command::Dispense, &serde_json::to_vec(&req).unwrap()).unwrap();
+        let bytes = serde_json::to_vec(&req).unwrap();
+        let d = run(Command::Dispense, &bytes).unwrap();
+        // The fast writer writes exactly the documented shape (see above).
+        let decision = dispense::dispense(&contract::parse_dispensing_request(&bytes).unwrap(), rules()).unwrap();
+        let mut written = Vec::new();
+        contract::write_dispensing(&decision, &mut written);
+        let shaped = serde_json::to_vec(&contract::shape::DispensingShape::from(&decision)).unwrap();
+        prop_assert_eq!(String::from_utf8(written).unwrap(), String::from_utf8(shaped).unwrap());
         let accepted = d["accepted"].as_bool().unwrap();
         prop_assert_eq!(accepted, d["blockers"].as_array().unwrap().is_empty());
         prop_assert_eq!(accepted, d.get("register_as").is_some());

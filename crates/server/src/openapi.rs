@@ -9,6 +9,8 @@
 //!   and rulings, coverage questions ([`crate::bodies`]) — so every field the reader takes is
 //!   there with its type, bounds, pattern and codes, and no other;
 //! - the case forms' `fields`: the names each case kind reads (`cases::…::FIELDS`), no others;
+//! - the `Decision` and `DispensingDecision` answers: made from the shape the hand writer is
+//!   held to byte for byte ([`contract::shape`], a property test);
 //! - the coded values (payer, scheme, prescription, setting, role …): listed from the domain
 //!   enum that reads and writes them, so a code added there is in the document too;
 //! - who may call: the roles of [`ENDPOINTS`], the table the authorisation checks use;
@@ -41,16 +43,20 @@ pub fn document() -> &'static str {
         requests(&mut doc);
         case_forms(&mut doc);
         complete(&mut doc);
-        vocabularies(&mut doc);
         doc.to_string()
     })
 }
 
 /// The bodies' schemas, from the structs they are read with: the contract's requests and a
 /// pharmacy dispensing ([`contract::request_schemas`]), and the service's own bodies
-/// ([`crate::bodies`]).
+/// ([`crate::bodies`]); and the two answers' schemas, from the shape the writer is held to
+/// ([`contract::shape`]).
 fn requests(doc: &mut Value) {
-    for generated in [contract::request_schemas(), crate::bodies::schemas()] {
+    for generated in [
+        contract::request_schemas(),
+        contract::shape::answer_schemas(),
+        crate::bodies::schemas(),
+    ] {
         if let Value::Object(generated) = generated {
             for (name, schema) in generated {
                 doc["components"]["schemas"][name] = schema;
@@ -200,119 +206,46 @@ fn add(responses: &mut Value, status: &str, description: &str) {
     }
 }
 
-/// Every coded value of `$t`, as the contract writes it.
-macro_rules! codes {
-    ($t:ty) => {
-        <$t>::ALL
-            .iter()
-            .map(|v| v.code())
-            .collect::<Vec<&'static str>>()
-    };
-}
-
-/// The enums of the contract's schemas, from the domain's vocabularies. Returns the places it
-/// did not find in `openapi.json` (a test requires none).
-fn vocabularies(doc: &mut Value) -> Vec<String> {
-    use domain::{
-        ActionKind, Applicant, Authorisation, BlockerCode, NyeMetoder, OpioidKind, Pain, PatientId,
-        Payer, PrescriberRole, Prescription, PrescriptionGroup, Scheme, Setting, StartedIn,
-        WrittenForm,
-    };
-    let mut lists: Vec<(String, Vec<&'static str>)> = Vec::new();
-    for request in ["DecisionRequest", "DispensingRequest"] {
-        let drug = format!("/components/schemas/{request}/properties/drug/properties");
-        lists.push((format!("{drug}/authorisation"), codes!(Authorisation)));
-        lists.push((
-            format!("{drug}/prescription_group"),
-            codes!(PrescriptionGroup),
-        ));
-    }
-    let request = "/components/schemas/DecisionRequest/properties";
-    lists.extend([
-        (
-            format!("{request}/use/properties/nye_metoder"),
-            codes!(NyeMetoder),
-        ),
-        (format!("{request}/setting"), codes!(Setting)),
-        (format!("{request}/started_in"), codes!(StartedIn)),
-        (
-            format!("{request}/prescriber/properties/role"),
-            codes!(PrescriberRole),
-        ),
-        (
-            format!("{request}/patient/properties/id"),
-            codes!(PatientId),
-        ),
-        (format!("{request}/opioid/properties/pain"), codes!(Pain)),
-        (
-            format!("{request}/opioid/properties/kind"),
-            codes!(OpioidKind),
-        ),
-    ]);
-    let decision = "/components/schemas/Decision/properties";
-    lists.extend([
-        (format!("{decision}/payer"), codes!(Payer)),
-        (format!("{decision}/scheme"), codes!(Scheme)),
-        (format!("{decision}/prescription"), codes!(Prescription)),
-        (
-            format!("{decision}/actions/items/properties/kind"),
-            codes!(ActionKind),
-        ),
-        (
-            format!("{decision}/actions/items/properties/applicant"),
-            codes!(Applicant),
-        ),
-        (
-            format!("{decision}/blockers/items/properties/code"),
-            codes!(BlockerCode),
-        ),
-    ]);
-    let dispensing = "/components/schemas/DispensingDecision/properties";
-    lists.extend([
-        (
-            "/components/schemas/DispensingRequest/properties/prescription/properties/form".into(),
-            codes!(WrittenForm),
-        ),
-        (format!("{dispensing}/register_as"), codes!(WrittenForm)),
-        (format!("{dispensing}/payer"), codes!(Payer)),
-        (
-            format!("{dispensing}/blockers/items/properties/code"),
-            codes!(BlockerCode),
-        ),
-    ]);
-    let mut missing = Vec::new();
-    for (pointer, codes) in lists {
-        let Some(schema) = doc.pointer_mut(&pointer).filter(|s| s.is_object()) else {
-            missing.push(pointer);
-            continue;
-        };
-        let mut values: Vec<Value> = codes.into_iter().map(Value::from).collect();
-        if schema["nullable"] == true {
-            values.push(Value::Null);
-        }
-        schema["enum"] = Value::Array(values);
-    }
-    missing
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The coded values are listed beside their fields, from the domain's vocabularies, with
+    /// `null` where the field may be null.
     #[test]
-    fn every_vocabulary_has_its_place_in_the_document() {
-        let mut doc: Value = serde_json::from_str(WRITTEN).unwrap();
-        requests(&mut doc);
-        assert_eq!(vocabularies(&mut doc), Vec::<String>::new());
+    fn coded_fields_list_their_vocabulary() {
         let served: Value = serde_json::from_str(document()).unwrap();
-        let scheme = &served["components"]["schemas"]["Decision"]["properties"]["scheme"]["enum"];
-        assert_eq!(scheme.as_array().unwrap().len(), domain::Scheme::ALL.len());
-        let setting =
-            &served["components"]["schemas"]["DecisionRequest"]["properties"]["setting"]["enum"];
-        assert!(
-            setting.as_array().unwrap().contains(&Value::Null),
-            "nullable kept"
+        let schemas = &served["components"]["schemas"];
+        let enum_at = |pointer: &str| {
+            schemas
+                .pointer(pointer)
+                .and_then(|s| s["enum"].as_array())
+                .unwrap_or_else(|| panic!("no enum at {pointer}"))
+                .clone()
+        };
+        assert_eq!(
+            enum_at("/Decision/properties/scheme").len(),
+            domain::Scheme::ALL.len()
         );
+        assert_eq!(
+            enum_at("/Decision/properties/explanation/items/properties/rule").len(),
+            domain::RuleId::ALL.len()
+        );
+        let setting = enum_at("/DecisionRequest/properties/setting");
+        assert_eq!(setting.len(), domain::Setting::ALL.len() + 1);
+        assert!(setting.contains(&Value::Null), "nullable kept");
+        for pointer in [
+            "/DecisionRequest/properties/drug/properties/authorisation",
+            "/DispensingRequest/properties/drug/properties/prescription_group",
+            "/DecisionRequest/properties/opioid/properties/kind",
+            "/DispensingRequest/properties/prescription/properties/form",
+            "/DispensingDecision/properties/register_as",
+            "/PharmacyDispensing/properties/prescription/properties/form",
+            "/StockEvents/properties/events/items/properties/kind",
+            "/OffLabelMove/properties/move",
+        ] {
+            assert!(!enum_at(pointer).is_empty(), "{pointer}");
+        }
     }
 
     /// Every `$ref` names a schema the document has: the written parts point at the generated

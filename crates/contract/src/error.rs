@@ -123,13 +123,16 @@ fn norwegian(text: &str) -> String {
         .replace("invalid type: ", "")
         .replace("invalid value: ", "")
         .replace("invalid length ", "lengde ");
-    let expected = if expected.starts_with("struct Wire") {
+    let expected = if expected.starts_with("struct ") {
         "et JSON-objekt"
     } else {
         match expected {
             "a boolean" => "true eller false",
             "f64" => "et tall",
+            "i64" => "et heltall",
             "u16" => "et helt tall fra 0 til 65535",
+            "u32" => "et helt tall fra 0",
+            "a sequence" => "en liste",
             "a string" | "a borrowed string" => "en tekst",
             other => other,
         }
@@ -147,4 +150,43 @@ fn push_segment(path: &mut String, name: &str) {
 /// serde_json appends " at line L column C"; the message says where in its own words.
 fn strip_position(text: &str) -> &str {
     text.rsplit_once(" at line ").map_or(text, |(head, _)| head)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Delivery {
+        quantity: i64,
+        days: u32,
+        lots: Vec<String>,
+        inner: Inner,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Inner {
+        a: bool,
+    }
+
+    /// Any struct's wrong values are named in bokmål, with serde's type names hidden.
+    #[test]
+    fn wrong_types_are_named_in_words() {
+        let read = |json: &str| crate::read_object::<Delivery>(json.as_bytes()).unwrap_err();
+        let e = read(r#"{"quantity": "5", "days": 1, "lots": [], "inner": {"a": true}}"#);
+        assert_eq!(e.field, "quantity");
+        assert!(e.message.ends_with("ventet et heltall"), "{}", e.message);
+        let e = read(r#"{"quantity": 5, "days": -1, "lots": [], "inner": {"a": true}}"#);
+        assert!(e.message.ends_with("ventet et helt tall fra 0"), "{}", e.message);
+        let e = read(r#"{"quantity": 5, "days": 1, "lots": "L1", "inner": {"a": true}}"#);
+        assert!(e.message.ends_with("ventet en liste"), "{}", e.message);
+        let e = read(r#"{"quantity": 5, "days": 1, "lots": [], "inner": 3}"#);
+        assert_eq!(e.field, "inner");
+        assert!(e.message.ends_with("ventet et JSON-objekt"), "{}", e.message);
+        let e = read(r#"[5, 1, [], {"a": true}]"#);
+        assert_eq!(e.field, "$", "an array is not read by position");
+    }
 }

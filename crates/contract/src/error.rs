@@ -180,12 +180,20 @@ mod tests {
         assert_eq!(e.field, "quantity");
         assert!(e.message.ends_with("ventet et heltall"), "{}", e.message);
         let e = read(r#"{"quantity": 5, "days": -1, "lots": [], "inner": {"a": true}}"#);
-        assert!(e.message.ends_with("ventet et helt tall fra 0"), "{}", e.message);
+        assert!(
+            e.message.ends_with("ventet et helt tall fra 0"),
+            "{}",
+            e.message
+        );
         let e = read(r#"{"quantity": 5, "days": 1, "lots": "L1", "inner": {"a": true}}"#);
         assert!(e.message.ends_with("ventet en liste"), "{}", e.message);
         let e = read(r#"{"quantity": 5, "days": 1, "lots": [], "inner": 3}"#);
         assert_eq!(e.field, "inner");
-        assert!(e.message.ends_with("ventet et JSON-objekt"), "{}", e.message);
+        assert!(
+            e.message.ends_with("ventet et JSON-objekt"),
+            "{}",
+            e.message
+        );
         let e = read(r#"[5, 1, [], {"a": true}]"#);
         assert_eq!(e.field, "$", "an array is not read by position");
     }

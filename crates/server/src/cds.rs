@@ -69,33 +69,39 @@ pub fn discovery() -> Value {
         // (a client that cannot resolve it leaves the prefetch out, and the token's role is used).
         "practitionerRole": "PractitionerRole?_id={{userPractitionerRoleId}}"
     });
-    json!({ "services": [
-        {
-            "hook": "order-select", "id": "legemiddel-order-select", "title": "Hvem betaler for legemidlet?",
-            "description": "Finansieringsansvar, resepttype, søknader og hindringer for legemidlet som velges (blåreseptforskriften §§ 1b–4, off-label-rammeverket).",
-            "prefetch": prefetch
-        },
-        {
-            "hook": "order-sign", "id": "legemiddel-order-sign", "title": "Hvem betaler for legemidlet?",
-            "description": "Samme kontroll når forskrivningen signeres.",
-            "prefetch": prefetch
-        }
-    ]})
+    let services: Vec<Value> = SERVICES
+        .iter()
+        .map(|&(id, hook, description)| {
+            json!({
+                "hook": hook, "id": id, "title": "Hvem betaler for legemidlet?",
+                "description": description, "prefetch": prefetch,
+            })
+        })
+        .collect();
+    json!({ "services": services })
 }
 
-/// This service's CDS services: (service id, the hook it takes). The discovery document lists
-/// them; a call to any other id is 404.
-pub const SERVICES: &[(&str, &str)] = &[
-    ("legemiddel-order-select", "order-select"),
-    ("legemiddel-order-sign", "order-sign"),
+/// This service's CDS services: (service id, the hook it takes, what it does). The discovery
+/// document lists them; a call to any other id is 404.
+pub const SERVICES: &[(&str, &str, &str)] = &[
+    (
+        "legemiddel-order-select",
+        "order-select",
+        "Finansieringsansvar, resepttype, søknader og hindringer for legemidlet som velges (blåreseptforskriften §§ 1b–4, off-label-rammeverket).",
+    ),
+    (
+        "legemiddel-order-sign",
+        "order-sign",
+        "Samme kontroll når forskrivningen signeres.",
+    ),
 ];
 
 /// The hook a service id takes.
 pub fn hook_of(service: &str) -> Option<&'static str> {
     SERVICES
         .iter()
-        .find(|(id, _)| *id == service)
-        .map(|(_, hook)| *hook)
+        .find(|(id, _, _)| *id == service)
+        .map(|(_, hook, _)| *hook)
 }
 
 /// Why a feedback body is not shaped as CDS Hooks 2.0's Feedback (→ 400, naming the field):

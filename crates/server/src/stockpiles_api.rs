@@ -86,10 +86,10 @@ fn event_in(i: usize, e: StockEvent, wholesalers: &[String]) -> Result<StockEven
             "ventet received, issued, adjusted, counted, expired eller reversed",
         )
     })?;
-    let key = match e.key.as_deref() {
-        None => None,
-        Some(k) => Some(filled(&at("key"), k, "avsenderens id for hendelsen")?.to_string()),
-    };
+    // The key is kept exactly as sent (not trimmed): it is what a resend is matched by.
+    if let Some(k) = &e.key {
+        filled(&at("key"), k, "avsenderens id for hendelsen")?;
+    }
     Ok(StockEventIn {
         lot: LotKey {
             wholesaler: wholesaler.into(),
@@ -105,7 +105,7 @@ fn event_in(i: usize, e: StockEvent, wholesalers: &[String]) -> Result<StockEven
             reverses: e.reverses,
         },
         note: e.note.unwrap_or_default(),
-        key,
+        key: e.key,
     })
 }
 

@@ -102,7 +102,7 @@ pub struct Allocation {
 #[schemars(rename = "SupplyStop")]
 pub struct SupplyStop {
     /// An ATC code or group (e.g. `J01` or `J01CA04`).
-    #[schemars(length(min = 1), extend("pattern" = NOT_BLANK))]
+    #[schemars(extend("pattern" = domain::Atc::pattern()))]
     pub atc: String,
     /// How long no supplies come, in days.
     #[schemars(range(min = 1, max = MAX_STOP_DAYS))]

@@ -246,6 +246,20 @@ mod tests {
         ] {
             assert!(!enum_at(pointer).is_empty(), "{pointer}");
         }
+        // Every ATC field takes what the parser takes.
+        for pointer in [
+            "/DecisionRequest/properties/drug/properties/atc",
+            "/DispensingRequest/properties/drug/properties/atc",
+            "/StockEvents/properties/events/items/properties/atc",
+            "/SupplyStop/properties/atc",
+            "/CoverageQuestion/properties/atc",
+        ] {
+            assert_eq!(
+                schemas.pointer(&format!("{pointer}/pattern")),
+                Some(&json!(domain::Atc::pattern())),
+                "{pointer}"
+            );
+        }
     }
 
     /// Every `$ref` names a schema the document has: the written parts point at the generated

@@ -7,17 +7,6 @@
 //! one place. Writing adds two fields the contract allows: `applied` on each explanation step,
 //! and `rule_set`, `citations`, `explanation` on dispensing decisions.
 
-/// Every code of a coded enum (`domain::coded_enum!`), for a JSON Schema's `enum`: the API
-/// document lists a field's values from the vocabulary that reads and writes them.
-macro_rules! codes {
-    ($t:ty) => {
-        <$t>::ALL
-            .iter()
-            .map(|v| v.code())
-            .collect::<Vec<&'static str>>()
-    };
-}
-
 pub mod catalogue;
 mod error;
 pub mod pharmacy;

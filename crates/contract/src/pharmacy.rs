@@ -65,13 +65,6 @@ const MAX_DOSE: f64 = 100_000.0;
 /// The largest daily dose in mg OMEQ read.
 const MAX_OMEQ: f64 = 10_000.0;
 
-/// The patient's number kinds, with their contract codes.
-const ID_KINDS: [(PatientId, &str); 3] = [
-    (PatientId::Fnr, "fnr"),
-    (PatientId::Dnr, "dnr"),
-    (PatientId::None, "none"),
-];
-
 /// A daily dose from its amount, in one unit.
 type DoseIn = fn(f64) -> ruleset::Dose;
 /// An approval exemption from its reference, of one kind.
@@ -130,7 +123,7 @@ struct WirePharmacy<'a> {
 #[serde(deny_unknown_fields)]
 struct WirePatient<'a> {
     #[serde(borrow)]
-    #[schemars(extend("enum" = codes(&ID_KINDS)))]
+    #[schemars(extend("enum" = PatientId::CODES))]
     id_kind: Cow<'a, str>,
     /// The national identity or D-number (11 digits, check digits checked); left out when
     /// `id_kind` is `none`.
@@ -227,12 +220,8 @@ struct WirePrescriber<'a> {
     #[schemars(length(min = 1, max = 200), extend("pattern" = r"\S"))]
     name: Cow<'a, str>,
     #[serde(borrow)]
-    #[schemars(extend("enum" = prescriber_roles()))]
+    #[schemars(extend("enum" = PrescriberRole::CODES))]
     role: Cow<'a, str>,
-}
-
-fn prescriber_roles() -> Vec<&'static str> {
-    PrescriberRole::ALL.iter().map(|r| r.code()).collect()
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -302,10 +291,30 @@ fn one_of<T: Copy>(field: &str, value: &str, all: &[(T, &str)]) -> Result<T, Con
         })
 }
 
+/// A value of a coded enum (`domain::coded_enum!`), or an error listing its codes.
+fn coded<T>(
+    field: &str,
+    value: &str,
+    from_code: fn(&str) -> Option<T>,
+    codes: &[&str],
+) -> Result<T, ContractError> {
+    from_code(value).ok_or_else(|| {
+        ContractError::new(
+            field,
+            format!("ukjent verdi «{value}»; ventet en av: {}", codes.join(", ")),
+        )
+    })
+}
+
 /// Reads a dispensing (`POST /api/v1/pharmacy/dispensings`).
 pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
     let Object::<WireDispensing>(w) = crate::error::from_json(json)?;
-    let id_kind = one_of("patient.id_kind", &w.patient.id_kind, &ID_KINDS)?;
+    let id_kind = coded(
+        "patient.id_kind",
+        &w.patient.id_kind,
+        PatientId::from_code,
+        PatientId::CODES,
+    )?;
     let id = match (id_kind, &w.patient.id) {
         (PatientId::None, None) => None,
         (PatientId::None, Some(_)) => {
@@ -333,16 +342,12 @@ pub fn parse_dispensing(json: &[u8]) -> Result<Dispensing, ContractError> {
             &Reservation::ALL,
         )?),
     };
-    let role = PrescriberRole::from_code(&w.prescription.prescriber.role).ok_or_else(|| {
-        ContractError::new(
-            "prescription.prescriber.role",
-            format!(
-                "ukjent verdi «{}»; ventet en av: {}",
-                w.prescription.prescriber.role,
-                prescriber_roles().join(", ")
-            ),
-        )
-    })?;
+    let role = coded(
+        "prescription.prescriber.role",
+        &w.prescription.prescriber.role,
+        PrescriberRole::from_code,
+        PrescriberRole::CODES,
+    )?;
     let refund_code = w
         .prescription
         .refund_code

@@ -29,10 +29,10 @@ struct WireDecisionRequest<'a> {
     #[serde(rename = "use", default, borrow, deserialize_with = "object")]
     usage: WireUse<'a>,
     #[serde(default, borrow)]
-    #[schemars(extend("enum" = codes!(Setting)))]
+    #[schemars(extend("enum" = Setting::CODES))]
     setting: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    #[schemars(extend("enum" = codes!(StartedIn)))]
+    #[schemars(extend("enum" = StartedIn::CODES))]
     started_in: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "object")]
     prescriber: WirePrescriber<'a>,
@@ -60,10 +60,10 @@ struct WireDrug<'a> {
     #[schemars(length(min = 1), extend("pattern" = r"\S"))]
     brand: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    #[schemars(extend("enum" = codes!(Authorisation)))]
+    #[schemars(extend("enum" = Authorisation::CODES))]
     authorisation: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    #[schemars(extend("enum" = codes!(PrescriptionGroup)))]
+    #[schemars(extend("enum" = PrescriptionGroup::CODES))]
     prescription_group: Option<Cow<'a, str>>,
     /// THC content, per cent (cannabis, G2).
     #[serde(default)]
@@ -91,7 +91,7 @@ struct WireUse<'a> {
     #[serde(default)]
     helfo_documentation: bool,
     #[serde(default, borrow)]
-    #[schemars(extend("enum" = codes!(NyeMetoder)))]
+    #[schemars(extend("enum" = NyeMetoder::CODES))]
     nye_metoder: Option<Cow<'a, str>>,
 }
 
@@ -99,7 +99,7 @@ struct WireUse<'a> {
 #[serde(deny_unknown_fields)]
 struct WirePrescriber<'a> {
     #[serde(borrow)]
-    #[schemars(extend("enum" = codes!(PrescriberRole)))]
+    #[schemars(extend("enum" = PrescriberRole::CODES))]
     role: Cow<'a, str>,
 }
 
@@ -108,7 +108,7 @@ struct WirePrescriber<'a> {
 struct WirePatient<'a> {
     /// Which number the patient has: a fødselsnummer, a D-number, or neither.
     #[serde(default, borrow)]
-    #[schemars(extend("enum" = codes!(PatientId)))]
+    #[schemars(extend("enum" = PatientId::CODES))]
     id: Option<Cow<'a, str>>,
     #[serde(default)]
     member: Option<bool>,
@@ -137,10 +137,10 @@ struct WireOpioid<'a> {
     #[schemars(range(min = 0))]
     omeq: Option<f64>,
     #[serde(default, borrow)]
-    #[schemars(extend("enum" = codes!(Pain)))]
+    #[schemars(extend("enum" = Pain::CODES))]
     pain: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    #[schemars(extend("enum" = codes!(OpioidKind)))]
+    #[schemars(extend("enum" = OpioidKind::CODES))]
     kind: Option<Cow<'a, str>>,
 }
 
@@ -162,7 +162,7 @@ struct WireDispensingRequest<'a> {
 #[serde(deny_unknown_fields)]
 struct WirePrescription<'a> {
     #[serde(borrow)]
-    #[schemars(extend("enum" = codes!(WrittenForm)))]
+    #[schemars(extend("enum" = WrittenForm::CODES))]
     form: Cow<'a, str>,
     /// The day the prescription was issued (`YYYY-MM-DD`).
     #[serde(borrow)]

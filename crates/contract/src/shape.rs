@@ -21,13 +21,13 @@ use serde::Serialize;
 #[schemars(rename = "Decision")]
 pub struct DecisionShape<'a> {
     /// Who pays if the path is followed.
-    #[schemars(extend("enum" = codes!(Payer)))]
+    #[schemars(extend("enum" = Payer::CODES))]
     payer: &'static str,
     /// The financing path.
-    #[schemars(extend("enum" = codes!(Scheme)))]
+    #[schemars(extend("enum" = Scheme::CODES))]
     scheme: &'static str,
     /// The prescription to write.
-    #[schemars(extend("enum" = codes!(Prescription)))]
+    #[schemars(extend("enum" = Prescription::CODES))]
     prescription: &'static str,
     /// What must be done first (an application, an approval), and by whom.
     actions: Vec<ActionShape>,
@@ -52,11 +52,11 @@ pub struct DispensingShape<'a> {
     accepted: bool,
     /// What it is registered as; absent when not accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = codes!(WrittenForm)))]
+    #[schemars(extend("enum" = WrittenForm::CODES))]
     register_as: Option<&'static str>,
     /// Who pays; absent when not accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = codes!(Payer)))]
+    #[schemars(extend("enum" = Payer::CODES))]
     payer: Option<&'static str>,
     /// Why it is not accepted.
     blockers: Vec<BlockerShape<'a>>,
@@ -73,18 +73,18 @@ pub struct DispensingShape<'a> {
 #[derive(Serialize, JsonSchema)]
 struct ActionShape {
     /// What.
-    #[schemars(extend("enum" = codes!(ActionKind)))]
+    #[schemars(extend("enum" = ActionKind::CODES))]
     kind: &'static str,
     /// Who may do it (on Helfo applications).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = codes!(Applicant)))]
+    #[schemars(extend("enum" = Applicant::CODES))]
     applicant: Option<&'static str>,
 }
 
 /// What stops the path, with a stable code.
 #[derive(Serialize, JsonSchema)]
 struct BlockerShape<'a> {
-    #[schemars(extend("enum" = codes!(BlockerCode)))]
+    #[schemars(extend("enum" = BlockerCode::CODES))]
     code: &'static str,
     /// Why, in bokmål.
     message: &'a str,
@@ -94,7 +94,7 @@ struct BlockerShape<'a> {
 #[derive(Serialize, JsonSchema)]
 struct StepShape<'a> {
     /// The rule's id in `shared/domain.md`.
-    #[schemars(extend("enum" = codes!(RuleId)))]
+    #[schemars(extend("enum" = RuleId::CODES))]
     rule: &'static str,
     /// Whether it decided or changed the outcome.
     applied: bool,

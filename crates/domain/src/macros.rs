@@ -14,6 +14,9 @@ macro_rules! coded_enum {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant,)+];
 
+            /// Every code, in declaration order (the values a schema's `enum` lists).
+            pub const CODES: &'static [&'static str] = &[$($code,)+];
+
             /// The stable code (as in the decision contract).
             pub fn code(self) -> &'static str {
                 match self {

@@ -55,7 +55,7 @@ pub struct StockEvent {
     #[schemars(extend("format" = "date"))]
     pub date: String,
     /// What happened.
-    #[schemars(extend("enum" = codes(stock::EventKind::ALL, stock::EventKind::code)))]
+    #[schemars(extend("enum" = stock::EventKind::CODES))]
     pub kind: String,
     /// Packages: positive for received, issued and expired; signed for adjusted; what is on the
     /// shelf for counted; 0 (or left out) for reversed.
@@ -122,7 +122,7 @@ pub struct OffLabelMove {
     pub version: i64,
     /// The step.
     #[serde(rename = "move")]
-    #[schemars(extend("enum" = codes(cases::off_label::Move::ALL, cases::off_label::Move::code)))]
+    #[schemars(extend("enum" = cases::off_label::Move::CODES))]
     pub movement: String,
     /// Why, in words; required where the chain asks for it (returning, rejecting).
     pub reason: String,
@@ -201,11 +201,6 @@ pub struct CoverageQuestion {
     #[serde(default)]
     #[schemars(range(min = 0))]
     pub omeq: Option<f64>,
-}
-
-/// The codes of a coded enum, for a schema's `enum`.
-fn codes<T: Copy>(all: &[T], code: fn(T) -> &'static str) -> Vec<&'static str> {
-    all.iter().map(|v| code(*v)).collect()
 }
 
 /// Every body's schema by the name the API document gives it (`#/components/schemas/…`).
